@@ -1,0 +1,200 @@
+"""Exceptions, with the SDK's names and hierarchy (``do_gradientai._exceptions``).
+
+Raised from Rust through :func:`_from_core`. Every exception pickles (``__reduce__`` keeps all attributes).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional
+
+__all__ = [
+    "GradientAIError",
+    "APIError",
+    "APIStatusError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "MissingAPIKeyError",
+    "ClientClosedError",
+    "ListingChangedWarning",
+]
+
+
+def _rebuild(cls: type, message: str, state: Dict[str, Any]) -> "GradientAIError":
+    obj = cls.__new__(cls)
+    Exception.__init__(obj, message)
+    obj.__dict__.update(state)
+    return obj
+
+
+class GradientAIError(Exception):
+    """Root of every error this package raises about the API."""
+
+    def __reduce__(self) -> Any:
+        message = self.args[0] if self.args else ""
+        return (_rebuild, (type(self), message, dict(self.__dict__)))
+
+
+class MissingAPIKeyError(GradientAIError, TypeError):
+    """No token: neither ``api_key``/``access_token`` nor DIGITALOCEAN_ACCESS_TOKEN / GRADIENTAI_API_KEY.
+
+    A ``TypeError`` too, as the SDK raises ``TypeError`` here."""
+
+
+class ClientClosedError(GradientAIError, RuntimeError):
+    """A request was made on a client after ``close()``."""
+
+
+class APIError(GradientAIError):
+    """An error about one request. ``body`` is the parsed JSON body, the raw text, or ``None``."""
+
+    message: str
+    body: object
+    request: object = None
+    method: Optional[str] = None
+    url: Optional[str] = None
+    request_id: Optional[str] = None
+    headers: Dict[str, str]
+    page: Optional[int] = None
+    """For ``list_all``: the page whose request failed."""
+    rate_limit: Any = None
+    """The ``ratelimit-*`` headers of the answer, as a :class:`gradientai_rs.RateLimit`, when it had them."""
+
+    def __init__(self, message: str, request: object = None, *, body: object = None, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.body = body
+        self.headers = {}
+        self.code = self.param = self.type = None
+        if isinstance(body, dict):
+            self.code = body.get("id")
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+
+class APIStatusError(APIError):
+    """The server answered with a status outside 2xx."""
+
+    status_code: int
+    retries_taken: int = 0
+
+    def __init__(self, message: str, *, response: object = None, body: object = None, status_code: int = 0, **fields: Any) -> None:
+        super().__init__(message, None, body=body, status_code=status_code, response=response, **fields)
+
+
+class BadRequestError(APIStatusError):
+    status_code = 400
+
+
+class AuthenticationError(APIStatusError):
+    status_code = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+
+
+class NotFoundError(APIStatusError):
+    status_code = 404
+
+
+class ConflictError(APIStatusError):
+    status_code = 409
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code = 422
+
+
+class RateLimitError(APIStatusError):
+    """429, or a ``list_all`` that would exceed the hourly quota (``reset`` says when it refills)."""
+
+    status_code = 429
+    reset: Optional[int] = None
+
+
+class InternalServerError(APIStatusError):
+    """Any status >= 500."""
+
+
+class APIConnectionError(APIError):
+    def __init__(self, message: str = "Connection error.", request: object = None, **fields: Any) -> None:
+        super().__init__(message, request, body=None, **fields)
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The request (with its body) did not finish within ``timeout``. Also a builtin ``TimeoutError``."""
+
+    def __init__(self, message: str = "Request timed out.", request: object = None, **fields: Any) -> None:
+        super().__init__(message, request, **fields)
+
+
+class APIResponseValidationError(APIError):
+    """A 2xx answer whose body is not the JSON the API documents. ``body`` is an excerpt of it."""
+
+    status_code: int
+
+    def __init__(self, message: str = "Data returned by API invalid for expected schema.", *, body: object = None, status_code: int = 200, **fields: Any) -> None:
+        super().__init__(message, None, body=body, status_code=status_code, **fields)
+
+
+class ListingChangedWarning(UserWarning):
+    """``list_all`` saw the account change on every attempt; the result is deduplicated but may be off."""
+
+
+_BY_STATUS = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _status_class(status: int) -> type:
+    if status >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status, APIStatusError)
+
+
+def _from_core(kind: str, message: str, *, page: Optional[int] = None, **f: Any) -> Exception:
+    prefix = f"page {page}: " if page is not None else ""
+    if kind == "status":
+        status = f.pop("status_code")
+        text = f.pop("body_text")
+        try:
+            body: object = json.loads(text) if text else None
+        except ValueError:
+            body = text
+        if body is None:
+            msg = f"Error code: {status}"
+        elif isinstance(body, str):
+            msg = body
+        else:
+            msg = f"Error code: {status} - {body!r}"
+        return _status_class(status)(prefix + msg, body=body, status_code=status, page=page, **f)
+    if kind == "timeout":
+        return APITimeoutError(message, page=page, **f)
+    if kind == "connection":
+        return APIConnectionError(message, page=page, **f)
+    if kind == "invalid_response":
+        return APIResponseValidationError(message, page=page, **f)
+    if kind == "quota":
+        return RateLimitError(message, body=None, status_code=429, page=page, **f)
+    if kind == "missing_api_key":
+        return MissingAPIKeyError(message)
+    if kind == "closed":
+        return ClientClosedError(message)
+    return GradientAIError(message)

@@ -1,0 +1,221 @@
+//! ISO 8601 timestamps as DigitalOcean sends them (`2020-07-28T16:47:44Z`), normalised to UTC.
+//! Hand-written because the format is narrow and this sits on the hot path of every snapshot.
+
+/// A UTC instant with microsecond precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UtcDateTime {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+    pub micro: u32,
+}
+
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let s = b.get(at..at + n)?;
+    s.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i32, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m, d)
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl UtcDateTime {
+    /// Parses `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM[:SS[.f{1,9}]]` and `Z`, `±HH:MM`,
+    /// `±HHMM` or `±HH`. A time without an offset is taken as UTC. Anything else gives `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.trim().as_bytes();
+        let year = digits(b, 0, 4)? as i32;
+        if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+            return None;
+        }
+        let (month, day) = (digits(b, 5, 2)?, digits(b, 8, 2)?);
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        let (mut hour, mut minute, mut second, mut micro, mut offset) = (0u32, 0u32, 0u32, 0u32, 0i64);
+        let mut i = 10;
+        if i < b.len() {
+            if !matches!(b[i], b'T' | b't' | b' ') {
+                return None;
+            }
+            hour = digits(b, i + 1, 2)?;
+            if b.get(i + 3) != Some(&b':') {
+                return None;
+            }
+            minute = digits(b, i + 4, 2)?;
+            i += 6;
+            if b.get(i) == Some(&b':') {
+                second = digits(b, i + 1, 2)?;
+                i += 3;
+                if matches!(b.get(i), Some(b'.' | b',')) {
+                    i += 1;
+                    let start = i;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        if i - start < 6 {
+                            micro = micro * 10 + u32::from(b[i] - b'0');
+                        }
+                        i += 1;
+                    }
+                    let n = i - start;
+                    if n == 0 || n > 9 {
+                        return None;
+                    }
+                    micro *= 10u32.pow(6u32.saturating_sub(n as u32));
+                }
+            }
+            if hour > 23 || minute > 59 || second > 59 {
+                return None;
+            }
+            match b.get(i) {
+                None => {}
+                Some(b'Z' | b'z') if i + 1 == b.len() => {}
+                Some(sign @ (b'+' | b'-')) => {
+                    let oh = digits(b, i + 1, 2)?;
+                    let om = match b.len() - (i + 3) {
+                        0 => 0,
+                        3 if b[i + 3] == b':' => digits(b, i + 4, 2)?,
+                        2 => digits(b, i + 3, 2)?,
+                        _ => return None,
+                    };
+                    if oh > 23 || om > 59 {
+                        return None;
+                    }
+                    let off = i64::from(oh * 3600 + om * 60);
+                    offset = if *sign == b'+' { off } else { -off };
+                }
+                _ => return None,
+            }
+        }
+        let secs = days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset;
+        Some(Self::from_unix(secs, micro))
+    }
+
+    pub fn from_unix(secs: i64, micro: u32) -> Self {
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let (year, month, day) = civil_from_days(days);
+        Self {
+            year,
+            month,
+            day,
+            hour: (rem / 3600) as u8,
+            minute: (rem % 3600 / 60) as u8,
+            second: (rem % 60) as u8,
+            micro,
+        }
+    }
+
+    pub fn unix_micros(&self) -> i64 {
+        let days = days_from_civil(self.year, u32::from(self.month), u32::from(self.day));
+        (days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second)) * 1_000_000
+            + i64::from(self.micro)
+    }
+
+    /// RFC 3339 in UTC with `Z`, microseconds only when non-zero (as DigitalOcean and pydantic write it).
+    pub fn to_rfc3339(&self) -> String {
+        let base = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        );
+        if self.micro == 0 {
+            base + "Z"
+        } else {
+            format!("{base}.{:06}Z", self.micro)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_do_format() {
+        let t = UtcDateTime::parse("2020-07-28T16:47:44Z").unwrap();
+        assert_eq!(
+            (t.year, t.month, t.day, t.hour, t.minute, t.second, t.micro),
+            (2020, 7, 28, 16, 47, 44, 0)
+        );
+        assert_eq!(t.unix_micros(), 1_595_954_864_000_000);
+        assert_eq!(t.to_rfc3339(), "2020-07-28T16:47:44Z");
+    }
+
+    #[test]
+    fn fractions_offsets_and_naive() {
+        assert_eq!(UtcDateTime::parse("2020-07-28T16:47:44.123Z").unwrap().micro, 123_000);
+        assert_eq!(
+            UtcDateTime::parse("2020-07-28T16:47:44.1234567Z").unwrap().micro,
+            123_456
+        );
+        let t = UtcDateTime::parse("2020-07-28T22:17:44+05:30").unwrap();
+        assert_eq!(t.to_rfc3339(), "2020-07-28T16:47:44Z");
+        assert_eq!(UtcDateTime::parse("2020-07-28T16:47:44-0100").unwrap().hour, 17);
+        assert_eq!(UtcDateTime::parse("2020-07-28 16:47:44").unwrap().hour, 16);
+        assert_eq!(
+            UtcDateTime::parse("2020-07-28").unwrap().to_rfc3339(),
+            "2020-07-28T00:00:00Z"
+        );
+        assert_eq!(
+            UtcDateTime::parse("2021-01-01T00:30:00+01:00").unwrap().to_rfc3339(),
+            "2020-12-31T23:30:00Z"
+        );
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for s in [
+            "",
+            "not-a-date",
+            "2020-13-01",
+            "2021-02-29",
+            "2020-07-28T25:00:00Z",
+            "2020-07-28T16:47:44Zx",
+            "2020-07-28X",
+            "2020-07-28T16:47:44.Z",
+            "１２３４-07-28",
+        ] {
+            assert!(UtcDateTime::parse(s).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-800_000i64, -1, 0, 1, 11_016, 18_471, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, u32::from(m), u32::from(d)), days);
+        }
+    }
+}

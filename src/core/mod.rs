@@ -1,0 +1,15 @@
+//! The pure-Rust core: configuration, HTTP with retries and rate limits, lenient models, the snapshots
+//! resource and pagination. Nothing in here knows about Python; `src/py/` is the only binding layer.
+
+pub mod arrow;
+pub mod config;
+pub mod datetime;
+pub mod error;
+pub mod http;
+pub mod models;
+pub mod pagination;
+pub mod ratelimit;
+pub mod snapshots;
+
+pub use config::{ApiKey, Config};
+pub use error::{Error, Result};

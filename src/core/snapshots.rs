@@ -1,0 +1,201 @@
+//! `/v2/snapshots`: parameters, their validation, and the three calls (list, retrieve, delete).
+
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::core::error::{Error, Result};
+use crate::core::http::{HttpClient, Request, Response};
+use crate::core::models::{decode_envelope, decode_page, SnapshotEnvelope, SnapshotPage};
+
+pub const PATH: &str = "/v2/snapshots";
+pub const MAX_PER_PAGE: u64 = 200;
+/// What the API uses when `per_page` is not sent.
+pub const DEFAULT_PER_PAGE: u64 = 20;
+pub const RESOURCE_TYPES: [&str; 2] = ["droplet", "volume"];
+
+pub fn validate_page(page: i64) -> Result<u64> {
+    u64::try_from(page)
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| Error::invalid("page", format!("page must be an integer >= 1, got {page}")))
+}
+
+pub fn validate_per_page(per_page: i64) -> Result<u64> {
+    u64::try_from(per_page)
+        .ok()
+        .filter(|p| (1..=MAX_PER_PAGE).contains(p))
+        .ok_or_else(|| {
+            Error::invalid(
+                "per_page",
+                format!("per_page must be an integer between 1 and {MAX_PER_PAGE}, got {per_page}"),
+            )
+        })
+}
+
+pub fn validate_resource_type(value: &str) -> Result<String> {
+    if RESOURCE_TYPES.contains(&value) {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::invalid(
+            "resource_type",
+            format!("resource_type must be one of 'droplet', 'volume', got {value:?}"),
+        ))
+    }
+}
+
+/// A snapshot id for a URL path: droplet snapshot ids are integers, volume snapshot ids UUID strings.
+pub fn validate_snapshot_id(id: &str) -> Result<String> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(Error::invalid(
+            "snapshot_id",
+            "snapshot_id must be a non-empty string or an integer, got ''",
+        ));
+    }
+    Ok(url::form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20"))
+}
+
+/// Options every call takes: the SDK's `extra_headers`, `extra_query`, `timeout`.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    pub extra_headers: Vec<(String, String)>,
+    pub extra_query: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+}
+
+/// Validated `list()` parameters; `None` means not sent.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    pub resource_type: Option<String>,
+}
+
+impl ListParams {
+    /// The query in the SDK's order, with `extra_query` merged over it (replacing keys it names).
+    pub fn query(&self, extra: &[(String, String)]) -> Vec<(String, String)> {
+        let mut q: Vec<(String, String)> = Vec::with_capacity(3 + extra.len());
+        if let Some(p) = self.page {
+            q.push(("page".into(), p.to_string()));
+        }
+        if let Some(p) = self.per_page {
+            q.push(("per_page".into(), p.to_string()));
+        }
+        if let Some(r) = &self.resource_type {
+            q.push(("resource_type".into(), r.clone()));
+        }
+        for (k, v) in extra {
+            if let Some(slot) = q.iter_mut().find(|(name, _)| name == k) {
+                slot.1.clone_from(v);
+            } else {
+                q.push((k.clone(), v.clone()));
+            }
+        }
+        q
+    }
+}
+
+fn request(method: Method, path: String, query: Vec<(String, String)>, opts: &CallOptions) -> Request {
+    Request {
+        method,
+        path,
+        query,
+        headers: opts.extra_headers.clone(),
+        timeout: opts.timeout,
+    }
+}
+
+pub async fn list_raw(http: &HttpClient, params: &ListParams, opts: &CallOptions) -> Result<Response> {
+    http.send(&request(
+        Method::GET,
+        PATH.to_owned(),
+        params.query(&opts.extra_query),
+        opts,
+    ))
+    .await
+}
+
+pub fn parse_list(resp: &Response) -> Result<SnapshotPage> {
+    decode_page(&resp.body).map_err(|e| resp.invalid(e.to_string()))
+}
+
+pub async fn list(http: &HttpClient, params: &ListParams, opts: &CallOptions) -> Result<SnapshotPage> {
+    parse_list(&list_raw(http, params, opts).await?)
+}
+
+pub async fn retrieve_raw(http: &HttpClient, id: &str, opts: &CallOptions) -> Result<Response> {
+    let path = format!("{PATH}/{}", validate_snapshot_id(id)?);
+    http.send(&request(Method::GET, path, opts.extra_query.clone(), opts))
+        .await
+}
+
+pub fn parse_retrieve(resp: &Response) -> Result<SnapshotEnvelope> {
+    decode_envelope(&resp.body).map_err(|e| resp.invalid(e.to_string()))
+}
+
+pub async fn retrieve(http: &HttpClient, id: &str, opts: &CallOptions) -> Result<SnapshotEnvelope> {
+    parse_retrieve(&retrieve_raw(http, id, opts).await?)
+}
+
+pub async fn delete_raw(http: &HttpClient, id: &str, opts: &CallOptions) -> Result<Response> {
+    let path = format!("{PATH}/{}", validate_snapshot_id(id)?);
+    http.send(&request(Method::DELETE, path, opts.extra_query.clone(), opts))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_messages_name_the_parameter() {
+        assert_eq!(validate_page(3).unwrap(), 3);
+        assert_eq!(
+            validate_page(0).unwrap_err().to_string(),
+            "page must be an integer >= 1, got 0"
+        );
+        assert_eq!(validate_per_page(200).unwrap(), 200);
+        assert!(validate_per_page(201)
+            .unwrap_err()
+            .to_string()
+            .contains("between 1 and 200, got 201"));
+        assert!(validate_per_page(0).is_err());
+        assert!(validate_resource_type("volume").is_ok());
+        assert_eq!(
+            validate_resource_type("image").unwrap_err().to_string(),
+            "resource_type must be one of 'droplet', 'volume', got \"image\""
+        );
+        assert_eq!(validate_snapshot_id(" 6372321 ").unwrap(), "6372321");
+        assert_eq!(validate_snapshot_id("a/b c").unwrap(), "a%2Fb%20c");
+        assert!(validate_snapshot_id("").is_err());
+    }
+
+    #[test]
+    fn query_sends_only_given_params_and_extra_query_wins() {
+        let p = ListParams {
+            page: None,
+            per_page: Some(200),
+            resource_type: Some("droplet".into()),
+        };
+        assert_eq!(
+            p.query(&[]),
+            vec![
+                ("per_page".into(), "200".into()),
+                ("resource_type".into(), "droplet".into())
+            ]
+        );
+        let q = p.query(&[("per_page".into(), "7".into()), ("region".into(), "nyc3".into())]);
+        assert_eq!(
+            q,
+            vec![
+                ("per_page".into(), "7".into()),
+                ("resource_type".into(), "droplet".into()),
+                ("region".into(), "nyc3".into())
+            ]
+        );
+        assert!(ListParams::default().query(&[]).is_empty());
+    }
+}

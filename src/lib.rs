@@ -1,0 +1,55 @@
+//! gradientai-rs: DigitalOcean snapshots for Python with a Rust core.
+//!
+//! `core` is plain Rust (no pyo3); `py` is the binding layer; this file only declares the Python module.
+
+pub mod core;
+#[cfg(feature = "python")]
+mod py;
+
+#[cfg(feature = "python")]
+#[pyo3::pymodule(gil_used = false)]
+mod _core {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use crate::py::client::{PyAsyncGradientAI, PyGradientAI};
+    #[pymodule_export]
+    use crate::py::models::{
+        _model_from_json, PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse,
+    };
+    #[pymodule_export]
+    use crate::py::pages::{
+        _snapshot_list_from_json, AsyncPageIterator, AsyncSnapshotIterator, PageIterator, PySnapshotList,
+        PySnapshotListResponse, SnapshotIterator,
+    };
+    #[pymodule_export]
+    use crate::py::resources::{
+        PyAPIResponse, PyAsyncSnapshotsResource, PyGpuDroplets, PySnapshotsResource, RawSnapshots,
+    };
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add(
+            "DEFAULT_MAX_CONCURRENCY",
+            crate::core::pagination::DEFAULT_MAX_CONCURRENCY,
+        )?;
+        m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
+        // Rust `log` records go to Python's `logging` (logger names follow the targets, `gradientai_rs.*`).
+        // Levels are cached per logger so disabled records never take the GIL; `_reset_logging()` drops the cache.
+        if let Ok(handle) = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::LoggersAndLevels)?.install() {
+            let _ = LOG_RESET.set(handle);
+        }
+        Ok(())
+    }
+
+    static LOG_RESET: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLock::new();
+
+    /// Forgets cached Python logger levels (call after changing the level of a `gradientai_rs` logger).
+    #[pyfunction]
+    fn _reset_logging() {
+        if let Some(h) = LOG_RESET.get() {
+            h.reset();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! One tokio runtime per process, shared by the blocking path and the asyncio path, rebuilt in a forked child
+//! (its worker threads don't survive `fork`). Blocking calls release the GIL and still answer Ctrl-C.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
+use pyo3_async_runtimes::TaskLocals;
+use tokio::runtime::Runtime;
+
+use crate::core::Error as CoreError;
+use crate::py::errors::to_pyerr;
+
+static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// How often a blocking call wakes to let Python raise `KeyboardInterrupt`.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// The process's runtime. After `fork` the parent's is abandoned (leaked: its threads are gone and dropping it
+/// would wait for them) and a new one is built.
+pub fn runtime() -> &'static Runtime {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    match *slot {
+        Some((owner, rt)) if owner == pid => rt,
+        _ => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("gradientai-rs")
+                .enable_all()
+                .build()
+                .expect("building the tokio runtime");
+            let rt: &'static Runtime = Box::leak(Box::new(rt));
+            *slot = Some((pid, rt));
+            rt
+        }
+    }
+}
+
+/// Runs `fut` to completion with the GIL released. Every [`SIGNAL_POLL`] it takes the GIL for a moment to run
+/// Python's signal handlers; if one raises (Ctrl-C), the future is dropped — cancelling its requests — and the
+/// exception propagates.
+pub fn run_blocking<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = Result<T, CoreError>> + Send,
+    T: Send,
+{
+    let outcome: Result<Result<T, CoreError>, PyErr> = py.detach(|| {
+        runtime().block_on(async {
+            tokio::pin!(fut);
+            loop {
+                tokio::select! {
+                    out = &mut fut => return Ok(out),
+                    () = tokio::time::sleep(SIGNAL_POLL) => {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        })
+    });
+    outcome?.map_err(to_pyerr)
+}
+
+/// pyo3-async-runtimes glue for our own runtime (its built-in one can't be replaced after a fork).
+pub struct ForkSafeRuntime;
+
+pub struct JoinErr(tokio::task::JoinError);
+
+impl JoinError for JoinErr {
+    fn is_panic(&self) -> bool {
+        self.0.is_panic()
+    }
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.0.into_panic()
+    }
+}
+
+tokio::task_local! {
+    static TASK_LOCALS: std::cell::OnceCell<TaskLocals>;
+}
+
+impl GenericRuntime for ForkSafeRuntime {
+    type JoinError = JoinErr;
+    type JoinHandle = Pin<Box<dyn Future<Output = Result<(), JoinErr>> + Send>>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = runtime().spawn(fut);
+        Box::pin(async move { handle.await.map_err(JoinErr) })
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let handle = runtime().spawn_blocking(f);
+        Box::pin(async move { handle.await.map_err(JoinErr) })
+    }
+}
+
+impl ContextExt for ForkSafeRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
+    }
+}
+
+/// Wraps a core future as an asyncio awaitable. Must be called with a running event loop; cancelling the
+/// awaitable drops the Rust future and with it every HTTP request it has in flight.
+pub fn future_into_py<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    if let Err(e) = pyo3_async_runtimes::get_running_loop(py) {
+        let msg = format!(
+            "AsyncGradientAI methods must be awaited inside a running asyncio event loop (use asyncio.run(...) or \
+             await them in a coroutine); for blocking code use GradientAI instead ({e})"
+        );
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(msg));
+    }
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafeRuntime, F, T>(py, fut)
+}
