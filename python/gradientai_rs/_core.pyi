@@ -1,17 +1,44 @@
 """Type stubs for the Rust extension ``gradientai_rs._core`` (hand-written; checked with mypy.stubtest in CI)."""
 
 import datetime
+from typing_extensions import Self
 from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Literal, Mapping, Optional, Set, Union, final, overload
 
 from ._types import RateLimit
 
+__all__ = [
+    "AsyncGradientAI",
+    "GradientAI",
+    "_model_from_json",
+    "MetaProperties",
+    "PageLinks",
+    "Pages",
+    "Snapshot",
+    "SnapshotRetrieveResponse",
+    "AsyncPageIterator",
+    "AsyncSnapshotIterator",
+    "PageIterator",
+    "SnapshotList",
+    "SnapshotListResponse",
+    "SnapshotIterator",
+    "_snapshot_list_from_json",
+    "APIResponse",
+    "AsyncSnapshotsResource",
+    "GpuDropletsResource",
+    "SnapshotsResource",
+    "SnapshotsResourceWithRawResponse",
+    "_reset_logging",
+    "__version__",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEBUG_BUILD",
+]
 __version__: str
 DEFAULT_MAX_CONCURRENCY: int
 DEBUG_BUILD: bool
 
-ResourceType = Literal["droplet", "volume"]
-Mode = Literal["python", "json"]
-Progress = Union[bool, Callable[[int, int], Any], None]
+_ResourceType = Literal["droplet", "volume"]
+_Mode = Literal["python", "json"]
+_Progress = Union[bool, Callable[[int, int], Any], None]
 
 def _model_from_json(kind: str, data: str) -> Any: ...
 def _snapshot_list_from_json(data: str, total: int, pages: int, changed: Optional[tuple[int, int, int, int]] = None) -> SnapshotList: ...
@@ -21,29 +48,29 @@ class _Model:
     def to_dict(
         self,
         *,
-        mode: Mode = "python",
+        mode: _Mode = "python",
         exclude_unset: bool = True,
         exclude_none: bool = False,
         use_api_names: bool = True,
         exclude_defaults: bool = False,
         warnings: bool = True,
     ) -> Dict[str, Any]: ...
-    def model_dump(self, *, mode: Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def to_json(self, *, indent: Optional[int] = 2) -> str: ...
+    def model_dump(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
+    def to_json(self, *, indent: Optional[int] = ...) -> str: ...
     def model_dump_json(self, *, indent: Optional[int] = None) -> str: ...
     @property
     def model_fields_set(self) -> Set[str]: ...
     @property
     def model_extra(self) -> Dict[str, Any]: ...
     def __getattr__(self, name: str) -> Any: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Any: ...
 
 @final
 class Snapshot(_Model):
     """One snapshot. A missing field is ``None``; unknown fields are attributes too."""
 
-    def __init__(self, **data: Any) -> None: ...
+    def __new__(cls, **data: Any) -> Self: ...
     @property
     def id(self) -> str: ...
     @property
@@ -56,7 +83,7 @@ class Snapshot(_Model):
     @property
     def resource_id(self) -> str: ...
     @property
-    def resource_type(self) -> ResourceType: ...
+    def resource_type(self) -> _ResourceType: ...
     @property
     def min_disk_size(self) -> int: ...
     @property
@@ -89,12 +116,12 @@ class PageLinks(_Model):
 class SnapshotRetrieveResponse:
     @property
     def snapshot(self) -> Optional[Snapshot]: ...
-    def to_dict(self, *, mode: Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def model_dump(self, *, mode: Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def to_json(self, *, indent: Optional[int] = 2) -> str: ...
+    def to_dict(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
+    def model_dump(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
+    def to_json(self, *, indent: Optional[int] = ...) -> str: ...
     def model_dump_json(self, *, indent: Optional[int] = None) -> str: ...
     def __getattr__(self, name: str) -> Any: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Any: ...
 
 @final
@@ -117,18 +144,18 @@ class SnapshotListResponse:
     def to_dict(
         self,
         *,
-        mode: Mode = "python",
+        mode: _Mode = "python",
         exclude_unset: bool = True,
         exclude_none: bool = False,
         use_api_names: bool = True,
         exclude_defaults: bool = False,
         warnings: bool = True,
     ) -> Dict[str, Any]: ...
-    def model_dump(self, *, mode: Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def to_json(self, *, indent: Optional[int] = 2) -> str: ...
+    def model_dump(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
+    def to_json(self, *, indent: Optional[int] = ...) -> str: ...
     def model_dump_json(self, *, indent: Optional[int] = None) -> str: ...
     def __getattr__(self, name: str) -> Any: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __reduce__(self) -> Any: ...
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
     def to_arrow(self) -> Any: ...
@@ -140,7 +167,7 @@ class SnapshotListResponse:
 class SnapshotList:
     """Every snapshot from ``list_all()``: a read-only sequence with Arrow export."""
 
-    def __init__(self, snapshots: Optional[Any] = None, *, total: Optional[int] = None) -> None: ...
+    def __new__(cls, snapshots: Optional[Any] = None, *, total: Optional[int] = None) -> Self: ...
     @property
     def total(self) -> int: ...
     @property
@@ -149,12 +176,12 @@ class SnapshotList:
     def changed(self) -> Optional[str]: ...
     def __len__(self) -> int: ...
     @overload
-    def __getitem__(self, key: int) -> Snapshot: ...
+    def __getitem__(self, key: int, /) -> Snapshot: ...
     @overload
-    def __getitem__(self, key: slice) -> List[Snapshot]: ...
+    def __getitem__(self, key: slice, /) -> List[Snapshot]: ...
     def __iter__(self) -> Iterator[Snapshot]: ...
-    def __eq__(self, other: object) -> bool: ...
-    def to_dicts(self, *, mode: Mode = "python") -> List[Dict[str, Any]]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def to_dicts(self, *, mode: _Mode = "python") -> List[Dict[str, Any]]: ...
     def to_json(self, *, indent: Optional[int] = None) -> str: ...
     def __reduce__(self) -> Any: ...
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
@@ -220,7 +247,7 @@ class SnapshotsResourceWithRawResponse:
         *,
         page: Optional[int] = None,
         per_page: Optional[int] = None,
-        resource_type: Optional[ResourceType] = None,
+        resource_type: Optional[_ResourceType] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[object] = None,
@@ -252,7 +279,7 @@ class SnapshotsResource:
         *,
         page: Optional[int] = None,
         per_page: Optional[int] = None,
-        resource_type: Optional[ResourceType] = None,
+        resource_type: Optional[_ResourceType] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[object] = None,
@@ -279,10 +306,10 @@ class SnapshotsResource:
     def list_all(
         self,
         *,
-        resource_type: Optional[ResourceType] = None,
+        resource_type: Optional[_ResourceType] = None,
         per_page: Optional[int] = None,
         max_concurrency: Optional[int] = None,
-        progress: Progress = None,
+        progress: _Progress = None,
         wait_for_rate_limit: bool = False,
         max_attempts: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -299,7 +326,7 @@ class AsyncSnapshotsResource:
         *,
         page: Optional[int] = None,
         per_page: Optional[int] = None,
-        resource_type: Optional[ResourceType] = None,
+        resource_type: Optional[_ResourceType] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[object] = None,
@@ -326,10 +353,10 @@ class AsyncSnapshotsResource:
     async def list_all(
         self,
         *,
-        resource_type: Optional[ResourceType] = None,
+        resource_type: Optional[_ResourceType] = None,
         per_page: Optional[int] = None,
         max_concurrency: Optional[int] = None,
-        progress: Progress = None,
+        progress: _Progress = None,
         wait_for_rate_limit: bool = False,
         max_attempts: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -345,8 +372,8 @@ class GpuDropletsResource:
     def snapshots(self) -> Any: ...
 
 class _ClientBase:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         api_key: Optional[str] = None,
         *,
         access_token: Optional[str] = None,
@@ -354,12 +381,12 @@ class _ClientBase:
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
-        requests_per_minute: Optional[int] = 250,
+        requests_per_minute: Optional[int] = ...,
         inference_key: Optional[str] = None,
         agent_key: Optional[str] = None,
         model_access_key: Optional[str] = None,
         agent_access_key: Optional[str] = None,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def base_url(self) -> str: ...
     @property
