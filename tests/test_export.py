@@ -146,7 +146,7 @@ def test_html_repr(odd_list, odd_fake):
     client = g.GradientAI(api_key=TOKEN, base_url=odd_fake.url)
     page = client.gpu_droplets.snapshots.list(per_page=2)
     page_html = page._repr_html_()
-    assert "meta.total 3" in page_html and "next:" in page_html and "page=2" in page_html
+    assert "page 1 of 2, meta.total 3" in page_html and "next:" in page_html and "page=2" in page_html
 
 
 def test_html_escapes_names():
@@ -164,7 +164,7 @@ def test_long_list_repr_is_short():
     assert text.startswith("SnapshotList(len=500, total=500, [Snapshot(") and "497 more" in text
     assert len(text) < 2000
     html = snaps._repr_html_()
-    assert "490 more" in html
+    assert "490 more rows" in html
 
 
 def test_raw_response(odd_fake):

@@ -175,10 +175,10 @@ def _from_core(kind: str, message: str, *, page: Optional[int] = None, **f: Any)
         status = f.pop("status_code")
         text = f.pop("body_text")
         try:
-            body: object = json.loads(text) if text else None
+            body: object = json.loads(text) if text else text
         except ValueError:
             body = text
-        if body is None:
+        if body == "":
             msg = f"Error code: {status}"
         elif isinstance(body, str):
             msg = body

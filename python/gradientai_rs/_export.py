@@ -7,9 +7,24 @@ from __future__ import annotations
 
 import html
 from typing import Any, Callable, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
 
 _ROWS_SHOWN = 10
 _COLUMNS = ("id", "name", "created_at", "regions", "resource_type", "size_gigabytes", "tags")
+# Per column: the cell style. Numbers right-aligned in tabular figures; identifiers and timestamps
+# never break at their hyphens (the notebook's output area scrolls horizontally instead); only the
+# comma-separated list columns may wrap.
+_NOWRAP = "text-align:left;white-space:nowrap"
+_STYLES = {
+    "id": _NOWRAP,
+    "name": _NOWRAP,
+    "created_at": _NOWRAP + ";font-variant-numeric:tabular-nums",
+    "regions": "text-align:left",
+    "resource_type": _NOWRAP,
+    "size_gigabytes": "text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums",
+    "tags": "text-align:left",
+}
+_MUTED = '<span style="color:#999">{}</span>'
 
 
 def _require(module: str, extra: str) -> Any:
@@ -39,24 +54,48 @@ def to_polars(obj: Any) -> Any:
     return pl.DataFrame(obj)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, decimals: Optional[int] = None) -> str:
     if value is None:
-        return '<span style="color:#999">None</span>'
+        return _MUTED.format("None")
     if isinstance(value, list):
+        if not value:
+            return _MUTED.format("[]")
         return html.escape(", ".join(str(v) for v in value))
+    if isinstance(value, float) and decimals is not None:
+        return f"{value:.{decimals}f}"
     if hasattr(value, "isoformat"):
         return html.escape(value.isoformat().replace("+00:00", "Z"))
     return html.escape(str(value))
 
 
+def _decimals(values: Any) -> Optional[int]:
+    """Enough decimals for every shown float (no rounding), so the column lines up on the point."""
+    floats = [repr(v) for v in values if isinstance(v, float)]
+    if not floats or any("e" in f or "n" in f for f in floats):  # exponent / nan / inf: leave as is
+        return None
+    return max(len(f.partition(".")[2]) for f in floats)
+
+
 def _table(rows: Any, count: int, caption: str) -> str:
-    head = "".join(f"<th style='text-align:left'>{c}</th>" for c in _COLUMNS)
+    shown = rows[:_ROWS_SHOWN]
+    head = "".join(f"<th style='{_STYLES[c]}'>{c}</th>" for c in _COLUMNS)
+    decimals = _decimals(s.size_gigabytes for s in shown)
     body = []
-    for s in rows[:_ROWS_SHOWN]:
-        body.append("<tr>" + "".join(f"<td style='text-align:left'>{_cell(getattr(s, c))}</td>" for c in _COLUMNS) + "</tr>")
+    for s in shown:
+        body.append(
+            "<tr>"
+            + "".join(
+                f"<td style='{_STYLES[c]}'>{_cell(getattr(s, c), decimals if c == 'size_gigabytes' else None)}</td>"
+                for c in _COLUMNS
+            )
+            + "</tr>"
+        )
     more = ""
     if count > _ROWS_SHOWN:
-        more = f"<tr><td colspan='{len(_COLUMNS)}' style='text-align:left'>… {count - _ROWS_SHOWN} more</td></tr>"
+        more = (
+            f"<tr><td colspan='{len(_COLUMNS)}' style='text-align:left;color:#777;font-style:italic'>"
+            f"… {count - _ROWS_SHOWN} more rows (first {_ROWS_SHOWN} of {count} shown)</td></tr>"
+        )
     return (
         "<div class='gradientai-rs'><table>"
         f"<caption style='text-align:left'>{caption}</caption>"
@@ -66,10 +105,17 @@ def _table(rows: Any, count: int, caption: str) -> str:
 
 def list_html(obj: Any) -> str:
     """``SnapshotList._repr_html_``."""
-    caption = f"<b>SnapshotList</b>: {len(obj)} snapshots (meta.total {obj.total}, {obj.pages} pages)"
+    caption = f"<b>SnapshotList</b>: {len(obj)} snapshots (meta.total {obj.total}, fetched in {obj.pages} pages)"
     if obj.changed:
         caption += f"<br><span style='color:#b00'>{html.escape(obj.changed)}</span>"
     return _table(obj, len(obj), caption)
+
+
+def _page_number(url: Optional[str]) -> Optional[int]:
+    try:
+        return int(parse_qs(urlsplit(url).query)["page"][0]) if url else None
+    except (KeyError, ValueError):
+        return None
 
 
 def page_html(obj: Any) -> str:
@@ -77,14 +123,20 @@ def page_html(obj: Any) -> str:
     snapshots = obj.snapshots or []
     total = obj.meta.total if obj.meta is not None else None
     pages = obj.links.pages
-    links = " ".join(
-        f"{name}: <code>{html.escape(url)}</code>"
+    # Where this page sits, from the neighbours' links (DigitalOcean omits first/prev on page 1, next/last on the last page).
+    nxt, prev, last = _page_number(pages.next), _page_number(pages.prev), _page_number(pages.last)
+    current = nxt - 1 if nxt is not None else prev + 1 if prev is not None else None
+    if current is not None and last is None and nxt is None:
+        last = current
+    links = " · ".join(
+        f"{name}: <code style='overflow-wrap:anywhere'>{html.escape(url)}</code>"
         for name, url in (("first", pages.first), ("prev", pages.prev), ("next", pages.next), ("last", pages.last))
         if url
     )
-    caption = f"<b>SnapshotListResponse</b>: {len(snapshots)} snapshots on this page, meta.total {total}"
+    where = f"page {current} of {last}, " if current is not None and last is not None else ""
+    caption = f"<b>SnapshotListResponse</b>: {len(snapshots)} snapshots on this page ({where}meta.total {total})"
     if links:
-        caption += f"<br><small>{links}</small>"
+        caption += f"<br><small style='color:#555'>{links}</small>"
     return _table(snapshots, len(snapshots), caption)
 
 

@@ -7,7 +7,9 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use serde_json::Value;
 
-use crate::core::models::{Field, Snapshot};
+use std::borrow::Cow;
+
+use crate::core::models::{Field, Snapshot, Str};
 
 /// Rows per record batch.
 pub const BATCH_ROWS: usize = 65_536;
@@ -32,15 +34,18 @@ pub fn schema() -> SchemaRef {
 }
 
 /// A string column value: strings as they are, numbers as their text (an integer id), anything else null.
-fn text(f: &Field<String>) -> Option<String> {
+fn text(f: &Field<Str>) -> Option<Cow<'_, str>> {
     match f {
-        Field::Value(s) => Some(s.clone()),
-        Field::Raw(Value::Number(n)) => Some(n.to_string()),
+        Field::Value(s) => Some(Cow::Borrowed(s.as_str())),
+        Field::Raw(v) => match v.as_ref() {
+            Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-fn append_list(b: &mut ListBuilder<StringBuilder>, f: &Field<Vec<String>>) {
+fn append_list(b: &mut ListBuilder<StringBuilder>, f: &Field<Vec<Str>>) {
     match f {
         Field::Value(items) => {
             for s in items {
@@ -65,11 +70,11 @@ pub fn record_batch(rows: &[Snapshot]) -> Result<RecordBatch, ArrowError> {
     let mut tags = ListBuilder::new(StringBuilder::new());
     for s in rows {
         id.append_option(text(&s.id));
-        name.append_option(s.name.value());
+        name.append_option(s.name.value().map(Str::as_str));
         created.append_option(s.created_at.parsed().map(|t| t.unix_micros()));
         append_list(&mut regions, &s.regions);
         resource_id.append_option(text(&s.resource_id));
-        resource_type.append_option(s.resource_type.value());
+        resource_type.append_option(s.resource_type.value().map(Str::as_str));
         min_disk.append_option(s.min_disk_size.value().copied());
         size.append_option(s.size_gigabytes.value().copied());
         append_list(&mut tags, &s.tags);

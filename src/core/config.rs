@@ -103,19 +103,19 @@ pub fn normalize_base_url(raw: &str) -> Result<String> {
     let parsed = Url::parse(raw.trim()).map_err(|e| {
         Error::invalid(
             "base_url",
-            format!("must be an absolute http(s) URL, got {raw:?} ({e})"),
+            format!("base_url must be an absolute http(s) URL, got {raw:?} ({e})"),
         )
     })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(Error::invalid(
             "base_url",
-            format!("must be an absolute http(s) URL, got {raw:?}"),
+            format!("base_url must be an absolute http(s) URL, got {raw:?}"),
         ));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::invalid(
             "base_url",
-            format!("must not carry a query or fragment, got {raw:?}"),
+            format!("base_url must not carry a query or fragment, got {raw:?}"),
         ));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Method, StatusCode};
 
-use crate::core::config::Config;
+use crate::core::config::{ApiKey, Config};
 use crate::core::error::{Error, Result, StatusError};
 use crate::core::ratelimit::{Limiter, RateLimit};
 
@@ -55,6 +55,8 @@ pub struct Response {
     pub rate_limit: Option<RateLimit>,
     pub request_id: Option<String>,
     pub http_version: String,
+    /// The token, to scrub it from anything an error repeats from the body.
+    pub(crate) redact: Option<ApiKey>,
 }
 
 impl Response {
@@ -71,10 +73,17 @@ impl Response {
             status: self.status,
             url: self.url.clone(),
             message: message.into(),
-            excerpt: excerpt(&self.body),
+            excerpt: redact(self.redact.as_ref(), excerpt(&self.body)),
             request_id: self.request_id.clone(),
             headers: self.headers.clone(),
         }
+    }
+}
+
+fn redact(key: Option<&ApiKey>, text: String) -> String {
+    match key {
+        Some(key) => key.redact(&text),
+        None => text,
     }
 }
 
@@ -140,13 +149,13 @@ pub fn is_quota_exhausted(status: u16, headers: &HeaderMap) -> bool {
         && RateLimit::from_headers(headers).and_then(|r| r.remaining) == Some(0)
 }
 
-fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+fn header_pairs(headers: &HeaderMap, key: Option<&ApiKey>) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(k, v)| {
             (
                 k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                redact(key, String::from_utf8_lossy(v.as_bytes()).into_owned()),
             )
         })
         .collect()
@@ -285,6 +294,12 @@ impl HttpClient {
             return Err(Error::Closed);
         }
         let api_key = self.config.api_key.as_ref().ok_or(Error::MissingApiKey)?;
+        if HeaderValue::from_str(api_key.expose()).is_err() {
+            return Err(Error::invalid(
+                "api_key",
+                "api_key contains characters that cannot be sent in an HTTP header (a newline?)",
+            ));
+        }
         let extra = header_map(&req.headers, "extra_headers")?;
         let mut url = url::Url::parse(&self.config.endpoint(&req.path))
             .map_err(|e| Error::invalid("base_url", format!("cannot build a URL: {e}")))?;
@@ -320,12 +335,13 @@ impl HttpClient {
                                 .get("x-request-id")
                                 .and_then(|v| v.to_str().ok())
                                 .map(str::to_owned),
-                            headers: header_pairs(&headers),
+                            headers: header_pairs(&headers, self.config.api_key.as_ref()),
                             body,
                             retries_taken,
                             elapsed: started.elapsed(),
                             rate_limit,
                             http_version: version,
+                            redact: self.config.api_key.clone(),
                         });
                     }
                     let code = status.as_u16();
@@ -396,7 +412,7 @@ impl HttpClient {
             method: req.method.to_string(),
             url,
             body: text,
-            headers: header_pairs(headers),
+            headers: header_pairs(headers, self.config.api_key.as_ref()),
             request_id,
             rate_limit,
             retries_taken,
@@ -456,7 +472,13 @@ impl HttpClient {
             let final_url = resp.url().to_string();
             let version = format!("{:?}", resp.version());
             if resp.content_length().is_some_and(|n| n > max as u64) {
-                return Err(too_large(status, &final_url, max, &headers));
+                return Err(too_large(
+                    status,
+                    &final_url,
+                    max,
+                    &headers,
+                    self.config.api_key.as_ref(),
+                ));
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = resp
@@ -465,7 +487,13 @@ impl HttpClient {
                 .map_err(|e| self.transport_error(&method, url, timeout, &e))?
             {
                 if body.len() + chunk.len() > max {
-                    return Err(too_large(status, &final_url, max, &headers));
+                    return Err(too_large(
+                        status,
+                        &final_url,
+                        max,
+                        &headers,
+                        self.config.api_key.as_ref(),
+                    ));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -517,7 +545,7 @@ impl HttpClient {
     }
 }
 
-fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap) -> Error {
+fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap, key: Option<&ApiKey>) -> Error {
     Error::InvalidResponse {
         status: status.as_u16(),
         url: url.to_owned(),
@@ -527,7 +555,7 @@ fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap) -> 
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        headers: header_pairs(headers),
+        headers: header_pairs(headers, key),
     }
 }
 

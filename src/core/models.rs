@@ -14,6 +14,10 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
+/// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
+/// allocations instead of a dozen.
+pub type Str = compact_str::CompactString;
+
 /// One field of a lenient model.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Field<T> {
@@ -23,8 +27,8 @@ pub enum Field<T> {
     /// Explicit `null`.
     Null,
     Value(T),
-    /// Present with a type other than the one the API documents; kept as sent.
-    Raw(Value),
+    /// Present with a type other than the one the API documents; kept as sent (boxed: rare, and `Value` is big).
+    Raw(Box<Value>),
 }
 
 impl<T> Field<T> {
@@ -59,9 +63,9 @@ pub trait Lenient: Sized {
     }
 }
 
-impl Lenient for String {
+impl Lenient for Str {
     fn from_str(s: &str) -> Option<Self> {
-        Some(s.to_owned())
+        Some(Str::new(s))
     }
 }
 
@@ -86,15 +90,15 @@ impl Lenient for f64 {
     }
 }
 
-impl Lenient for Vec<String> {
+impl Lenient for Vec<Str> {
     fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Result<Self, Value>, A::Error> {
-        let mut out: Vec<String> = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-        while let Some(item) = seq.next_element::<Field<String>>()? {
+        let mut out: Vec<Str> = Vec::new();
+        while let Some(item) = seq.next_element::<Field<Str>>()? {
             match item {
                 Field::Value(s) => out.push(s),
                 other => {
                     // Not all strings: keep the whole list as sent.
-                    let mut raw: Vec<Value> = out.into_iter().map(Value::String).collect();
+                    let mut raw: Vec<Value> = out.into_iter().map(|s| Value::String(s.into())).collect();
                     raw.push(field_to_value(other));
                     while let Some(v) = seq.next_element::<Value>()? {
                         raw.push(v);
@@ -103,15 +107,16 @@ impl Lenient for Vec<String> {
                 }
             }
         }
+        out.shrink_to_fit();
         Ok(Ok(out))
     }
 }
 
-fn field_to_value<T: Into<Value>>(f: Field<T>) -> Value {
+fn field_to_value(f: Field<Str>) -> Value {
     match f {
         Field::Absent | Field::Null => Value::Null,
-        Field::Value(v) => v.into(),
-        Field::Raw(v) => v,
+        Field::Value(v) => Value::String(v.into()),
+        Field::Raw(v) => *v,
     }
 }
 
@@ -120,7 +125,7 @@ struct LenientVisitor<T>(PhantomData<T>);
 macro_rules! scalar {
     ($name:ident, $ty:ty, $from:ident, $raw:expr) => {
         fn $name<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
-            Ok(T::$from(v).map_or_else(|| Field::Raw($raw(v)), Field::Value))
+            Ok(T::$from(v).map_or_else(|| Field::Raw(Box::new($raw(v))), Field::Value))
         }
     };
 }
@@ -136,7 +141,7 @@ impl<'de, T: Lenient> Visitor<'de> for LenientVisitor<T> {
     scalar!(visit_u64, u64, from_u64, Value::from);
     scalar!(visit_f64, f64, from_f64, Value::from);
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Field::Raw(Value::Bool(v)))
+        Ok(Field::Raw(Box::new(Value::Bool(v))))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Field::Null)
@@ -145,10 +150,10 @@ impl<'de, T: Lenient> Visitor<'de> for LenientVisitor<T> {
         Ok(Field::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Ok(T::from_seq(seq)?.map_or_else(Field::Raw, Field::Value))
+        Ok(T::from_seq(seq)?.map_or_else(|v| Field::Raw(Box::new(v)), Field::Value))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Value::deserialize(MapAccessDeserializer::new(map)).map(Field::Raw)
+        Value::deserialize(MapAccessDeserializer::new(map)).map(|v| Field::Raw(Box::new(v)))
     }
 }
 
@@ -258,7 +263,7 @@ pub enum Entry<'a> {
     Time(&'a str),
     Int(i64),
     Float(f64),
-    StrList(&'a [String]),
+    StrList(&'a [Str]),
     Json(&'a Value),
     Meta(&'a Meta),
     Links(&'a Links),
@@ -285,8 +290,17 @@ macro_rules! field_entry {
         }
     };
 }
-field_entry!(String, Str);
-field_entry!(Vec<String>, StrList);
+impl ToEntry for Field<Str> {
+    fn entry(&self) -> Option<Entry<'_>> {
+        match self {
+            Field::Absent => None,
+            Field::Null => Some(Entry::Null),
+            Field::Value(v) => Some(Entry::Str(v.as_str())),
+            Field::Raw(v) => Some(Entry::Json(v)),
+        }
+    }
+}
+field_entry!(Vec<Str>, StrList);
 impl ToEntry for Field<i64> {
     fn entry(&self) -> Option<Entry<'_>> {
         match self {
@@ -328,7 +342,7 @@ obj_entry!(Vec<Snapshot>, Snapshots);
 
 /// `created_at` is a string field whose entry is marked as a timestamp.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Timestamp(pub Field<String>);
+pub struct Timestamp(pub Field<Str>);
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -355,25 +369,28 @@ impl Timestamp {
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct Snapshot {
-    pub id: Field<String>,
-    pub name: Field<String>,
+    pub id: Field<Str>,
+    pub name: Field<Str>,
     pub created_at: Timestamp,
-    pub regions: Field<Vec<String>>,
-    pub resource_id: Field<String>,
-    pub resource_type: Field<String>,
+    pub regions: Field<Vec<Str>>,
+    pub resource_id: Field<Str>,
+    pub resource_type: Field<Str>,
     pub min_disk_size: Field<i64>,
     pub size_gigabytes: Field<f64>,
-    pub tags: Field<Vec<String>>,
+    pub tags: Field<Vec<Str>>,
     pub extra: Vec<(String, Value)>,
 }
 lenient_struct!(Snapshot, "snapshot", { id, name, created_at, regions, resource_id, resource_type, min_disk_size, size_gigabytes, tags });
 
 impl Snapshot {
     /// The id as a string whatever its JSON type (droplet snapshot ids are sometimes numbers elsewhere in the API).
-    pub fn id_key(&self) -> Option<String> {
+    pub fn id_key(&self) -> Option<Str> {
         match &self.id {
             Field::Value(s) => Some(s.clone()),
-            Field::Raw(Value::Number(n)) => Some(n.to_string()),
+            Field::Raw(v) => match v.as_ref() {
+                Value::Number(n) => Some(Str::from(n.to_string())),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -390,10 +407,10 @@ lenient_struct!(Meta, "meta", { total });
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct Pages {
-    pub first: Field<String>,
-    pub prev: Field<String>,
-    pub next: Field<String>,
-    pub last: Field<String>,
+    pub first: Field<Str>,
+    pub prev: Field<Str>,
+    pub next: Field<Str>,
+    pub last: Field<Str>,
     pub extra: Vec<(String, Value)>,
 }
 lenient_struct!(Pages, "links.pages", { first, prev, next, last });
@@ -620,12 +637,12 @@ mod tests {
             "regions":["nyc1",3],"min_disk_size":"25","created_at":"not-a-date","new_field":{"a":[1]}}]}"#;
         let page = decode_page(body).unwrap();
         let s = &page.snapshots()[0];
-        assert_eq!(s.id, Field::Raw(serde_json::json!(6372321)));
+        assert_eq!(s.id, Field::Raw(Box::new(serde_json::json!(6372321))));
         assert_eq!(s.id_key().as_deref(), Some("6372321"));
         assert_eq!(s.size_gigabytes, Field::Value(1.0));
         assert_eq!(s.tags, Field::Null);
-        assert_eq!(s.regions, Field::Raw(serde_json::json!(["nyc1", 3])));
-        assert_eq!(s.min_disk_size, Field::Raw(serde_json::json!("25")));
+        assert_eq!(s.regions, Field::Raw(Box::new(serde_json::json!(["nyc1", 3]))));
+        assert_eq!(s.min_disk_size, Field::Raw(Box::new(serde_json::json!("25"))));
         assert!(s.created_at.parsed().is_none());
         assert!(s.name.is_absent());
         assert_eq!(s.extra, vec![("new_field".to_owned(), serde_json::json!({"a": [1]}))]);

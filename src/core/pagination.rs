@@ -138,6 +138,10 @@ async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<Pa
     })
 }
 
+struct PageSummary {
+    total: Option<i64>,
+}
+
 struct Attempt {
     snapshots: Vec<Snapshot>,
     first_total: u64,
@@ -146,10 +150,16 @@ struct Attempt {
     consistent: bool,
 }
 
-async fn attempt(http: &HttpClient, opts: &ListAllOptions) -> Result<Attempt> {
-    let first = fetch(http, opts, 1).await?;
-    let mut expected = page_count(first.total, first.last_link, opts.per_page);
-    let first_total = first.total.and_then(|t| u64::try_from(t).ok());
+/// One listing. `sequential`: pages one at a time in ascending order — used for the last attempt when the account
+/// keeps changing, because snapshots inserted at the front only push others to later pages, which an ascending
+/// walk still reaches (concurrent pages answered out of order could each miss a pushed snapshot).
+async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> Result<Attempt> {
+    let first_page = fetch(http, opts, 1).await?;
+    let first = PageSummary {
+        total: first_page.total,
+    };
+    let mut expected = page_count(first_page.total, first_page.last_link, opts.per_page);
+    let first_total = first_page.total.and_then(|t| u64::try_from(t).ok());
     let report = |done: u64, total: u64| {
         if let Some(p) = &opts.progress {
             p(done, total);
@@ -175,20 +185,28 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions) -> Result<Attempt> {
         }
     }
     let mut pages: Vec<PageResult> = Vec::with_capacity(expected as usize);
-    pages.push(first);
+    pages.push(first_page);
     let mut done = 1;
     let mut stream = stream::iter(2..=expected)
         .map(|p| fetch(http, opts, p))
-        .buffered(opts.max_concurrency.max(1));
+        .buffered(if sequential { 1 } else { opts.max_concurrency.max(1) });
     while let Some(page) = stream.try_next().await? {
         done += 1;
         report(done, expected);
         pages.push(page);
     }
     drop(stream);
-    // More pages than counted: the account grew, or meta.total was short. Go on while pages are full.
+    // More pages than counted: the account grew, or meta.total was short. Go on while pages are full and the
+    // answers don't already account for every snapshot.
     let mut tail = 0;
-    while pages.last().is_some_and(|p| p.snapshots.len() as u64 >= opts.per_page) && tail < MAX_TAIL_PAGES {
+    let settled = |pages: &[PageResult]| {
+        let fetched: usize = pages.iter().map(|p| p.snapshots.len()).sum();
+        pages.iter().all(|p| p.total == first.total) && first.total.is_some_and(|t| t <= fetched as i64)
+    };
+    while pages.last().is_some_and(|p| p.snapshots.len() as u64 >= opts.per_page)
+        && !settled(&pages)
+        && tail < MAX_TAIL_PAGES
+    {
         let next = pages.last().map_or(1, |p| p.page + 1);
         let page = fetch(http, opts, next).await?;
         tail += 1;
@@ -259,7 +277,7 @@ pub fn next_page_params(
 
 /// Keeps the first occurrence of each id, in page order. Snapshots without an id are all kept.
 pub fn dedupe(items: impl Iterator<Item = Snapshot>, capacity: usize) -> Vec<Snapshot> {
-    let mut seen: HashSet<String> = HashSet::with_capacity(capacity);
+    let mut seen: HashSet<crate::core::models::Str> = HashSet::with_capacity(capacity);
     let mut out = Vec::with_capacity(capacity);
     for s in items {
         if s.id_key().is_none_or(|id| seen.insert(id)) {
@@ -273,7 +291,7 @@ pub async fn list_all(http: &HttpClient, opts: &ListAllOptions) -> Result<Listin
     let attempts = opts.max_attempts.max(1);
     let mut first_total = None;
     for n in 1..=attempts {
-        let a = attempt(http, opts).await?;
+        let a = attempt(http, opts, n > 1 && n == attempts).await?;
         first_total.get_or_insert(a.first_total);
         if a.consistent || n == attempts {
             let changed = (!a.consistent).then(|| Change {

@@ -102,7 +102,11 @@ impl Limiter {
             if wait.is_zero() {
                 return;
             }
-            log::debug!(target: "gradientai_rs::ratelimit", "waiting {:.3}s before the next request", wait.as_secs_f64());
+            if wait >= Duration::from_secs(1) {
+                log::info!(target: "gradientai_rs::ratelimit", "rate limit: waiting {:.1}s before the next request", wait.as_secs_f64());
+            } else {
+                log::debug!(target: "gradientai_rs::ratelimit", "waiting {:.3}s before the next request", wait.as_secs_f64());
+            }
             tokio::time::sleep(wait).await;
         }
     }

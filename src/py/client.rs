@@ -13,7 +13,7 @@ use crate::core::ApiKey;
 use crate::py::convert::{opt_timeout, rate_limit_to_py, string_pairs};
 use crate::py::errors::to_pyerr;
 use crate::py::resources::PyGpuDroplets;
-use crate::py::runtime::future_into_py;
+use crate::py::runtime::{coroutine, future_into_py, Await};
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
@@ -276,7 +276,7 @@ impl PyAsyncGradientAI {
     /// `await client.close()`.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.0.http.close();
-        future_into_py(py, async { Ok(()) })
+        coroutine(py, Await::Plain, || async { Ok(None::<Py<PyAny>>) })
     }
     fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         future_into_py(py, async move { Ok(slf) })

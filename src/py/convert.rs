@@ -10,8 +10,7 @@ use crate::core::models::Entry;
 use crate::core::ratelimit::RateLimit;
 use crate::core::Error;
 
-static DATETIME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static FROMISOFORMAT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static RATE_LIMIT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `to_dict()` modes: Python objects, or JSON-compatible values (timestamps as RFC 3339 strings).
@@ -33,26 +32,26 @@ impl Mode {
     }
 }
 
+/// An aware UTC `datetime`. Under abi3 there is no datetime C API; `datetime.fromisoformat` on one string is the
+/// cheapest call (about half the cost of the 8-argument constructor).
 pub fn datetime_to_py<'py>(py: Python<'py>, t: &UtcDateTime) -> PyResult<Bound<'py, PyAny>> {
-    let cls = DATETIME.import(py, "datetime", "datetime")?;
-    let utc = UTC.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-        Ok(py.import("datetime")?.getattr("timezone")?.getattr("utc")?.unbind())
+    let fromisoformat = FROMISOFORMAT.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py
+            .import("datetime")?
+            .getattr("datetime")?
+            .getattr("fromisoformat")?
+            .unbind())
     })?;
-    cls.call1((
-        t.year,
-        t.month,
-        t.day,
-        t.hour,
-        t.minute,
-        t.second,
-        t.micro,
-        utc.bind(py),
-    ))
+    let mut text = t.to_rfc3339();
+    text.pop();
+    text.push_str("+00:00");
+    fromisoformat.bind(py).call1((text,))
 }
 
 /// A timestamp field: an aware UTC `datetime` when it parses, else the string as sent.
 pub fn time_to_py<'py>(py: Python<'py>, raw: &str, mode: Mode) -> PyResult<Bound<'py, PyAny>> {
-    match (UtcDateTime::parse(raw), mode) {
+    // Python's datetime covers years 1..=9999; anything else stays the string sent.
+    match (UtcDateTime::parse(raw).filter(|t| (1..=9999).contains(&t.year)), mode) {
         (Some(t), Mode::Python) => datetime_to_py(py, &t),
         (Some(t), Mode::Json) => Ok(PyString::new(py, &t.to_rfc3339()).into_any()),
         (None, _) => Ok(PyString::new(py, raw).into_any()),
@@ -71,7 +70,7 @@ pub fn entry_to_py<'py>(py: Python<'py>, e: Entry<'_>, mode: Mode) -> PyResult<B
         Entry::Time(s) => time_to_py(py, s, mode)?,
         Entry::Int(i) => i.into_pyobject(py)?.into_any(),
         Entry::Float(f) => PyFloat::new(py, f).into_any(),
-        Entry::StrList(items) => PyList::new(py, items)?.into_any(),
+        Entry::StrList(items) => PyList::new(py, items.iter().map(|s| s.as_str()))?.into_any(),
         Entry::Json(v) => json_to_py(py, v)?,
         Entry::Meta(m) => entries_to_dict(py, m.entries(), mode)?.into_any(),
         Entry::Links(l) => entries_to_dict(py, l.entries(), mode)?.into_any(),
@@ -117,6 +116,7 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 pub fn opt_int(
     obj: Option<&Bound<'_, PyAny>>,
     param: &'static str,
+    allowed: &str,
     check: fn(i64) -> Result<u64, Error>,
 ) -> PyResult<Option<u64>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
@@ -129,7 +129,12 @@ pub fn opt_int(
             obj.repr()?
         )));
     }
-    let value: i64 = obj.extract().unwrap_or(if obj.gt(0)? { i64::MAX } else { i64::MIN });
+    let Ok(value) = obj.extract::<i64>() else {
+        return Err(PyValueError::new_err(format!(
+            "{param} must be {allowed}, got {}",
+            obj.repr()?
+        )));
+    };
     check(value).map(Some).map_err(crate::py::errors::to_pyerr)
 }
 
@@ -144,7 +149,7 @@ pub fn opt_resource_type(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Stri
             obj.repr()?
         )));
     };
-    crate::core::snapshots::validate_resource_type(&s.to_cow()?)
+    crate::core::snapshots::validate_resource_type(&utf8(s, "resource_type")?)
         .map(Some)
         .map_err(crate::py::errors::to_pyerr)
 }
@@ -157,17 +162,27 @@ pub fn snapshot_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
             type_name(obj)
         )));
     }
-    let id = obj.str()?.to_cow()?.into_owned();
+    let id = utf8(&obj.str()?, "snapshot_id")?;
     crate::core::snapshots::validate_snapshot_id(&id).map_err(crate::py::errors::to_pyerr)?;
     Ok(id)
 }
 
 /// A value as the SDK puts it in a query string: `True` → `true`, others with `str()`.
-fn query_value(v: &Bound<'_, PyAny>) -> PyResult<String> {
+fn query_value(v: &Bound<'_, PyAny>, param: &str) -> PyResult<String> {
     if let Ok(b) = v.cast::<PyBool>() {
         return Ok(if b.is_true() { "true" } else { "false" }.to_owned());
     }
-    Ok(v.str()?.to_cow()?.into_owned())
+    utf8(&v.str()?, param)
+}
+
+/// A str as UTF-8; lone surrogates (`"\ud800"`) can't be sent and are a `ValueError` naming the parameter.
+fn utf8(s: &Bound<'_, PyString>, param: &str) -> PyResult<String> {
+    s.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{param} must hold valid Unicode text (no lone surrogates), got {}",
+            s.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })
 }
 
 /// `extra_query` / `extra_headers` / `default_headers`: a mapping of str to values, `None` values dropped.
@@ -189,7 +204,7 @@ pub fn string_pairs(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyRe
         let key = k
             .cast::<PyString>()
             .map_err(|_| PyTypeError::new_err(format!("{param} keys must be str, got {}", type_name(&k))))?;
-        out.push((key.to_cow()?.into_owned(), query_value(&v)?));
+        out.push((utf8(key, param)?, query_value(&v, param)?));
     }
     Ok(out)
 }

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PySet, PyTuple};
 
-use crate::core::models::{Entry, Field, Links, Meta, Pages, Snapshot, SnapshotEnvelope, ToEntry};
+use crate::core::models::{Entry, Field, Links, Meta, Pages, Snapshot, SnapshotEnvelope, Str, ToEntry};
 use crate::py::convert::{entries_to_dict, entry_to_py, json_to_py, Mode};
 
 pub(crate) const MODULE: &str = "gradientai_rs._core";
@@ -32,7 +32,7 @@ pub fn to_dict<'py>(
         }
     }
     if exclude_none {
-        entries.retain(|(_, e)| !matches!(e, Entry::Null));
+        entries.retain(|(_, e)| !matches!(e, Entry::Null | Entry::Json(serde_json::Value::Null)));
     }
     entries_to_dict(py, entries, mode)
 }
@@ -159,12 +159,13 @@ macro_rules! model_methods {
                 Self::__repr__(slf)
             }
 
+            /// Equal when their JSON is (timestamps compared as instants, so `Z` and `+00:00` are equal).
             fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
                 other.cast::<Self>().is_ok_and(|o| {
                     let $s = self;
-                    let a = crate::core::models::to_json($entry, None, false);
+                    let a = crate::core::models::to_json($entry, None, true);
                     let $s = o.get();
-                    a == crate::core::models::to_json($entry, None, false)
+                    a == crate::core::models::to_json($entry, None, true)
                 })
             }
 
@@ -191,18 +192,21 @@ fn entries_of(e: Entry<'_>) -> Vec<(&str, Entry<'_>)> {
 pub struct PySnapshot {
     rows: Arc<Vec<Snapshot>>,
     index: usize,
+    /// `created_at` as a `datetime`, made on first access (datetimes are immutable, so it can be shared).
+    created_cache: PyOnceLock<Py<PyAny>>,
 }
 
 impl PySnapshot {
     pub fn new(rows: Arc<Vec<Snapshot>>, index: usize) -> Self {
         debug_assert!(index < rows.len());
-        Self { rows, index }
+        Self {
+            rows,
+            index,
+            created_cache: PyOnceLock::new(),
+        }
     }
     pub fn from_one(s: Snapshot) -> Self {
-        Self {
-            rows: Arc::new(vec![s]),
-            index: 0,
-        }
+        Self::new(Arc::new(vec![s]), 0)
     }
     pub fn get(&self) -> &Snapshot {
         &self.rows[self.index]
@@ -214,9 +218,22 @@ impl PySnapshot {
     /// `Snapshot(id=..., name=..., ...)`: builds one from keyword arguments (as pydantic's constructor does).
     #[new]
     #[pyo3(signature = (**data))]
-    fn py_new(data: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    fn py_new(py: Python<'_>, data: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let value: serde_json::Value = match data {
-            Some(d) => pythonize::depythonize(d.as_any()).map_err(|e| PyValueError::new_err(e.to_string()))?,
+            Some(d) => {
+                // Datetimes (as `to_dict()` gives them) go back to their ISO 8601 text.
+                let datetime = py.import("datetime")?.getattr("datetime")?;
+                let plain = PyDict::new(py);
+                for (k, v) in d.iter() {
+                    let v = if v.is_instance(&datetime)? {
+                        v.call_method0("isoformat")?
+                    } else {
+                        v
+                    };
+                    plain.set_item(k, v)?;
+                }
+                pythonize::depythonize(plain.as_any()).map_err(|e| PyValueError::new_err(e.to_string()))?
+            }
             None => serde_json::Value::Object(Default::default()),
         };
         let text = value.to_string();
@@ -235,7 +252,10 @@ impl PySnapshot {
     }
     #[getter]
     fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().created_at)
+        let value = self
+            .created_cache
+            .get_or_try_init(py, || field_py(py, &self.get().created_at).map(Bound::unbind))?;
+        Ok(value.bind(py).clone())
     }
     #[getter]
     fn regions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -302,7 +322,7 @@ model_methods!(
 #[pyclass(frozen, name = "Pages", module = "gradientai_rs._core")]
 pub struct PyPages(pub Pages);
 
-fn link(py: Python<'_>, f: &Field<String>) -> PyResult<Py<PyAny>> {
+fn link(py: Python<'_>, f: &Field<Str>) -> PyResult<Py<PyAny>> {
     Ok(field_py(py, f)?.unbind())
 }
 

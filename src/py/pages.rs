@@ -15,7 +15,7 @@ use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::py::convert::Mode;
 use crate::py::errors::to_pyerr;
 use crate::py::models::{repr_of, snapshot_list, to_dict, PyMetaProperties, PyPageLinks, PySnapshot, MODULE};
-use crate::py::runtime::{future_into_py, run_blocking};
+use crate::py::runtime::{coroutine, future_into_py, run_blocking, Await};
 
 /// What produced a page, so the next one can be asked with the same filters.
 #[derive(Clone)]
@@ -161,7 +161,10 @@ impl PySnapshotListResponse {
             return Err(PyRuntimeError::new_err(NO_NEXT));
         };
         if ctx.is_async {
-            future_into_py(py, async move { ctx.fetch().await.map_err(to_pyerr) })
+            coroutine(py, Await::Plain, move || {
+                let ctx = ctx.clone();
+                async move { ctx.fetch().await.map_err(to_pyerr) }
+            })
         } else {
             Ok(Bound::new(py, run_blocking(py, ctx.fetch())?)?.into_any())
         }

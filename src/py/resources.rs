@@ -17,18 +17,23 @@ use crate::py::convert::{
 use crate::py::errors::to_pyerr;
 use crate::py::models::PySnapshotRetrieveResponse;
 use crate::py::pages::{ListContext, PySnapshotList, PySnapshotListResponse};
-use crate::py::runtime::{future_into_py, run_blocking};
+use crate::py::runtime::{coroutine, run_blocking, Await};
 
-/// Runs a core future the way the client wants: blocking with the GIL released, or as an asyncio awaitable.
-fn dispatch<'py, F, T>(py: Python<'py>, is_async: bool, fut: F) -> PyResult<Bound<'py, PyAny>>
+/// Runs a core future the way the client wants: blocking with the GIL released, or as a coroutine that starts it
+/// when awaited. `make` builds the future (the coroutine may call it later, from the event loop).
+fn dispatch<'py, M, F, T>(py: Python<'py>, is_async: bool, make: M) -> PyResult<Bound<'py, PyAny>>
 where
+    M: Fn() -> F + Send + Sync + 'static,
     F: Future<Output = Result<T, CoreError>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     if is_async {
-        future_into_py(py, async move { fut.await.map_err(to_pyerr) })
+        coroutine(py, Await::Plain, move || {
+            let fut = make();
+            async move { fut.await.map_err(to_pyerr) }
+        })
     } else {
-        run_blocking(py, fut)?.into_bound_py_any(py)
+        run_blocking(py, make())?.into_bound_py_any(py)
     }
 }
 
@@ -50,8 +55,13 @@ fn list_params(
     resource_type: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ListParams> {
     Ok(ListParams {
-        page: opt_int(page, "page", snapshots::validate_page)?,
-        per_page: opt_int(per_page, "per_page", validate_per_page)?,
+        page: opt_int(
+            page,
+            "page",
+            "an integer >= 1 (at most 2**63 - 1)",
+            snapshots::validate_page,
+        )?,
+        per_page: opt_int(per_page, "per_page", "an integer between 1 and 200", validate_per_page)?,
         resource_type: opt_resource_type(resource_type)?,
     })
 }
@@ -79,18 +89,20 @@ fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<
     Ok((Some(f), close))
 }
 
-/// Turns a finished listing into a `SnapshotList`, warning when the account kept changing.
-fn finish_listing(listing: Listing, close: Option<Py<PyAny>>) -> PyResult<PySnapshotList> {
+/// Turns a finished listing into a `SnapshotList`, closing the progress bar, and (`warn`) warning from the
+/// caller's line when the account kept changing.
+fn finish_listing(listing: Listing, close: Option<&Py<PyAny>>, warn: bool) -> PyResult<PySnapshotList> {
     Python::attach(|py| -> PyResult<()> {
         if let Some(close) = close {
             close.call0(py)?;
         }
-        if let Some(change) = &listing.changed {
+        if let Some(change) = listing.changed.as_ref().filter(|_| warn) {
             let category = py
                 .import("gradientai_rs._exceptions")?
                 .getattr("ListingChangedWarning")?;
             let msg = std::ffi::CString::new(change.message()).unwrap_or_default();
-            PyErr::warn(py, &category, &msg, 2)?;
+            // A native function has no frame of its own: level 1 is the Python line that called list_all().
+            PyErr::warn(py, &category, &msg, 1)?;
         }
         Ok(())
     })?;
@@ -126,28 +138,37 @@ impl Snapshots {
             opts: call_options(extra_headers, extra_query, timeout)?,
             is_async: self.is_async,
         };
-        dispatch(py, self.is_async, async move {
-            let page = snapshots::list(&ctx.http, &ctx.params, &ctx.opts).await?;
-            Ok(PySnapshotListResponse::new(page, Some(ctx)))
+        dispatch(py, self.is_async, move || {
+            let ctx = ctx.clone();
+            async move {
+                let page = snapshots::list(&ctx.http, &ctx.params, &ctx.opts).await?;
+                Ok(PySnapshotListResponse::new(page, Some(ctx)))
+            }
         })
     }
 
     fn retrieve<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>, opts: CallOptions) -> PyResult<Bound<'py, PyAny>> {
         let id = snapshot_id(id)?;
         let http = Arc::clone(&self.http);
-        dispatch(py, self.is_async, async move {
-            Ok(PySnapshotRetrieveResponse(
-                snapshots::retrieve(&http, &id, &opts).await?,
-            ))
+        dispatch(py, self.is_async, move || {
+            let (http, id, opts) = (Arc::clone(&http), id.clone(), opts.clone());
+            async move {
+                Ok(PySnapshotRetrieveResponse(
+                    snapshots::retrieve(&http, &id, &opts).await?,
+                ))
+            }
         })
     }
 
     fn delete<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>, opts: CallOptions) -> PyResult<Bound<'py, PyAny>> {
         let id = snapshot_id(id)?;
         let http = Arc::clone(&self.http);
-        dispatch(py, self.is_async, async move {
-            snapshots::delete_raw(&http, &id, &opts).await?;
-            Ok(())
+        dispatch(py, self.is_async, move || {
+            let (http, id, opts) = (Arc::clone(&http), id.clone(), opts.clone());
+            async move {
+                snapshots::delete_raw(&http, &id, &opts).await?;
+                Ok(None::<Py<PyAny>>)
+            }
         })
     }
 
@@ -163,15 +184,20 @@ impl Snapshots {
         max_attempts: Option<&Bound<'py, PyAny>>,
         call: CallOptions,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let concurrency = opt_int(max_concurrency, "max_concurrency", |v| {
-            u64::try_from(v).ok().filter(|c| (1..=256).contains(c)).ok_or_else(|| {
-                CoreError::invalid(
-                    "max_concurrency",
-                    format!("max_concurrency must be an integer between 1 and 256, got {v}"),
-                )
-            })
-        })?;
-        let attempts = opt_int(max_attempts, "max_attempts", |v| {
+        let concurrency = opt_int(
+            max_concurrency,
+            "max_concurrency",
+            "an integer between 1 and 256",
+            |v| {
+                u64::try_from(v).ok().filter(|c| (1..=256).contains(c)).ok_or_else(|| {
+                    CoreError::invalid(
+                        "max_concurrency",
+                        format!("max_concurrency must be an integer between 1 and 256, got {v}"),
+                    )
+                })
+            },
+        )?;
+        let attempts = opt_int(max_attempts, "max_attempts", "an integer between 1 and 10", |v| {
             u64::try_from(v).ok().filter(|c| (1..=10).contains(c)).ok_or_else(|| {
                 CoreError::invalid(
                     "max_attempts",
@@ -182,7 +208,8 @@ impl Snapshots {
         let (progress, close) = progress_of(py, progress)?;
         let opts = ListAllOptions {
             resource_type: opt_resource_type(resource_type)?,
-            per_page: opt_int(per_page, "per_page", validate_per_page)?.unwrap_or(snapshots::MAX_PER_PAGE),
+            per_page: opt_int(per_page, "per_page", "an integer between 1 and 200", validate_per_page)?
+                .unwrap_or(snapshots::MAX_PER_PAGE),
             max_concurrency: concurrency.map_or(pagination::DEFAULT_MAX_CONCURRENCY, |c| c as usize),
             wait_for_rate_limit,
             max_attempts: attempts.map_or(pagination::DEFAULT_MAX_ATTEMPTS, |a| a as u32),
@@ -191,13 +218,18 @@ impl Snapshots {
         };
         let http = Arc::clone(&self.http);
         if self.is_async {
-            future_into_py(py, async move {
-                let listing = pagination::list_all(&http, &opts).await.map_err(to_pyerr)?;
-                finish_listing(listing, close)
+            // The warning is raised by the coroutine, on the event loop, pointing at the awaiting line.
+            let close = Arc::new(close);
+            coroutine(py, Await::Listing, move || {
+                let (http, opts, close) = (Arc::clone(&http), opts.clone(), Arc::clone(&close));
+                async move {
+                    let listing = pagination::list_all(&http, &opts).await.map_err(to_pyerr)?;
+                    finish_listing(listing, close.as_ref().as_ref(), false)
+                }
             })
         } else {
             let listing = run_blocking(py, async move { pagination::list_all(&http, &opts).await })?;
-            Bound::new(py, finish_listing(listing, close)?).map(Bound::into_any)
+            Bound::new(py, finish_listing(listing, close.as_ref(), true)?).map(Bound::into_any)
         }
     }
 
@@ -364,13 +396,16 @@ impl RawSnapshots {
             opts: with_raw_header(call_options(extra_headers, extra_query, timeout)?),
             is_async: self.is_async,
         };
-        dispatch(py, self.is_async, async move {
-            let resp = snapshots::list_raw(&ctx.http, &ctx.params, &ctx.opts).await?;
-            Ok(PyAPIResponse {
-                resp,
-                kind: RawKind::List,
-                ctx: Some(ctx),
-            })
+        dispatch(py, self.is_async, move || {
+            let ctx = ctx.clone();
+            async move {
+                let resp = snapshots::list_raw(&ctx.http, &ctx.params, &ctx.opts).await?;
+                Ok(PyAPIResponse {
+                    resp,
+                    kind: RawKind::List,
+                    ctx: Some(ctx),
+                })
+            }
         })
     }
 
@@ -388,13 +423,16 @@ impl RawSnapshots {
         let id = crate::py::convert::snapshot_id(snapshot_id)?;
         let opts = with_raw_header(call_options(extra_headers, extra_query, timeout)?);
         let http = Arc::clone(&self.http);
-        dispatch(py, self.is_async, async move {
-            let resp = snapshots::retrieve_raw(&http, &id, &opts).await?;
-            Ok(PyAPIResponse {
-                resp,
-                kind: RawKind::Retrieve,
-                ctx: None,
-            })
+        dispatch(py, self.is_async, move || {
+            let (http, id, opts) = (Arc::clone(&http), id.clone(), opts.clone());
+            async move {
+                let resp = snapshots::retrieve_raw(&http, &id, &opts).await?;
+                Ok(PyAPIResponse {
+                    resp,
+                    kind: RawKind::Retrieve,
+                    ctx: None,
+                })
+            }
         })
     }
 
@@ -412,13 +450,16 @@ impl RawSnapshots {
         let id = crate::py::convert::snapshot_id(snapshot_id)?;
         let opts = with_raw_header(call_options(extra_headers, extra_query, timeout)?);
         let http = Arc::clone(&self.http);
-        dispatch(py, self.is_async, async move {
-            let resp = snapshots::delete_raw(&http, &id, &opts).await?;
-            Ok(PyAPIResponse {
-                resp,
-                kind: RawKind::Delete,
-                ctx: None,
-            })
+        dispatch(py, self.is_async, move || {
+            let (http, id, opts) = (Arc::clone(&http), id.clone(), opts.clone());
+            async move {
+                let resp = snapshots::delete_raw(&http, &id, &opts).await?;
+                Ok(PyAPIResponse {
+                    resp,
+                    kind: RawKind::Delete,
+                    ctx: None,
+                })
+            }
         })
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
 use pyo3_async_runtimes::TaskLocals;
 use tokio::runtime::Runtime;
@@ -120,6 +121,15 @@ impl ContextExt for ForkSafeRuntime {
     }
 }
 
+fn require_running_loop(py: Python<'_>) -> PyResult<()> {
+    pyo3_async_runtimes::get_running_loop(py).map(drop).map_err(|e| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "AsyncGradientAI methods must be awaited inside a running asyncio event loop (use asyncio.run(...) or \
+             await them in a coroutine); for blocking code use GradientAI instead ({e})"
+        ))
+    })
+}
+
 /// Wraps a core future as an asyncio awaitable. Must be called with a running event loop; cancelling the
 /// awaitable drops the Rust future and with it every HTTP request it has in flight.
 pub fn future_into_py<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
@@ -127,12 +137,35 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    if let Err(e) = pyo3_async_runtimes::get_running_loop(py) {
-        let msg = format!(
-            "AsyncGradientAI methods must be awaited inside a running asyncio event loop (use asyncio.run(...) or \
-             await them in a coroutine); for blocking code use GradientAI instead ({e})"
-        );
-        return Err(pyo3::exceptions::PyRuntimeError::new_err(msg));
-    }
+    require_running_loop(py)?;
     pyo3_async_runtimes::generic::future_into_py::<ForkSafeRuntime, F, T>(py, fut)
+}
+
+/// Which coroutine of `gradientai_rs._aio` wraps the future.
+#[derive(Clone, Copy)]
+pub enum Await {
+    Plain,
+    /// Warns with `ListingChangedWarning` from the awaiting line when the listing says so.
+    Listing,
+}
+
+/// A coroutine that starts `make()`'s future only when awaited (the SDK's methods are `async def`). Calling it
+/// without a running event loop raises at once.
+pub fn coroutine<'py, M, F, T>(py: Python<'py>, kind: Await, make: M) -> PyResult<Bound<'py, PyAny>>
+where
+    M: Fn() -> F + Send + Sync + 'static,
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    static PLAIN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    static LISTING: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    require_running_loop(py)?;
+    let start = pyo3::types::PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<Py<PyAny>> {
+        future_into_py(args.py(), make()).map(Bound::unbind)
+    })?;
+    let wrapper = match kind {
+        Await::Plain => PLAIN.import(py, "gradientai_rs._aio", "await_later")?,
+        Await::Listing => LISTING.import(py, "gradientai_rs._aio", "await_listing")?,
+    };
+    wrapper.call1((start,))
 }
