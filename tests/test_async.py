@@ -55,18 +55,9 @@ def settle_then_count(fake: FakeDigitalOcean) -> int:
 
 
 @pytest.fixture
-def fakes() -> Iterator[Callable[..., FakeDigitalOcean]]:
-    started: List[FakeDigitalOcean] = []
-
-    def factory(*args: Any, **kwargs: Any) -> FakeDigitalOcean:
-        kwargs.setdefault("token", TOKEN)
-        f = FakeDigitalOcean(*args, **kwargs)
-        started.append(f)
-        return f.start()
-
-    yield factory
-    for f in reversed(started):
-        f.close()
+def fakes(make_fake: Callable[..., FakeDigitalOcean]) -> Callable[..., FakeDigitalOcean]:
+    """Started fakes (token ``fake-token``), closed at teardown: conftest's ``make_fake``."""
+    return make_fake
 
 
 @pytest.fixture

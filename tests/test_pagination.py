@@ -65,18 +65,9 @@ def assert_quiet(fake: FakeDigitalOcean, seconds: float) -> None:
 
 
 @pytest.fixture
-def fakes():
-    started: List[FakeDigitalOcean] = []
-
-    def factory(*args: Any, **kwargs: Any) -> FakeDigitalOcean:
-        kwargs.setdefault("token", TOKEN)
-        f = FakeDigitalOcean(*args, **kwargs)
-        started.append(f)
-        return f.start()
-
-    yield factory
-    for f in reversed(started):
-        f.close()
+def fakes(make_fake: Callable[..., FakeDigitalOcean]) -> Callable[..., FakeDigitalOcean]:
+    """Started fakes (token ``fake-token``), closed at teardown: conftest's ``make_fake``."""
+    return make_fake
 
 
 @pytest.fixture

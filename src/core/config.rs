@@ -126,12 +126,6 @@ impl Config {
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
-
-    pub fn origin(&self) -> String {
-        Url::parse(&self.base_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
@@ -178,6 +172,5 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(cfg.endpoint("/v2/snapshots"), "http://h/p/v2/snapshots");
-        assert_eq!(cfg.origin(), "http://h");
     }
 }

@@ -105,14 +105,6 @@ impl Error {
         }
     }
 
-    pub fn wrong_type(param: &'static str, message: impl Into<String>) -> Self {
-        Error::InvalidArgument {
-            param,
-            kind: ArgKind::Type,
-            message: message.into(),
-        }
-    }
-
     /// The error at the bottom of any `Page` wrapping.
     pub fn root(&self) -> &Error {
         match self {
@@ -125,13 +117,6 @@ impl Error {
     pub fn page(&self) -> Option<u64> {
         match self {
             Error::Page { page, .. } => Some(*page),
-            _ => None,
-        }
-    }
-
-    pub fn status(&self) -> Option<&StatusError> {
-        match self.root() {
-            Error::Status(s) => Some(s),
             _ => None,
         }
     }

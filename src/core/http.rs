@@ -60,13 +60,6 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     /// A typed error for a 2xx body that doesn't decode.
     pub fn invalid(&self, message: impl Into<String>) -> Error {
         Error::InvalidResponse {

@@ -13,7 +13,7 @@ use crate::core::models::{Obj, Snapshot, SnapshotPage};
 use crate::core::snapshots::{self, CallOptions, ListParams, MAX_PER_PAGE};
 
 /// Default parallel page requests. See README "Choosing max_concurrency".
-pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
+pub const DEFAULT_MAX_CONCURRENCY: usize = 32;
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// Pages fetched past the expected end, one at a time, while the account keeps growing.
 const MAX_TAIL_PAGES: u64 = 1_000;
@@ -138,10 +138,6 @@ async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<Pa
     })
 }
 
-struct PageSummary {
-    total: Option<i64>,
-}
-
 struct Attempt {
     snapshots: Vec<Snapshot>,
     first_total: u64,
@@ -155,9 +151,7 @@ struct Attempt {
 /// walk still reaches (concurrent pages answered out of order could each miss a pushed snapshot).
 async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> Result<Attempt> {
     let first_page = fetch(http, opts, 1).await?;
-    let first = PageSummary {
-        total: first_page.total,
-    };
+    let first_total_raw = first_page.total;
     let mut expected = page_count(first_page.total, first_page.last_link, opts.per_page);
     let first_total = first_page.total.and_then(|t| u64::try_from(t).ok());
     let report = |done: u64, total: u64| {
@@ -201,7 +195,7 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
     let mut tail = 0;
     let settled = |pages: &[PageResult]| {
         let fetched: usize = pages.iter().map(|p| p.snapshots.len()).sum();
-        pages.iter().all(|p| p.total == first.total) && first.total.is_some_and(|t| t <= fetched as i64)
+        pages.iter().all(|p| p.total == first_total_raw) && first_total_raw.is_some_and(|t| t <= fetched as i64)
     };
     while pages.last().is_some_and(|p| p.snapshots.len() as u64 >= opts.per_page)
         && !settled(&pages)

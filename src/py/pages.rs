@@ -65,10 +65,6 @@ impl PySnapshotListResponse {
         Self::new(page, None)
     }
 
-    pub fn rows(&self) -> &Arc<Vec<Snapshot>> {
-        &self.rows
-    }
-
     fn entries(&self) -> Vec<(&str, Entry<'_>)> {
         let mut out = Vec::with_capacity(3 + self.page.extra.len());
         match self.snapshots_state {
@@ -331,12 +327,11 @@ struct PageCursor {
 
 impl PageCursor {
     /// The immediate answer when there is no request to make: the first page, or the end.
-    fn take_ready(&self, py: Python<'_>) -> Result<Option<Py<PySnapshotListResponse>>, Option<ListContext>> {
+    fn take_ready(&self) -> Result<Option<Py<PySnapshotListResponse>>, Option<ListContext>> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match std::mem::replace(&mut *st, PageState::Done) {
             PageState::First(page) => {
                 *st = page.get().next_context().map_or(PageState::Done, PageState::Next);
-                let _ = py;
                 Ok(Some(page))
             }
             PageState::Next(ctx) => Err(Some(ctx)),
@@ -359,7 +354,7 @@ impl PageIterator {
         slf
     }
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PySnapshotListResponse>>> {
-        match self.0.take_ready(py) {
+        match self.0.take_ready() {
             Ok(ready) => Ok(ready),
             Err(None) => Ok(None),
             Err(Some(ctx)) => {
@@ -381,7 +376,7 @@ impl AsyncPageIterator {
     }
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let cursor = self.0.clone();
-        match cursor.take_ready(py) {
+        match cursor.take_ready() {
             Ok(Some(page)) => future_into_py(py, async move { Ok(page) }),
             Ok(None) | Err(None) => Err(PyStopAsyncIteration::new_err(())),
             Err(Some(ctx)) => future_into_py(py, async move {
@@ -509,9 +504,6 @@ impl PySnapshotList {
             pages,
             changed,
         }
-    }
-    pub fn rows(&self) -> &Arc<Vec<Snapshot>> {
-        &self.rows
     }
 }
 
