@@ -6,6 +6,7 @@ Plain pytest tests driving ``asyncio.run`` (pytest-asyncio is not installed).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import subprocess
 import sys
@@ -595,23 +596,34 @@ def test_works_inside_an_already_running_loop(f45):
 
 
 @pytest.mark.parametrize("call", ["list", "list_all", "retrieve", "delete"])
-def test_outside_a_running_loop_is_a_clear_error(f45, call):
+def test_asyncio_run_of_a_call_works_like_the_sdk(f45, call):
+    """Calls return coroutines (the SDK's methods are ``async def``): ``asyncio.run(client.….list())`` works, and
+    nothing is sent before the coroutine runs."""
     c = aclient(f45)
     method = getattr(c.gpu_droplets.snapshots, call)
     args = (f45.ids()[0],) if call in ("retrieve", "delete") else ()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no "coroutine was never awaited" leftovers either
-        with pytest.raises(RuntimeError, match="asyncio") as info:
-            method(*args)
-    assert "GradientAI" in str(info.value)
+    coro = method(*args)
+    assert inspect.iscoroutine(coro)
     time.sleep(0.1)
+    assert f45.request_count == 0
+    asyncio.run(coro)
+    assert f45.request_count >= 1
+
+
+@pytest.mark.parametrize("call", ["list", "list_all"])
+def test_driving_a_call_without_a_running_loop_is_a_clear_error(f45, call):
+    c = aclient(f45)
+    coro = getattr(c.gpu_droplets.snapshots, call)()
+    with pytest.raises(RuntimeError, match="asyncio") as info:
+        coro.send(None)
+    assert "GradientAI" in str(info.value)
     assert f45.request_count == 0
 
 
-def test_close_outside_a_running_loop_is_a_clear_error(f45):
+def test_close_is_a_coroutine(f45):
     c = aclient(f45)
-    with pytest.raises(RuntimeError, match="asyncio"):
-        c.close()
+    assert asyncio.run(c.close()) is None
+    assert c.is_closed()
 
 
 @pytest.mark.timeout(60)

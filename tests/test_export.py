@@ -106,6 +106,14 @@ def test_pandas(odd_list):
     assert list(df["id"]) == ["1", "fbe805e8-866b-11e6-96bf-000f53315a41", "3"]
     assert str(df["created_at"].dtype) in ("datetime64[us, UTC]", "datetime64[ns, UTC]")
     assert df["min_disk_size"].tolist() == [25, 2, 20]
+    # regions/tags stay Arrow lists; a cell still reads as a list (pd.NA for null tags)
+    assert isinstance(df["regions"].dtype, pd.ArrowDtype)
+    assert list(df["regions"].iloc[0]) == ["nyc3", "sfo3"] and pd.isna(df["tags"].iloc[0])
+    py_lists = odd_list.to_pandas(lists="python")
+    assert py_lists["regions"].tolist() == [["nyc3", "sfo3"], [], ["ams3"]]
+    assert py_lists["tags"].tolist()[1:] == [[], ["web", "env:prod"]]
+    with pytest.raises(ValueError, match="lists"):
+        odd_list.to_pandas(lists="numpy")
 
 
 def test_polars(odd_list):

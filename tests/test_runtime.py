@@ -240,3 +240,66 @@ def test_many_threads_share_one_client(client, fake):
         assert total == 45
         assert got == ids[(page - 1) * 5 : page * 5]
     assert fake.request_count == 40
+
+
+ASYNC_CHILD = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from gradientai_rs import AsyncGradientAI
+    c = AsyncGradientAI(api_key="fake-token", base_url=sys.argv[1], max_retries=0, timeout=60)
+    s = c.gpu_droplets.snapshots
+    calls = {
+        "list": lambda: s.list(),
+        "list_all": lambda: s.list_all(),
+        "retrieve": lambda: s.retrieve("1"),
+        "delete": lambda: s.delete("1"),
+        "next_page": lambda: s.list(per_page=1),
+    }
+    print("ready", flush=True)
+    try:
+        asyncio.run(calls[sys.argv[2]]())
+    except KeyboardInterrupt:
+        print("interrupted-at", time.monotonic(), flush=True)
+    sys.stdin.readline()  # the parent un-hangs the fake, then the same client must work
+    page = asyncio.run(s.list(per_page=2))
+    print("usable", len(page.snapshots), flush=True)
+    """
+)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("call", ["list", "list_all", "retrieve", "delete"])
+def test_ctrl_c_interrupts_each_async_call_and_the_client_stays_usable(make_fake, call):
+    fake = make_fake(45, hang=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY", "GRADIENTAI_RS_LOG")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ASYNC_CHILD, fake.url, call],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while fake.request_count == 0:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "child never reached the fake"
+            time.sleep(0.01)
+        time.sleep(0.2)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        line = ""
+        while not line.startswith("interrupted-at"):
+            line = proc.stdout.readline()
+            assert line, proc.communicate()
+        interrupted_at = float(line.split()[1])
+        requests_after = fake.request_count
+        time.sleep(0.5)
+        assert fake.request_count == requests_after, "requests went on after the interrupt"
+        fake.configure(hang=False)
+        out, err = proc.communicate("go\n", timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    print(f"async {call}: KeyboardInterrupt after {interrupted_at - sent:.3f} s")
+    assert interrupted_at - sent < 0.5
+    assert proc.returncode == 0, err
+    assert "usable 2" in out, (out, err)

@@ -42,10 +42,25 @@ def to_arrow(obj: Any) -> Any:
     return pa.table(obj)
 
 
-def to_pandas(obj: Any) -> Any:
-    """A ``pandas.DataFrame`` (through Arrow; ``created_at`` is ``datetime64[us, UTC]``)."""
-    _require("pandas", "pandas")
-    return to_arrow(obj).to_pandas()
+def to_pandas(obj: Any, lists: str = "arrow") -> Any:
+    """A ``pandas.DataFrame`` through Arrow; ``created_at`` is ``datetime64[us, UTC]``.
+
+    ``lists="arrow"`` (default) keeps ``regions`` and ``tags`` as Arrow lists (``pd.ArrowDtype``): no Python list
+    per cell, so the conversion stays columnar (a cell reads as a list, a null one as ``pd.NA``). ``lists="python"`` makes
+    them object columns of Python lists, as ``pd.DataFrame([s.to_dict() ...])`` would.
+    """
+    pd = _require("pandas", "pandas")
+    table = to_arrow(obj)
+    if lists == "python":
+        df = table.to_pandas()
+        for name in ("regions", "tags"):  # Arrow gives numpy arrays per cell; the SDK path gives lists
+            df[name] = pd.Series(table.column(name).to_pylist(), index=df.index, dtype=object)
+        return df
+    if lists != "arrow":
+        raise ValueError(f"lists must be 'arrow' or 'python', got {lists!r}")
+    import pyarrow as pa
+
+    return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None)
 
 
 def to_polars(obj: Any) -> Any:

@@ -146,15 +146,39 @@ impl UtcDateTime {
 
     /// RFC 3339 in UTC with `Z`, microseconds only when non-zero (as DigitalOcean and pydantic write it).
     pub fn to_rfc3339(&self) -> String {
-        let base = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        );
-        if self.micro == 0 {
-            base + "Z"
-        } else {
-            format!("{base}.{:06}Z", self.micro)
+        self.format("Z")
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]` and `zone`, written digit by digit (this runs once per `created_at` read).
+    pub fn format(&self, zone: &str) -> String {
+        fn push(out: &mut String, value: u32, width: u32) {
+            for i in (0..width).rev() {
+                out.push(char::from(b'0' + (value / 10u32.pow(i) % 10) as u8));
+            }
         }
+        let mut out = String::with_capacity(32);
+        if !(0..=9999).contains(&self.year) {
+            // Outside what four digits hold: let the formatter deal with the sign and width.
+            out.push_str(&format!("{:04}", self.year));
+        } else {
+            push(&mut out, self.year as u32, 4);
+        }
+        for (sep, value) in [
+            ('-', self.month),
+            ('-', self.day),
+            ('T', self.hour),
+            (':', self.minute),
+            (':', self.second),
+        ] {
+            out.push(sep);
+            push(&mut out, u32::from(value), 2);
+        }
+        if self.micro != 0 {
+            out.push('.');
+            push(&mut out, self.micro, 6);
+        }
+        out.push_str(zone);
+        out
     }
 }
 
@@ -171,6 +195,11 @@ mod tests {
         );
         assert_eq!(t.unix_micros(), 1_595_954_864_000_000);
         assert_eq!(t.to_rfc3339(), "2020-07-28T16:47:44Z");
+        assert_eq!(
+            UtcDateTime::from_unix(-62_135_596_800 - 86_400, 5).to_rfc3339(),
+            "0000-12-31T00:00:00.000005Z"
+        );
+        assert_eq!(t.format("+00:00"), "2020-07-28T16:47:44+00:00");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The HTTP layer: one reqwest client per `GradientAI`, the SDK's retry policy, rate-limit bookkeeping,
 //! bounded bodies and same-origin redirects only (the token never leaves the configured origin).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -197,6 +197,29 @@ pub struct HttpClient {
     limiter: Arc<Limiter>,
     last_rate_limit: Mutex<Option<RateLimit>>,
     closed: AtomicBool,
+    /// Bytes of response bodies being read right now, over all requests of this client.
+    buffered: AtomicUsize,
+}
+
+/// This response's share of [`HttpClient::buffered`], given back when the body is done or dropped.
+struct Held<'a> {
+    total: &'a AtomicUsize,
+    bytes: usize,
+}
+
+impl Held<'_> {
+    /// Counts `n` more bytes; `false` when that would take all bodies in flight past `limit`.
+    fn take(&mut self, n: usize, limit: usize) -> bool {
+        let before = self.total.fetch_add(n, Ordering::SeqCst);
+        self.bytes += n;
+        before + n <= limit
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -239,6 +262,7 @@ impl HttpClient {
             limiter,
             last_rate_limit: Mutex::new(None),
             closed: AtomicBool::new(false),
+            buffered: AtomicUsize::new(0),
         })
     }
 
@@ -473,13 +497,18 @@ impl HttpClient {
                     self.config.api_key.as_ref(),
                 ));
             }
-            let mut body = BytesMut::new();
+            let mut body = BytesMut::with_capacity(resp.content_length().map_or(0, |n| n.min(8 << 20) as usize));
+            let mut held = Held {
+                total: &self.buffered,
+                bytes: 0,
+            };
             while let Some(chunk) = resp
                 .chunk()
                 .await
                 .map_err(|e| self.transport_error(&method, url, timeout, &e))?
             {
-                if body.len() + chunk.len() > max {
+                // Each body is capped, and so is the sum of the bodies being read at once (concurrent pages).
+                if body.len() + chunk.len() > max || !held.take(chunk.len(), max) {
                     return Err(too_large(
                         status,
                         &final_url,
@@ -542,7 +571,10 @@ fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap, key
     Error::InvalidResponse {
         status: status.as_u16(),
         url: url.to_owned(),
-        message: format!("the response body is larger than {max} bytes (decompressed); refusing to read it"),
+        message: format!(
+            "the response body is larger than {max} bytes (decompressed; the limit also holds for all bodies read at \
+             once); refusing to read it"
+        ),
         excerpt: String::new(),
         request_id: headers
             .get("x-request-id")

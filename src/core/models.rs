@@ -526,11 +526,20 @@ obj_deserialize!(Meta, Links, Pages, Snapshot);
 
 /// Decodes a list answer. The error says where the body stops matching.
 pub fn decode_page(body: &[u8]) -> Result<SnapshotPage, serde_json::Error> {
-    serde_json::from_slice(body)
+    decode(body)
 }
 
 pub fn decode_envelope(body: &[u8]) -> Result<SnapshotEnvelope, serde_json::Error> {
-    serde_json::from_slice(body)
+    decode(body)
+}
+
+/// One UTF-8 check of the whole body, then the `&str` reader (which doesn't re-check every string); invalid UTF-8
+/// goes through the byte reader, whose error says where.
+fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
 }
 
 impl SnapshotPage {

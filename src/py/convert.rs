@@ -42,10 +42,7 @@ pub fn datetime_to_py<'py>(py: Python<'py>, t: &UtcDateTime) -> PyResult<Bound<'
             .getattr("fromisoformat")?
             .unbind())
     })?;
-    let mut text = t.to_rfc3339();
-    text.pop();
-    text.push_str("+00:00");
-    fromisoformat.bind(py).call1((text,))
+    fromisoformat.bind(py).call1((t.format("+00:00"),))
 }
 
 /// A timestamp field: an aware UTC `datetime` when it parses, else the string as sent.

@@ -187,26 +187,88 @@ fn entries_of(e: Entry<'_>) -> Vec<(&str, Entry<'_>)> {
     }
 }
 
+/// Rows of snapshots shared by a page (or a listing) and every `Snapshot` object made from it, with their
+/// `created_at` datetimes, made a block at a time on first read: one `map(datetime.fromisoformat, …)` call per
+/// block costs a fraction of one Python call per row.
+pub struct Rows {
+    data: Vec<Snapshot>,
+    dates: Vec<PyOnceLock<Py<PyList>>>,
+}
+
+const DATE_BLOCK: usize = 256;
+
+impl Rows {
+    pub fn new(data: Vec<Snapshot>) -> Arc<Self> {
+        let dates = (0..data.len().div_ceil(DATE_BLOCK))
+            .map(|_| PyOnceLock::new())
+            .collect();
+        Arc::new(Self { data, dates })
+    }
+
+    fn created_at<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
+        let block = index / DATE_BLOCK;
+        let list = self.dates[block].get_or_try_init(py, || {
+            let rows = &self.data[block * DATE_BLOCK..((block + 1) * DATE_BLOCK).min(self.data.len())];
+            created_at_block(py, rows).map(Bound::unbind)
+        })?;
+        list.bind(py).get_item(index % DATE_BLOCK)
+    }
+}
+
+impl std::ops::Deref for Rows {
+    type Target = [Snapshot];
+    fn deref(&self) -> &[Snapshot] {
+        &self.data
+    }
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data
+    }
+}
+
+/// `created_at` of each row: datetimes for the timestamps Python can hold, the value as sent otherwise.
+fn created_at_block<'py>(py: Python<'py>, rows: &[Snapshot]) -> PyResult<Bound<'py, PyList>> {
+    static MAP_FROMISOFORMAT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let parsed: Vec<Option<crate::core::datetime::UtcDateTime>> = rows
+        .iter()
+        .map(|s| s.created_at.parsed().filter(|t| (1..=9999).contains(&t.year)))
+        .collect();
+    let texts: Vec<String> = parsed.iter().flatten().map(|t| t.format("+00:00")).collect();
+    let convert = MAP_FROMISOFORMAT.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        let code = c"lambda texts: list(map(__import__('datetime').datetime.fromisoformat, texts))";
+        Ok(py.eval(code, None, None)?.unbind())
+    })?;
+    let converted = convert.bind(py).call1((texts,))?;
+    let converted = converted.cast::<PyList>()?;
+    let out = PyList::empty(py);
+    let mut next = 0;
+    for (row, t) in rows.iter().zip(&parsed) {
+        if t.is_some() {
+            out.append(converted.get_item(next)?)?;
+            next += 1;
+        } else {
+            out.append(field_py(py, &row.created_at)?)?;
+        }
+    }
+    Ok(out)
+}
+
 /// One snapshot. Rows share the page's parsed data (`Arc`), so a list of them costs one pointer each.
 #[pyclass(frozen, name = "Snapshot", module = "gradientai_rs._core")]
 pub struct PySnapshot {
-    rows: Arc<Vec<Snapshot>>,
+    rows: Arc<Rows>,
     index: usize,
-    /// `created_at` as a `datetime`, made on first access (datetimes are immutable, so it can be shared).
-    created_cache: PyOnceLock<Py<PyAny>>,
 }
 
 impl PySnapshot {
-    pub fn new(rows: Arc<Vec<Snapshot>>, index: usize) -> Self {
+    pub fn new(rows: Arc<Rows>, index: usize) -> Self {
         debug_assert!(index < rows.len());
-        Self {
-            rows,
-            index,
-            created_cache: PyOnceLock::new(),
-        }
+        Self { rows, index }
     }
     pub fn from_one(s: Snapshot) -> Self {
-        Self::new(Arc::new(vec![s]), 0)
+        Self::new(Rows::new(vec![s]), 0)
     }
     pub fn get(&self) -> &Snapshot {
         &self.rows[self.index]
@@ -252,10 +314,7 @@ impl PySnapshot {
     }
     #[getter]
     fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let value = self
-            .created_cache
-            .get_or_try_init(py, || field_py(py, &self.get().created_at).map(Bound::unbind))?;
-        Ok(value.bind(py).clone())
+        self.rows.created_at(py, self.index)
     }
     #[getter]
     fn regions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -485,7 +544,7 @@ pub fn _model_from_json(py: Python<'_>, kind: &str, data: &str) -> PyResult<Py<P
 }
 
 /// A Python list of `Snapshot` objects over shared rows.
-pub fn snapshot_list<'py>(py: Python<'py>, rows: &Arc<Vec<Snapshot>>) -> PyResult<Bound<'py, PyList>> {
+pub fn snapshot_list<'py>(py: Python<'py>, rows: &Arc<Rows>) -> PyResult<Bound<'py, PyList>> {
     let items: Vec<Bound<'py, PySnapshot>> = (0..rows.len())
         .map(|i| Bound::new(py, PySnapshot::new(Arc::clone(rows), i)))
         .collect::<PyResult<_>>()?;

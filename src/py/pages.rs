@@ -14,7 +14,7 @@ use crate::core::pagination::{next_page_params, Change};
 use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::py::convert::Mode;
 use crate::py::errors::to_pyerr;
-use crate::py::models::{repr_of, snapshot_list, to_dict, PyMetaProperties, PyPageLinks, PySnapshot, MODULE};
+use crate::py::models::{repr_of, snapshot_list, to_dict, PyMetaProperties, PyPageLinks, PySnapshot, Rows, MODULE};
 use crate::py::runtime::{coroutine, future_into_py, run_blocking, Await};
 
 /// What produced a page, so the next one can be asked with the same filters.
@@ -38,7 +38,7 @@ impl ListContext {
 pub struct PySnapshotListResponse {
     /// The answer without its snapshots (moved to `rows`).
     page: SnapshotPage,
-    rows: Arc<Vec<Snapshot>>,
+    rows: Arc<Rows>,
     snapshots_state: Obj<()>,
     list: PyOnceLock<Py<PyList>>,
     ctx: Option<ListContext>,
@@ -53,7 +53,7 @@ impl PySnapshotListResponse {
         };
         Self {
             page,
-            rows: Arc::new(rows),
+            rows: Rows::new(rows),
             snapshots_state: state,
             list: PyOnceLock::new(),
             ctx,
@@ -296,8 +296,12 @@ impl PySnapshotListResponse {
         export(slf.as_any(), "to_arrow")
     }
 
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        export(slf.as_any(), "to_pandas")
+    #[pyo3(signature = (*, lists = "arrow"))]
+    fn to_pandas<'py>(slf: &Bound<'py, Self>, lists: &str) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("gradientai_rs._export")?
+            .getattr("to_pandas")?
+            .call1((slf, lists))
     }
 
     fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
@@ -389,7 +393,7 @@ impl AsyncPageIterator {
 }
 
 struct SnapshotState {
-    rows: Arc<Vec<Snapshot>>,
+    rows: Arc<Rows>,
     index: usize,
     next: Option<ListContext>,
 }
@@ -490,7 +494,7 @@ impl AsyncSnapshotIterator {
 /// Every snapshot from `list_all`: a read-only sequence of `Snapshot`, with Arrow export.
 #[pyclass(frozen, sequence, name = "SnapshotList", module = "gradientai_rs._core")]
 pub struct PySnapshotList {
-    rows: Arc<Vec<Snapshot>>,
+    rows: Arc<Rows>,
     total: u64,
     pages: u64,
     changed: Option<Change>,
@@ -499,7 +503,7 @@ pub struct PySnapshotList {
 impl PySnapshotList {
     pub fn new(rows: Vec<Snapshot>, total: u64, pages: u64, changed: Option<Change>) -> Self {
         Self {
-            rows: Arc::new(rows),
+            rows: Rows::new(rows),
             total,
             pages,
             changed,
@@ -648,8 +652,12 @@ impl PySnapshotList {
         export(slf.as_any(), "to_arrow")
     }
 
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        export(slf.as_any(), "to_pandas")
+    #[pyo3(signature = (*, lists = "arrow"))]
+    fn to_pandas<'py>(slf: &Bound<'py, Self>, lists: &str) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("gradientai_rs._export")?
+            .getattr("to_pandas")?
+            .call1((slf, lists))
     }
 
     fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {

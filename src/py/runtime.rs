@@ -41,22 +41,30 @@ pub fn runtime() -> &'static Runtime {
     }
 }
 
-/// Runs `fut` to completion with the GIL released. Every [`SIGNAL_POLL`] it takes the GIL for a moment to run
-/// Python's signal handlers; if one raises (Ctrl-C), the future is dropped — cancelling its requests — and the
-/// exception propagates.
+/// Runs `fut` to completion with the GIL released. The future runs as a task on the runtime's workers, next to
+/// the I/O driver (one wake-up for the caller at the end instead of one per socket event), while the caller waits
+/// and every [`SIGNAL_POLL`] takes the GIL for a moment to run Python's signal handlers. If one raises (Ctrl-C),
+/// the task is aborted — dropping its requests — and the exception propagates. A panic in the task becomes a
+/// `RuntimeError`; it never unwinds into Python.
 pub fn run_blocking<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
-    F: Future<Output = Result<T, CoreError>> + Send,
-    T: Send,
+    F: Future<Output = Result<T, CoreError>> + Send + 'static,
+    T: Send + 'static,
 {
     let outcome: Result<Result<T, CoreError>, PyErr> = py.detach(|| {
-        runtime().block_on(async {
-            tokio::pin!(fut);
+        let rt = runtime();
+        let mut task = rt.spawn(fut);
+        rt.block_on(async {
             loop {
                 tokio::select! {
-                    out = &mut fut => return Ok(out),
+                    joined = &mut task => {
+                        return joined.map_err(|e| {
+                            pyo3::exceptions::PyRuntimeError::new_err(format!("gradientai_rs internal error: {e}"))
+                        });
+                    }
                     () = tokio::time::sleep(SIGNAL_POLL) => {
                         if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            task.abort();
                             return Err(e);
                         }
                     }
@@ -149,8 +157,9 @@ pub enum Await {
     Listing,
 }
 
-/// A coroutine that starts `make()`'s future only when awaited (the SDK's methods are `async def`). Calling it
-/// without a running event loop raises at once.
+/// A coroutine that starts `make()`'s future only when awaited, like the SDK's `async def` methods (so
+/// `asyncio.run(client.gpu_droplets.snapshots.list())` and `asyncio.create_task(...)` work). Driving it without a
+/// running event loop raises a `RuntimeError` that says so.
 pub fn coroutine<'py, M, F, T>(py: Python<'py>, kind: Await, make: M) -> PyResult<Bound<'py, PyAny>>
 where
     M: Fn() -> F + Send + Sync + 'static,
@@ -159,7 +168,6 @@ where
 {
     static PLAIN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     static LISTING: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    require_running_loop(py)?;
     let start = pyo3::types::PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<Py<PyAny>> {
         future_into_py(args.py(), make()).map(Bound::unbind)
     })?;
