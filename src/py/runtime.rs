@@ -42,35 +42,36 @@ pub fn runtime() -> &'static Runtime {
 }
 
 /// Runs `fut` to completion with the GIL released. The future runs as a task on the runtime's workers, next to
-/// the I/O driver (one wake-up for the caller at the end instead of one per socket event), while the caller waits
-/// and every [`SIGNAL_POLL`] takes the GIL for a moment to run Python's signal handlers. If one raises (Ctrl-C),
-/// the task is aborted — dropping its requests — and the exception propagates. A panic in the task becomes a
-/// `RuntimeError`; it never unwinds into Python.
+/// the I/O driver, and hands its result over a channel; the caller just waits on the channel (no runtime entered
+/// on its thread, no timer), waking every [`SIGNAL_POLL`] to take the GIL for a moment and run Python's signal
+/// handlers. If one raises (Ctrl-C), the task is aborted — dropping its requests — and the exception propagates.
+/// A panic in the task becomes a `RuntimeError`; it never unwinds into Python.
 pub fn run_blocking<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = Result<T, CoreError>> + Send + 'static,
     T: Send + 'static,
 {
     let outcome: Result<Result<T, CoreError>, PyErr> = py.detach(|| {
-        let rt = runtime();
-        let mut task = rt.spawn(fut);
-        rt.block_on(async {
-            loop {
-                tokio::select! {
-                    joined = &mut task => {
-                        return joined.map_err(|e| {
-                            pyo3::exceptions::PyRuntimeError::new_err(format!("gradientai_rs internal error: {e}"))
-                        });
-                    }
-                    () = tokio::time::sleep(SIGNAL_POLL) => {
-                        if let Err(e) = Python::attach(|py| py.check_signals()) {
-                            task.abort();
-                            return Err(e);
-                        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let task = runtime().spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        loop {
+            match rx.recv_timeout(SIGNAL_POLL) {
+                Ok(out) => return Ok(out),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        task.abort();
+                        return Err(e);
                     }
                 }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                        "gradientai_rs internal error: the request task ended without an answer (a panic)",
+                    ));
+                }
             }
-        })
+        }
     });
     outcome?.map_err(to_pyerr)
 }
