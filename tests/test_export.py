@@ -239,3 +239,23 @@ def test_snapshot_list_pickles(odd_list):
     again = pickle.loads(pickle.dumps(odd_list))
     assert again == odd_list and again.total == odd_list.total
     assert pa.table(again).equals(pa.table(odd_list))
+
+
+def test_async_raw_responses(odd_fake):
+    import asyncio
+
+    async def main():
+        async with g.AsyncGradientAI(api_key=TOKEN, base_url=odd_fake.url) as client:
+            raw = client.gpu_droplets.snapshots.with_raw_response
+            listed = await raw.list(per_page=2)
+            page = listed.parse()
+            assert listed.status_code == 200 and listed.rate_limit.limit == 5000
+            assert [s.id for s in page.snapshots] == ["1", "fbe805e8-866b-11e6-96bf-000f53315a41"]
+            assert (await page.get_next_page()).snapshots[0].id == "3"  # parsed async pages stay async
+            got = await raw.retrieve("3")
+            assert got.parse().snapshot.name == "bad-date"
+            deleted = await raw.delete("3")
+            assert deleted.status_code == 204 and deleted.parse() is None
+
+    asyncio.run(main())
+    assert "3" not in odd_fake.ids()
