@@ -521,3 +521,32 @@ def measure_rss_in_child(script: str, variant: str, url: str, timeout: float = 9
         if line.startswith("RSS-RESULT "):
             return json.loads(line[len("RSS-RESULT "):])
     return {"error": f"child exit {p.returncode}: {(p.stderr or p.stdout)[-1500:]}"}
+
+
+# ------------------------------------------------------------------------------------------------ shared workloads
+
+
+def page_loop(client: Any) -> List[Any]:
+    """The loop an SDK user writes today (works unchanged with either client): pages of ``PER_PAGE`` until a short
+    page or ``page * PER_PAGE >= meta.total``."""
+    out: List[Any] = []
+    page = 1
+    while True:
+        r = client.gpu_droplets.snapshots.list(page=page, per_page=PER_PAGE)
+        snaps = r.snapshots or []
+        out.extend(snaps)
+        total = r.meta.total if r.meta is not None else None
+        if len(snaps) < PER_PAGE or (total is not None and page * PER_PAGE >= total):
+            return out
+        page += 1
+
+
+def touch(snapshots: Any) -> int:
+    """Reads ``id`` and ``created_at`` of every snapshot, so lazy conversion can't flatter either client."""
+    n = 0
+    for s in snapshots:
+        s.id
+        s.created_at
+        n += 1
+    return n
+

@@ -25,19 +25,6 @@ N_SNAPSHOTS = 100_000
 PER_PAGE = C.PER_PAGE
 
 
-def sdk_page_loop(client):
-    out = []
-    page = 1
-    while True:
-        r = client.gpu_droplets.snapshots.list(page=page, per_page=PER_PAGE)
-        snaps = r.snapshots or []
-        out.extend(snaps)
-        total = r.meta.total if r.meta is not None else None
-        if len(snaps) < PER_PAGE or (total is not None and page * PER_PAGE >= total):
-            return out
-        page += 1
-
-
 def describe(df):
     return {"shape": list(df.shape), "dtypes": {k: str(v) for k, v in df.dtypes.items()}}
 
@@ -67,7 +54,7 @@ def main() -> int:
             print(f"   !! our list_all() failed: {type(exc).__name__}: {exc}")
         t1 = time.perf_counter()
         sdk = do_gradientai.GradientAI(api_key=C.API_KEY, base_url=fake.url)
-        sdk_snapshots = sdk_page_loop(sdk)
+        sdk_snapshots = C.page_loop(sdk)
         t2 = time.perf_counter()
         ours.close()
         sdk.close()

@@ -30,15 +30,6 @@ N_GATHER = 20
 TICK = 0.005
 
 
-def touch(snapshots):
-    n = 0
-    for s in snapshots:
-        s.id
-        s.created_at
-        n += 1
-    return n
-
-
 async def sdk_page_loop(client):
     out = []
     page = 1
@@ -162,8 +153,8 @@ async def amain(url, args, payload):
     rounds = args.reps or (5 if quick else 30)
     try:
         S1 = await run_interleaved_async(
-            [AsyncVariant("sdk AsyncGradientAI gather20", lambda: gather20(sdk), touch, N_GATHER * PER_PAGE),
-             AsyncVariant("ours AsyncGradientAI gather20", lambda: gather20(ours), touch, N_GATHER * PER_PAGE)],
+            [AsyncVariant("sdk AsyncGradientAI gather20", lambda: gather20(sdk), C.touch, N_GATHER * PER_PAGE),
+             AsyncVariant("ours AsyncGradientAI gather20", lambda: gather20(ours), C.touch, N_GATHER * PER_PAGE)],
             rounds, 2, "gather20")
         C.print_table(C.TIMING_HEADERS, C.timing_rows(S1, list(S1)))
         s_sdk, s_our = S1["sdk AsyncGradientAI gather20"], S1["ours AsyncGradientAI gather20"]
@@ -184,9 +175,9 @@ async def amain(url, args, payload):
     rounds = args.reps or (2 if quick else 8)
     try:
         S2 = await run_interleaved_async(
-            [AsyncVariant("sdk async page loop", lambda: sdk_page_loop(sdk), touch, N_SNAPSHOTS),
-             AsyncVariant("ours await list_all()", lambda: ours.gpu_droplets.snapshots.list_all(), touch, N_SNAPSHOTS),
-             AsyncVariant("sdk async page1+gather (info)", lambda: sdk_gather_loop(sdk), touch, N_SNAPSHOTS)],
+            [AsyncVariant("sdk async page loop", lambda: sdk_page_loop(sdk), C.touch, N_SNAPSHOTS),
+             AsyncVariant("ours await list_all()", lambda: ours.gpu_droplets.snapshots.list_all(), C.touch, N_SNAPSHOTS),
+             AsyncVariant("sdk async page1+gather (info)", lambda: sdk_gather_loop(sdk), C.touch, N_SNAPSHOTS)],
             rounds, 1, "list_all")
         C.print_table(C.TIMING_HEADERS, C.timing_rows(S2, list(S2)))
         a, c = S2["sdk async page loop"], S2["ours await list_all()"]

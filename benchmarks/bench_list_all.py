@@ -34,29 +34,6 @@ PER_PAGE = C.PER_PAGE
 # ------------------------------------------------------------------------------------------------ the variants
 
 
-def page_loop(client):
-    """The loop an SDK user writes today (works unchanged with either client)."""
-    out = []
-    page = 1
-    while True:
-        r = client.gpu_droplets.snapshots.list(page=page, per_page=PER_PAGE)
-        snaps = r.snapshots or []
-        out.extend(snaps)
-        total = r.meta.total if r.meta is not None else None
-        if len(snaps) < PER_PAGE or (total is not None and page * PER_PAGE >= total):
-            return out
-        page += 1
-
-
-def touch(snapshots):
-    n = 0
-    for s in snapshots:
-        s.id
-        s.created_at
-        n += 1
-    return n
-
-
 def make_check(expected: int):
     def check(result):
         if len(result) != expected:
@@ -84,10 +61,10 @@ def variants_for(url, expected):
     snaps = ours.gpu_droplets.snapshots
     check = make_check(expected)
     vs = [
-        C.Variant("(a) sdk page loop", lambda: page_loop(sdk), touch, check),
-        C.Variant("(b) ours page loop", lambda: page_loop(ours), touch, check),
-        C.Variant("(c) ours list_all()", lambda: snaps.list_all(), touch, check),
-        C.Variant("(d) ours list_all(max_concurrency=64)", lambda: snaps.list_all(max_concurrency=64), touch, check),
+        C.Variant("(a) sdk page loop", lambda: C.page_loop(sdk), C.touch, check),
+        C.Variant("(b) ours page loop", lambda: C.page_loop(ours), C.touch, check),
+        C.Variant("(c) ours list_all()", lambda: snaps.list_all(), C.touch, check),
+        C.Variant("(d) ours list_all(max_concurrency=64)", lambda: snaps.list_all(max_concurrency=64), C.touch, check),
     ]
     return vs, (sdk, ours)
 
@@ -132,7 +109,7 @@ def rss_child(variant: str, url: str) -> None:
 
     def run(c):
         if variant == "a":
-            return page_loop(c)
+            return C.page_loop(c)
         if variant == "c":
             return c.gpu_droplets.snapshots.list_all()
         if variant == "d":
