@@ -48,6 +48,18 @@ def make_fake() -> Iterator[Callable[..., FakeDigitalOcean]]:
 
 
 @pytest.fixture
+def fakes(make_fake: Callable[..., FakeDigitalOcean]) -> Callable[..., FakeDigitalOcean]:
+    """The pagination and async tests' name for ``make_fake``."""
+    return make_fake
+
+
+@pytest.fixture
+def f45(make_fake: Callable[..., FakeDigitalOcean]) -> FakeDigitalOcean:
+    """45 snapshots (mixed droplets/volumes), seed 7, started by ``make_fake``."""
+    return make_fake(45, seed=7)
+
+
+@pytest.fixture
 def fake() -> Iterator[FakeDigitalOcean]:
     """45 snapshots (3 pages of the default 20), seed 7, token ``fake-token``."""
     with FakeDigitalOcean(snapshots=45, seed=7, token=TOKEN) as f:

@@ -56,17 +56,6 @@ def settle_then_count(fake: FakeDigitalOcean) -> int:
 
 
 @pytest.fixture
-def fakes(make_fake: Callable[..., FakeDigitalOcean]) -> Callable[..., FakeDigitalOcean]:
-    """Started fakes (token ``fake-token``), closed at teardown: conftest's ``make_fake``."""
-    return make_fake
-
-
-@pytest.fixture
-def f45(fakes) -> FakeDigitalOcean:
-    return fakes(45, seed=7)
-
-
-@pytest.fixture
 def external_fake() -> Iterator[Callable[..., str]]:
     """A fake in another process (``python -m gradientai_rs.testing``): its threads never take our GIL."""
     procs: List[subprocess.Popen] = []

@@ -65,18 +65,6 @@ def assert_quiet(fake: FakeDigitalOcean, seconds: float) -> None:
 
 
 @pytest.fixture
-def fakes(make_fake: Callable[..., FakeDigitalOcean]) -> Callable[..., FakeDigitalOcean]:
-    """Started fakes (token ``fake-token``), closed at teardown: conftest's ``make_fake``."""
-    return make_fake
-
-
-@pytest.fixture
-def f45(fakes) -> FakeDigitalOcean:
-    """45 snapshots (mixed droplets/volumes), seed 7."""
-    return fakes(45, seed=7)
-
-
-@pytest.fixture
 def c45(f45) -> GradientAI:
     c = make_client(f45)
     yield c
