@@ -14,6 +14,8 @@ mod _core {
     #[pymodule_export]
     use crate::py::client::{PyAsyncGradientAI, PyGradientAI};
     #[pymodule_export]
+    use crate::py::logging::_reset_logging;
+    #[pymodule_export]
     use crate::py::models::{
         _model_from_json, PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse,
     };
@@ -35,21 +37,7 @@ mod _core {
             crate::core::pagination::DEFAULT_MAX_CONCURRENCY,
         )?;
         m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
-        // Rust `log` records go to Python's `logging` (logger names follow the targets, `gradientai_rs.*`).
-        // Levels are cached per logger so disabled records never take the GIL; `_reset_logging()` drops the cache.
-        if let Ok(handle) = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::LoggersAndLevels)?.install() {
-            let _ = LOG_RESET.set(handle);
-        }
-        Ok(())
-    }
-
-    static LOG_RESET: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLock::new();
-
-    /// Forgets cached Python logger levels (call after changing the level of a `gradientai_rs` logger).
-    #[pyfunction]
-    fn _reset_logging() {
-        if let Some(h) = LOG_RESET.get() {
-            h.reset();
-        }
+        crate::py::logging::install(m.py())?;
+        crate::py::runtime::install_hooks(m)
     }
 }

@@ -476,6 +476,33 @@ def test_interpreter_exits_with_a_request_in_flight(hanging_fake: FakeDigitalOce
     assert "panick" not in err and "Fatal Python error" not in err, err[-3000:]
 
 
+_EXIT_DURING_CALLBACK = """
+import sys, threading, time
+import gradientai_rs as g
+c = g.GradientAI(api_key=sys.argv[1], base_url=sys.argv[2], max_retries=0)
+inside = threading.Event()
+def slow_progress(done, total):
+    inside.set()
+    time.sleep(0.2)  # the GIL is free: the main thread goes on to exit meanwhile
+threading.Thread(target=c.gpu_droplets.snapshots.list_all, kwargs={"per_page": 5, "progress": slow_progress},
+                 daemon=True).start()
+assert inside.wait(10)
+garbage = [[i] for i in range(3_000_000)]  # freeing this makes finalization outlast the callback
+"""
+
+
+@pytest.mark.timeout(120)
+def test_exit_while_a_runtime_thread_is_running_python_code(fake: FakeDigitalOcean) -> None:
+    """A progress callback runs on a runtime thread. If the interpreter starts finalizing while that thread is
+    attached, CPython < 3.14 ends it when it asks for the GIL back and the process aborts ("PyGILState_Release:
+    thread state must be current"), which the old code did 5 times out of 5. The atexit gate waits for it."""
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, "-c", _EXIT_DURING_CALLBACK, TOKEN, fake.url],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "Fatal Python error" not in proc.stderr, proc.stderr[-3000:]
+
+
 # ------------------------------------------------------------------------------------------------------- Ctrl-C
 
 _SIGINT_CHILD = """

@@ -6,6 +6,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt};
+use pyo3::IntoPyObjectExt;
 
 use crate::core::config::{resolve_api_key, resolve_base_url, Config, DEFAULT_REQUESTS_PER_MINUTE};
 use crate::core::http::HttpClient;
@@ -276,14 +277,14 @@ impl PyAsyncGradientAI {
     /// `await client.close()`.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.0.http.close();
-        coroutine(py, Await::Plain, || async { Ok(None::<Py<PyAny>>) })
+        coroutine(py, Await::Plain, || async { |py: Python<'_>| Ok(py.None()) })
     }
     fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        future_into_py(py, async move { Ok(slf) })
+        future_into_py(py, async move { move |_py: Python<'_>| Ok(slf.into_any()) })
     }
     #[pyo3(signature = (*_args))]
     fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
         self.0.http.close();
-        future_into_py(py, async { Ok(false) })
+        future_into_py(py, async { |py: Python<'_>| false.into_py_any(py) })
     }
 }

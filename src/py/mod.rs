@@ -5,6 +5,7 @@ pub mod arrow;
 pub mod client;
 pub mod convert;
 pub mod errors;
+pub mod logging;
 pub mod models;
 pub mod pages;
 pub mod resources;

@@ -109,7 +109,7 @@ macro_rules! model_methods {
             const DECLARED: &'static [&'static str] = &[$($field),*];
 
             #[pyo3(signature = (*, mode = "python", exclude_unset = true, exclude_none = false, use_api_names = true, exclude_defaults = false, warnings = true))]
-            #[allow(unused_variables)]
+            #[allow(unused_variables, clippy::too_many_arguments)] // pydantic's model_dump signature
             fn to_dict<'py>(&self, py: Python<'py>, mode: &str, exclude_unset: bool, exclude_none: bool, use_api_names: bool, exclude_defaults: bool, warnings: bool) -> PyResult<Bound<'py, PyDict>> {
                 let $s = self;
                 to_dict(py, entries_of($entry), Self::DECLARED, mode, exclude_unset, exclude_none)

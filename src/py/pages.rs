@@ -7,6 +7,7 @@ use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyStopAsyncIteration, PyTyp
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyCapsule, PyDict, PyList, PySlice, PyTuple};
+use pyo3::IntoPyObjectExt;
 
 use crate::core::http::HttpClient;
 use crate::core::models::{Entry, Obj, Snapshot, SnapshotPage};
@@ -15,7 +16,7 @@ use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::py::convert::Mode;
 use crate::py::errors::to_pyerr;
 use crate::py::models::{repr_of, snapshot_list, to_dict, PyMetaProperties, PyPageLinks, PySnapshot, Rows, MODULE};
-use crate::py::runtime::{coroutine, future_into_py, run_blocking, Await};
+use crate::py::runtime::{coroutine, finish, future_into_py, run_blocking, Await};
 
 /// What produced a page, so the next one can be asked with the same filters.
 #[derive(Clone)]
@@ -159,7 +160,7 @@ impl PySnapshotListResponse {
         if ctx.is_async {
             coroutine(py, Await::Plain, move || {
                 let ctx = ctx.clone();
-                async move { ctx.fetch().await.map_err(to_pyerr) }
+                async move { finish(ctx.fetch().await) }
             })
         } else {
             Ok(Bound::new(py, run_blocking(py, ctx.fetch())?)?.into_any())
@@ -330,17 +331,14 @@ struct PageCursor {
 }
 
 impl PageCursor {
-    /// The immediate answer when there is no request to make: the first page, or the end.
-    fn take_ready(&self) -> Result<Option<Py<PySnapshotListResponse>>, Option<ListContext>> {
+    /// What to answer next: the first page (in hand), a page to fetch (then `advance`), or the end.
+    fn take(&self) -> PageState {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        match std::mem::replace(&mut *st, PageState::Done) {
-            PageState::First(page) => {
-                *st = page.get().next_context().map_or(PageState::Done, PageState::Next);
-                Ok(Some(page))
-            }
-            PageState::Next(ctx) => Err(Some(ctx)),
-            PageState::Done => Ok(None),
+        let taken = std::mem::replace(&mut *st, PageState::Done);
+        if let PageState::First(page) = &taken {
+            *st = page.get().next_context().map_or(PageState::Done, PageState::Next);
         }
+        taken
     }
 
     fn advance(&self, page: &PySnapshotListResponse) {
@@ -358,10 +356,10 @@ impl PageIterator {
         slf
     }
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PySnapshotListResponse>>> {
-        match self.0.take_ready() {
-            Ok(ready) => Ok(ready),
-            Err(None) => Ok(None),
-            Err(Some(ctx)) => {
+        match self.0.take() {
+            PageState::First(page) => Ok(Some(page)),
+            PageState::Done => Ok(None),
+            PageState::Next(ctx) => {
                 let page = run_blocking(py, ctx.fetch())?;
                 self.0.advance(&page);
                 Ok(Some(Py::new(py, page)?))
@@ -380,13 +378,15 @@ impl AsyncPageIterator {
     }
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let cursor = self.0.clone();
-        match cursor.take_ready() {
-            Ok(Some(page)) => future_into_py(py, async move { Ok(page) }),
-            Ok(None) | Err(None) => Err(PyStopAsyncIteration::new_err(())),
-            Err(Some(ctx)) => future_into_py(py, async move {
-                let page = ctx.fetch().await.map_err(to_pyerr)?;
-                cursor.advance(&page);
-                Ok(page)
+        match cursor.take() {
+            PageState::First(page) => future_into_py(py, async move { move |py: Python<'_>| page.into_py_any(py) }),
+            PageState::Done => Err(PyStopAsyncIteration::new_err(())),
+            PageState::Next(ctx) => future_into_py(py, async move {
+                let out = ctx.fetch().await;
+                if let Ok(page) = &out {
+                    cursor.advance(page);
+                }
+                finish(out)
             }),
         }
     }
@@ -483,8 +483,9 @@ impl AsyncSnapshotIterator {
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let cursor = self.0.clone();
         future_into_py(py, async move {
-            match cursor.next().await.map_err(to_pyerr)? {
-                Some(s) => Ok(s),
+            let out = cursor.next().await;
+            move |py: Python<'_>| match out.map_err(to_pyerr)? {
+                Some(s) => s.into_py_any(py),
                 None => Err(PyStopAsyncIteration::new_err(())),
             }
         })

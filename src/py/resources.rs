@@ -17,7 +17,7 @@ use crate::py::convert::{
 use crate::py::errors::to_pyerr;
 use crate::py::models::PySnapshotRetrieveResponse;
 use crate::py::pages::{ListContext, PySnapshotList, PySnapshotListResponse};
-use crate::py::runtime::{coroutine, run_blocking, Await};
+use crate::py::runtime::{attach_from_worker, coroutine, finish, run_blocking, Await};
 
 /// Runs a core future the way the client wants: blocking with the GIL released, or as a coroutine that starts it
 /// when awaited. `make` builds the future (the coroutine may call it later, from the event loop).
@@ -30,7 +30,7 @@ where
     if is_async {
         coroutine(py, Await::Plain, move || {
             let fut = make();
-            async move { fut.await.map_err(to_pyerr) }
+            async move { finish(fut.await) }
         })
     } else {
         run_blocking(py, make())?.into_bound_py_any(py)
@@ -80,7 +80,7 @@ fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<
         return Ok((None, close));
     }
     let f: Progress = Arc::new(move |done, total| {
-        Python::attach(|py| {
+        attach_from_worker(|py| {
             if let Err(e) = callback.call1(py, (done, total)) {
                 e.write_unraisable(py, Some(callback.bind(py)));
             }
@@ -223,8 +223,11 @@ impl Snapshots {
             coroutine(py, Await::Listing, move || {
                 let (http, opts, close) = (Arc::clone(&http), opts.clone(), Arc::clone(&close));
                 async move {
-                    let listing = pagination::list_all(&http, &opts).await.map_err(to_pyerr)?;
-                    finish_listing(listing, close.as_ref().as_ref(), false)
+                    let out = pagination::list_all(&http, &opts).await;
+                    move |py: Python<'_>| {
+                        let listing = out.map_err(to_pyerr)?;
+                        finish_listing(listing, close.as_ref().as_ref(), false)?.into_py_any(py)
+                    }
                 }
             })
         } else {

@@ -1,15 +1,20 @@
 //! One tokio runtime per process, shared by the blocking path and the asyncio path, rebuilt in a forked child
-//! (its worker threads don't survive `fork`). Blocking calls release the GIL and still answer Ctrl-C.
+//! (its worker threads don't survive `fork`). Blocking calls release the GIL and still answer Ctrl-C; async calls
+//! are asyncio futures completed from the runtime; runtime threads never touch Python once `atexit` has run.
 
+use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use futures::FutureExt;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
-use pyo3_async_runtimes::TaskLocals;
+use pyo3::types::{PyCFunction, PyDict};
+use pyo3::IntoPyObjectExt;
 use tokio::runtime::Runtime;
 
 use crate::core::Error as CoreError;
@@ -59,6 +64,8 @@ where
         loop {
             match rx.recv_timeout(SIGNAL_POLL) {
                 Ok(out) => return Ok(out),
+                // Past `atexit` only the finishing thread may take the GIL (see [`EXITING`]).
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if exiting_elsewhere() => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                     if let Err(e) = Python::attach(|py| py.check_signals()) {
                         task.abort();
@@ -76,78 +83,170 @@ where
     outcome?.map_err(to_pyerr)
 }
 
-/// pyo3-async-runtimes glue for our own runtime (its built-in one can't be replaced after a fork).
-pub struct ForkSafeRuntime;
+/// Why a worker thread must not take the GIL once `atexit` has run: CPython (before 3.14) ends a foreign thread
+/// that waits for the GIL during finalization with `pthread_exit`, and unwinding pyo3's attach guard then aborts
+/// the process ("PyGILState_Release: thread state must be current"). So every attach from a runtime thread goes
+/// through [`unless_exiting`], and the `atexit` hook closes the gate and waits for those inside to leave.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Runtime threads inside [`unless_exiting`] right now.
+static INSIDE: AtomicUsize = AtomicUsize::new(0);
+/// How long the `atexit` hook waits for runtime threads that are attached (they only deliver results).
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 
-pub struct JoinErr(tokio::task::JoinError);
+thread_local! {
+    /// Set on the thread that ran the `atexit` hook: it is the one finalizing, so it may still use Python.
+    static EXIT_THREAD: Cell<bool> = const { Cell::new(false) };
+}
 
-impl JoinError for JoinErr {
-    fn is_panic(&self) -> bool {
-        self.0.is_panic()
-    }
-    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
-        self.0.into_panic()
+struct Leave;
+impl Drop for Leave {
+    fn drop(&mut self) {
+        INSIDE.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-tokio::task_local! {
-    static TASK_LOCALS: std::cell::OnceCell<TaskLocals>;
+/// Runs `f` (which may attach to Python) on a thread Python doesn't own, unless the interpreter is shutting down;
+/// then `f` is skipped and `None` comes back.
+pub fn unless_exiting<R>(f: impl FnOnce() -> R) -> Option<R> {
+    INSIDE.fetch_add(1, Ordering::SeqCst);
+    let _leave = Leave;
+    if EXITING.load(Ordering::SeqCst) {
+        return None;
+    }
+    Some(f())
 }
 
-impl GenericRuntime for ForkSafeRuntime {
-    type JoinError = JoinErr;
-    type JoinHandle = Pin<Box<dyn Future<Output = Result<(), JoinErr>> + Send>>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        let handle = runtime().spawn(fut);
-        Box::pin(async move { handle.await.map_err(JoinErr) })
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        let handle = runtime().spawn_blocking(f);
-        Box::pin(async move { handle.await.map_err(JoinErr) })
-    }
+/// `Python::attach` for runtime threads: skipped (`None`) once the interpreter is shutting down.
+pub fn attach_from_worker<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    unless_exiting(|| Python::attach(f))
 }
 
-impl ContextExt for ForkSafeRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = std::cell::OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
-    }
+fn exiting_elsewhere() -> bool {
+    EXITING.load(Ordering::SeqCst) && !EXIT_THREAD.with(Cell::get)
 }
 
-fn require_running_loop(py: Python<'_>) -> PyResult<()> {
-    pyo3_async_runtimes::get_running_loop(py).map(drop).map_err(|e| {
-        pyo3::exceptions::PyRuntimeError::new_err(format!(
-            "AsyncGradientAI methods must be awaited inside a running asyncio event loop (use asyncio.run(...) or \
-             await them in a coroutine); for blocking code use GradientAI instead ({e})"
-        ))
-    })
+/// Registered with `atexit`: from now on runtime threads leave Python alone; those already attached finish first
+/// (the GIL is released while waiting, at most [`EXIT_GRACE`]).
+#[pyfunction]
+fn _before_exit(py: Python<'_>) {
+    EXIT_THREAD.with(|t| t.set(true));
+    EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let deadline = Instant::now() + EXIT_GRACE;
+        while INSIDE.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
 }
 
-/// Wraps a core future as an asyncio awaitable. Must be called with a running event loop; cancelling the
-/// awaitable drops the Rust future and with it every HTTP request it has in flight.
-pub fn future_into_py<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+/// Registered with `os.register_at_fork`: the parent's runtime threads are not in the child.
+#[pyfunction]
+fn _after_fork_in_child() {
+    INSIDE.store(0, Ordering::SeqCst);
+}
+
+/// Registers the exit and fork hooks; called once from the module's init.
+pub fn install_hooks(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    py.import("atexit")?
+        .call_method1("register", (wrap_pyfunction!(_before_exit, m)?,))?;
+    let os = py.import("os")?;
+    if os.hasattr("register_at_fork")? {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("after_in_child", wrap_pyfunction!(_after_fork_in_child, m)?)?;
+        os.call_method("register_at_fork", (), Some(&kwargs))?;
+    }
+    Ok(())
+}
+
+/// What a finished Rust future becomes in Python, run on the event loop's thread (where the result is wanted;
+/// runtime threads only hand it over).
+pub type Finish = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+/// The usual [`Finish`]: the value converted, or the core error raised as its Python exception.
+pub fn finish<T>(out: Result<T, CoreError>) -> impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send + 'static
 where
-    F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    require_running_loop(py)?;
-    pyo3_async_runtimes::generic::future_into_py::<ForkSafeRuntime, F, T>(py, fut)
+    move |py| out.map_err(to_pyerr)?.into_py_any(py)
+}
+
+/// Called by the event loop (`call_soon_threadsafe`) with the awaitable to complete.
+#[pyclass(frozen)]
+struct Deliver(Mutex<Option<Finish>>);
+
+#[pymethods]
+impl Deliver {
+    fn __call__(&self, py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<()> {
+        let Some(finish) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return Ok(());
+        };
+        if target.call_method0(intern!(py, "done"))?.is_truthy()? {
+            return Ok(()); // cancelled meanwhile
+        }
+        match finish(py) {
+            Ok(value) => target.call_method1(intern!(py, "set_result"), (value,))?,
+            Err(err) => target.call_method1(intern!(py, "set_exception"), (err.into_value(py),))?,
+        };
+        Ok(())
+    }
+}
+
+fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    GET_RUNNING_LOOP
+        .import(py, "asyncio", "get_running_loop")?
+        .call0()
+        .map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "AsyncGradientAI methods must be awaited inside a running asyncio event loop (use asyncio.run(...) or \
+                 await them in a coroutine); for blocking code use GradientAI instead ({e})"
+            ))
+        })
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic")
+}
+
+/// Wraps a Rust future as an asyncio future of the running loop. The future runs on the runtime; its result is
+/// handed to the loop with `call_soon_threadsafe` and made into Python there. Cancelling the awaitable aborts the
+/// task, dropping every HTTP request it has in flight. A panic becomes a `RuntimeError`, never a hang.
+pub fn future_into_py<'py, F, R>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = R> + Send + 'static,
+    R: FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let event_loop = running_loop(py)?;
+    let target = event_loop.call_method0(intern!(py, "create_future"))?;
+    let (event_loop, target_for_task) = (event_loop.unbind(), target.clone().unbind());
+    let task = runtime().spawn(async move {
+        let finish: Finish = match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(finish) => Box::new(finish),
+            Err(payload) => {
+                let msg = format!(
+                    "gradientai_rs internal error: the request task panicked ({})",
+                    panic_message(payload.as_ref())
+                );
+                Box::new(move |_py: Python<'_>| Err(pyo3::exceptions::PyRuntimeError::new_err(msg)))
+            }
+        };
+        let deliver = Deliver(Mutex::new(Some(finish)));
+        attach_from_worker(move |py| {
+            // A closed loop (its `asyncio.run` has returned) refuses the callback: nobody is waiting any more.
+            let _ = Py::new(py, deliver).and_then(|deliver| {
+                event_loop.call_method1(py, intern!(py, "call_soon_threadsafe"), (deliver, target_for_task))
+            });
+        });
+    });
+    let abort = task.abort_handle();
+    let on_done = PyCFunction::new_closure(py, None, None, move |_args, _kwargs| abort.abort())?;
+    target.call_method1(intern!(py, "add_done_callback"), (on_done,))?;
+    Ok(target)
 }
 
 /// Which coroutine of `gradientai_rs._aio` wraps the future.
@@ -161,15 +260,15 @@ pub enum Await {
 /// A coroutine that starts `make()`'s future only when awaited, like the SDK's `async def` methods (so
 /// `asyncio.run(client.gpu_droplets.snapshots.list())` and `asyncio.create_task(...)` work). Driving it without a
 /// running event loop raises a `RuntimeError` that says so.
-pub fn coroutine<'py, M, F, T>(py: Python<'py>, kind: Await, make: M) -> PyResult<Bound<'py, PyAny>>
+pub fn coroutine<'py, M, F, R>(py: Python<'py>, kind: Await, make: M) -> PyResult<Bound<'py, PyAny>>
 where
     M: Fn() -> F + Send + Sync + 'static,
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    F: Future<Output = R> + Send + 'static,
+    R: FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send + 'static,
 {
     static PLAIN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     static LISTING: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let start = pyo3::types::PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<Py<PyAny>> {
+    let start = PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<Py<PyAny>> {
         future_into_py(args.py(), make()).map(Bound::unbind)
     })?;
     let wrapper = match kind {

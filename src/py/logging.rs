@@ -1,0 +1,41 @@
+//! Rust `log` records go to Python's `logging` through pyo3-log (logger names follow the targets,
+//! `gradientai_rs.*`). Levels are cached per logger so disabled records never take the GIL; `_reset_logging()`
+//! drops the cache. Records come from runtime threads, so they pass the runtime's exit gate first.
+
+use log::{LevelFilter, Log, Metadata, Record};
+use pyo3::prelude::*;
+
+use crate::py::runtime::unless_exiting;
+
+struct Gated(pyo3_log::Logger);
+
+impl Log for Gated {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        unless_exiting(|| self.0.enabled(metadata)).unwrap_or(false)
+    }
+    fn log(&self, record: &Record<'_>) {
+        unless_exiting(|| self.0.log(record));
+    }
+    fn flush(&self) {}
+}
+
+static RESET: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLock::new();
+
+/// Installs the bridge (once per process; a second install, e.g. by another pyo3-log user, is left alone).
+pub fn install(py: Python<'_>) -> PyResult<()> {
+    let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::LoggersAndLevels)?.filter(LevelFilter::Debug);
+    let handle = logger.reset_handle();
+    if log::set_boxed_logger(Box::new(Gated(logger))).is_ok() {
+        log::set_max_level(LevelFilter::Debug);
+        let _ = RESET.set(handle);
+    }
+    Ok(())
+}
+
+/// Forgets cached Python logger levels (call after changing the level of a `gradientai_rs` logger).
+#[pyfunction]
+pub fn _reset_logging() {
+    if let Some(h) = RESET.get() {
+        h.reset();
+    }
+}
