@@ -4,6 +4,7 @@
 pub mod arrow;
 pub mod client;
 pub mod convert;
+pub mod datetime_capi;
 pub mod errors;
 pub mod logging;
 pub mod models;

@@ -188,8 +188,7 @@ fn entries_of(e: Entry<'_>) -> Vec<(&str, Entry<'_>)> {
 }
 
 /// Rows of snapshots shared by a page (or a listing) and every `Snapshot` object made from it, with their
-/// `created_at` datetimes, made a block at a time on first read: one `map(datetime.fromisoformat, …)` call per
-/// block costs a fraction of one Python call per row.
+/// `created_at` datetimes, made a block at a time on first read (so reading it again gives the same object).
 pub struct Rows {
     data: Vec<Snapshot>,
     dates: Vec<PyOnceLock<Py<PyList>>>,
@@ -230,29 +229,13 @@ impl PartialEq for Rows {
 
 /// `created_at` of each row: datetimes for the timestamps Python can hold, the value as sent otherwise.
 fn created_at_block<'py>(py: Python<'py>, rows: &[Snapshot]) -> PyResult<Bound<'py, PyList>> {
-    static MAP_FROMISOFORMAT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let parsed: Vec<Option<crate::core::datetime::UtcDateTime>> = rows
-        .iter()
-        .map(|s| s.created_at.parsed().filter(|t| (1..=9999).contains(&t.year)))
-        .collect();
-    let texts: Vec<String> = parsed.iter().flatten().map(|t| t.format("+00:00")).collect();
-    let convert = MAP_FROMISOFORMAT.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-        let code = c"lambda texts: list(map(__import__('datetime').datetime.fromisoformat, texts))";
-        Ok(py.eval(code, None, None)?.unbind())
-    })?;
-    let converted = convert.bind(py).call1((texts,))?;
-    let converted = converted.cast::<PyList>()?;
-    let out = PyList::empty(py);
-    let mut next = 0;
-    for (row, t) in rows.iter().zip(&parsed) {
-        if t.is_some() {
-            out.append(converted.get_item(next)?)?;
-            next += 1;
-        } else {
-            out.append(field_py(py, &row.created_at)?)?;
-        }
-    }
-    Ok(out)
+    let items = rows.iter().map(
+        |row| match row.created_at.parsed().filter(|t| (1..=9999).contains(&t.year)) {
+            Some(t) => crate::py::convert::datetime_to_py(py, &t),
+            None => field_py(py, &row.created_at),
+        },
+    );
+    PyList::new(py, items.collect::<PyResult<Vec<_>>>()?)
 }
 
 /// One snapshot. Rows share the page's parsed data (`Arc`), so a list of them costs one pointer each.

@@ -236,12 +236,16 @@ where
             }
         };
         let deliver = Deliver(Mutex::new(Some(finish)));
-        attach_from_worker(move |py| {
-            // A closed loop (its `asyncio.run` has returned) refuses the callback: nobody is waiting any more.
-            let _ = Py::new(py, deliver).and_then(|deliver| {
-                event_loop.call_method1(py, intern!(py, "call_soon_threadsafe"), (deliver, target_for_task))
+        // Handed over from a blocking-pool thread: waiting for the GIL there never stalls a runtime worker (and
+        // with it every other request in flight) while the event loop's thread is busy in Python.
+        drop(tokio::task::spawn_blocking(move || {
+            attach_from_worker(move |py| {
+                // A closed loop (its `asyncio.run` has returned) refuses the callback: nobody is waiting any more.
+                let _ = Py::new(py, deliver).and_then(|deliver| {
+                    event_loop.call_method1(py, intern!(py, "call_soon_threadsafe"), (deliver, target_for_task))
+                });
             });
-        });
+        }));
     });
     let abort = task.abort_handle();
     let on_done = PyCFunction::new_closure(py, None, None, move |_args, _kwargs| abort.abort())?;
