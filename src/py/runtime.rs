@@ -1,20 +1,20 @@
 //! One tokio runtime per process, shared by the blocking path and the asyncio path, rebuilt in a forked child
 //! (its worker threads don't survive `fork`). Blocking calls release the GIL and still answer Ctrl-C; async calls
-//! are asyncio futures completed from the runtime; runtime threads never touch Python once `atexit` has run.
+//! go through pyo3-async-runtimes on the same runtime; runtime threads never touch Python once `atexit` has run.
 
 use std::cell::Cell;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyCFunction, PyDict};
 use pyo3::IntoPyObjectExt;
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as GenericRuntime};
+use pyo3_async_runtimes::TaskLocals;
 use tokio::runtime::Runtime;
 
 use crate::core::Error as CoreError;
@@ -159,8 +159,8 @@ pub fn install_hooks(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// What a finished Rust future becomes in Python, run on the event loop's thread (where the result is wanted;
-/// runtime threads only hand it over).
+/// What a finished Rust future becomes in Python. It runs where pyo3-async-runtimes hands results to the event
+/// loop (a blocking-pool thread with the GIL, behind the exit gate), never on a runtime worker.
 pub type Finish = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
 /// The usual [`Finish`]: the value converted, or the core error raised as its Python exception.
@@ -171,86 +171,98 @@ where
     move |py| out.map_err(to_pyerr)?.into_py_any(py)
 }
 
-/// Called by the event loop (`call_soon_threadsafe`) with the awaitable to complete.
-#[pyclass(frozen)]
-struct Deliver(Mutex<Option<Finish>>);
+/// A [`Finish`] as pyo3-async-runtimes' result value: converting it runs the closure.
+struct Later(Finish);
 
-#[pymethods]
-impl Deliver {
-    fn __call__(&self, py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<()> {
-        let Some(finish) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() else {
-            return Ok(());
-        };
-        if target.call_method0(intern!(py, "done"))?.is_truthy()? {
-            return Ok(()); // cancelled meanwhile
-        }
-        match finish(py) {
-            Ok(value) => target.call_method1(intern!(py, "set_result"), (value,))?,
-            Err(err) => target.call_method1(intern!(py, "set_exception"), (err.into_value(py),))?,
-        };
-        Ok(())
+impl<'py> IntoPyObject<'py> for Later {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (self.0)(py).map(|obj| obj.into_bound(py))
     }
 }
 
-fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    GET_RUNNING_LOOP
-        .import(py, "asyncio", "get_running_loop")?
-        .call0()
-        .map_err(|e| {
-            pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "AsyncGradientAI methods must be awaited inside a running asyncio event loop (use asyncio.run(...) or \
-                 await them in a coroutine); for blocking code use GradientAI instead ({e})"
-            ))
-        })
+/// pyo3-async-runtimes glue for our own runtime (its built-in one can't be replaced after a fork).
+pub struct ForkSafeRuntime;
+
+pub struct JoinErr(tokio::task::JoinError);
+
+impl JoinError for JoinErr {
+    fn is_panic(&self) -> bool {
+        self.0.is_panic()
+    }
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.0.into_panic()
+    }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("unknown panic")
+tokio::task_local! {
+    static TASK_LOCALS: std::cell::OnceCell<TaskLocals>;
 }
 
-/// Wraps a Rust future as an asyncio future of the running loop. The future runs on the runtime; its result is
-/// handed to the loop with `call_soon_threadsafe` and made into Python there. Cancelling the awaitable aborts the
-/// task, dropping every HTTP request it has in flight. A panic becomes a `RuntimeError`, never a hang.
+impl GenericRuntime for ForkSafeRuntime {
+    type JoinError = JoinErr;
+    type JoinHandle = Pin<Box<dyn Future<Output = Result<(), JoinErr>> + Send>>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = runtime().spawn(fut);
+        Box::pin(async move { handle.await.map_err(JoinErr) })
+    }
+
+    /// pyo3-async-runtimes attaches to Python only in these closures (to hand a result to the event loop), so
+    /// this is where its runtime threads pass the exit gate.
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let handle = runtime().spawn_blocking(move || {
+            unless_exiting(f);
+        });
+        Box::pin(async move { handle.await.map_err(JoinErr) })
+    }
+}
+
+impl ContextExt for ForkSafeRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
+    }
+}
+
+fn require_running_loop(py: Python<'_>) -> PyResult<()> {
+    pyo3_async_runtimes::get_running_loop(py).map(drop).map_err(|e| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "AsyncGradientAI methods must be awaited inside a running asyncio event loop (use asyncio.run(...) or \
+             await them in a coroutine); for blocking code use GradientAI instead ({e})"
+        ))
+    })
+}
+
+/// Wraps a Rust future as an asyncio awaitable (pyo3-async-runtimes on our runtime). Must be called with a
+/// running event loop; cancelling the awaitable drops the Rust future and with it every HTTP request it has in
+/// flight. The future's result is made into Python by its [`Finish`] closure, off the runtime's workers.
 pub fn future_into_py<'py, F, R>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = R> + Send + 'static,
     R: FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send + 'static,
 {
-    let event_loop = running_loop(py)?;
-    let target = event_loop.call_method0(intern!(py, "create_future"))?;
-    let (event_loop, target_for_task) = (event_loop.unbind(), target.clone().unbind());
-    let task = runtime().spawn(async move {
-        let finish: Finish = match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(finish) => Box::new(finish),
-            Err(payload) => {
-                let msg = format!(
-                    "gradientai_rs internal error: the request task panicked ({})",
-                    panic_message(payload.as_ref())
-                );
-                Box::new(move |_py: Python<'_>| Err(pyo3::exceptions::PyRuntimeError::new_err(msg)))
-            }
-        };
-        let deliver = Deliver(Mutex::new(Some(finish)));
-        // Handed over from a blocking-pool thread: waiting for the GIL there never stalls a runtime worker (and
-        // with it every other request in flight) while the event loop's thread is busy in Python.
-        drop(tokio::task::spawn_blocking(move || {
-            attach_from_worker(move |py| {
-                // A closed loop (its `asyncio.run` has returned) refuses the callback: nobody is waiting any more.
-                let _ = Py::new(py, deliver).and_then(|deliver| {
-                    event_loop.call_method1(py, intern!(py, "call_soon_threadsafe"), (deliver, target_for_task))
-                });
-            });
-        }));
-    });
-    let abort = task.abort_handle();
-    let on_done = PyCFunction::new_closure(py, None, None, move |_args, _kwargs| abort.abort())?;
-    target.call_method1(intern!(py, "add_done_callback"), (on_done,))?;
-    Ok(target)
+    require_running_loop(py)?;
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafeRuntime, _, Later>(py, async move {
+        let finish: Finish = Box::new(fut.await);
+        Ok(Later(finish))
+    })
 }
 
 /// Which coroutine of `gradientai_rs._aio` wraps the future.
