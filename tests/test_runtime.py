@@ -92,24 +92,32 @@ CHILD = textwrap.dedent(
 )
 
 
-def _interrupt_child(fake, call):
+def _start_child(code, fake, call):
+    """The child script against the (hanging) fake, without any token or log setting of ours."""
     env = {k: v for k, v in os.environ.items() if k not in ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY", "GRADIENTAI_RS_LOG")}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, fake.url, call],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+    return subprocess.Popen(
+        [sys.executable, "-c", code, fake.url, call],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
+
+
+def _sigint_once_blocked(proc, fake):
+    """Waits until the child's request reached the fake and hangs there, sends SIGINT; returns when it was sent."""
+    deadline = time.monotonic() + 15
+    while fake.request_count == 0:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "child never reached the fake"
+        time.sleep(0.01)
+    time.sleep(0.2)  # the child is now blocked in the hung request
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    return sent
+
+
+def _interrupt_child(fake, call):
+    proc = _start_child(CHILD, fake, call)
     try:
-        deadline = time.monotonic() + 15
-        while fake.request_count == 0:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "child never reached the fake"
-            time.sleep(0.01)
-        time.sleep(0.2)  # the child is now blocked in the hung request
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        sent = _sigint_once_blocked(proc, fake)
         out, err = proc.communicate(timeout=10)
         exited = time.monotonic()
     finally:
@@ -271,20 +279,9 @@ ASYNC_CHILD = textwrap.dedent(
 @pytest.mark.parametrize("call", ["list", "list_all", "retrieve", "delete"])
 def test_ctrl_c_interrupts_each_async_call_and_the_client_stays_usable(make_fake, call):
     fake = make_fake(45, hang=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY", "GRADIENTAI_RS_LOG")}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", ASYNC_CHILD, fake.url, call],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
+    proc = _start_child(ASYNC_CHILD, fake, call)
     try:
-        deadline = time.monotonic() + 15
-        while fake.request_count == 0:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "child never reached the fake"
-            time.sleep(0.01)
-        time.sleep(0.2)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        sent = _sigint_once_blocked(proc, fake)
         line = ""
         while not line.startswith("interrupted-at"):
             line = proc.stdout.readline()

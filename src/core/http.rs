@@ -488,14 +488,9 @@ impl HttpClient {
             let headers = std::mem::take(resp.headers_mut());
             let final_url = resp.url().to_string();
             let version = format!("{:?}", resp.version());
+            let too_big = || too_large(status, &final_url, max, &headers, self.config.api_key.as_ref());
             if resp.content_length().is_some_and(|n| n > max as u64) {
-                return Err(too_large(
-                    status,
-                    &final_url,
-                    max,
-                    &headers,
-                    self.config.api_key.as_ref(),
-                ));
+                return Err(too_big());
             }
             let mut body = BytesMut::with_capacity(resp.content_length().map_or(0, |n| n.min(8 << 20) as usize));
             let mut held = Held {
@@ -509,13 +504,7 @@ impl HttpClient {
             {
                 // Each body is capped, and so is the sum of the bodies being read at once (concurrent pages).
                 if body.len() + chunk.len() > max || !held.take(chunk.len(), max) {
-                    return Err(too_large(
-                        status,
-                        &final_url,
-                        max,
-                        &headers,
-                        self.config.api_key.as_ref(),
-                    ));
+                    return Err(too_big());
                 }
                 body.extend_from_slice(&chunk);
             }

@@ -21,12 +21,15 @@ impl Log for Gated {
 
 static RESET: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLock::new();
 
+/// The most detailed level the core logs at (`GRADIENTAI_RS_LOG=debug`).
+const MAX_LEVEL: LevelFilter = LevelFilter::Debug;
+
 /// Installs the bridge (once per process; a second install, e.g. by another pyo3-log user, is left alone).
 pub fn install(py: Python<'_>) -> PyResult<()> {
-    let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::LoggersAndLevels)?.filter(LevelFilter::Debug);
+    let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::LoggersAndLevels)?.filter(MAX_LEVEL);
     let handle = logger.reset_handle();
     if log::set_boxed_logger(Box::new(Gated(logger))).is_ok() {
-        log::set_max_level(LevelFilter::Debug);
+        log::set_max_level(MAX_LEVEL);
         let _ = RESET.set(handle);
     }
     Ok(())

@@ -282,42 +282,51 @@ impl PySnapshotListResponse {
             ],
         )
     }
-
-    #[pyo3(signature = (requested_schema = None))]
-    fn __arrow_c_stream__<'py>(
-        &self,
-        py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let _ = requested_schema;
-        crate::py::arrow::stream_capsule(py, &self.rows)
-    }
-
-    fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        export(slf.as_any(), "to_arrow")
-    }
-
-    #[pyo3(signature = (*, lists = "arrow"))]
-    fn to_pandas<'py>(slf: &Bound<'py, Self>, lists: &str) -> PyResult<Bound<'py, PyAny>> {
-        slf.py()
-            .import("gradientai_rs._export")?
-            .getattr("to_pandas")?
-            .call1((slf, lists))
-    }
-
-    fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        export(slf.as_any(), "to_polars")
-    }
-
-    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
-        export(slf.as_any(), "page_html")?.extract()
-    }
 }
 
-/// Calls a pure-Python helper of `gradientai_rs._export` with the object.
-fn export<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    obj.py().import("gradientai_rs._export")?.getattr(name)?.call1((obj,))
+/// A pure-Python helper of `gradientai_rs._export`.
+fn export<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("gradientai_rs._export")?.getattr(name)
 }
+
+/// The exports of a class that holds `rows`: the Arrow C stream, `to_arrow`/`to_pandas`/`to_polars`, and the
+/// notebook repr (`$html` names its helper in `_export`).
+macro_rules! export_methods {
+    ($ty:ty, $html:literal) => {
+        #[pymethods]
+        impl $ty {
+            #[pyo3(signature = (requested_schema = None))]
+            fn __arrow_c_stream__<'py>(
+                &self,
+                py: Python<'py>,
+                requested_schema: Option<Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyCapsule>> {
+                let _ = requested_schema;
+                crate::py::arrow::stream_capsule(py, &self.rows)
+            }
+
+            fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_arrow")?.call1((slf,))
+            }
+
+            #[pyo3(signature = (*, lists = "arrow"))]
+            fn to_pandas<'py>(slf: &Bound<'py, Self>, lists: &str) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_pandas")?.call1((slf, lists))
+            }
+
+            fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_polars")?.call1((slf,))
+            }
+
+            fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
+                export(slf.py(), $html)?.call1((slf,))?.extract()
+            }
+        }
+    };
+}
+
+export_methods!(PySnapshotListResponse, "page_html");
+export_methods!(PySnapshotList, "list_html");
 
 enum PageState {
     First(Py<PySnapshotListResponse>),
@@ -637,36 +646,6 @@ impl PySnapshotList {
             py,
             [f, (json, self.total, self.pages, changed).into_pyobject(py)?.into_any()],
         )
-    }
-
-    #[pyo3(signature = (requested_schema = None))]
-    fn __arrow_c_stream__<'py>(
-        &self,
-        py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let _ = requested_schema;
-        crate::py::arrow::stream_capsule(py, &self.rows)
-    }
-
-    fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        export(slf.as_any(), "to_arrow")
-    }
-
-    #[pyo3(signature = (*, lists = "arrow"))]
-    fn to_pandas<'py>(slf: &Bound<'py, Self>, lists: &str) -> PyResult<Bound<'py, PyAny>> {
-        slf.py()
-            .import("gradientai_rs._export")?
-            .getattr("to_pandas")?
-            .call1((slf, lists))
-    }
-
-    fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        export(slf.as_any(), "to_polars")
-    }
-
-    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
-        export(slf.as_any(), "list_html")?.extract()
     }
 }
 
