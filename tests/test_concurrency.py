@@ -133,6 +133,39 @@ def test_async_client_shared_by_16_tasks(big_fake: FakeDigitalOcean) -> None:
         assert ids == (expected if i % 2 else expected[(i % 10) * 200 : (i % 10 + 1) * 200])
 
 
+@pytest.mark.timeout(60)
+def test_a_blocked_progress_callback_does_not_hold_up_other_requests(big_fake: FakeDigitalOcean) -> None:
+    """Progress callbacks run between pages on the runtime's (single) worker thread; while one blocks, here for up
+    to 10 s, the runtime's other work — another client's request — must go on (the callback runs in
+    ``block_in_place``, which hands the runtime to another thread)."""
+    client, other = make_client(big_fake.url, max_retries=0), make_client(big_fake.url, max_retries=0)
+    inside, release = threading.Event(), threading.Event()
+    results: List[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if done == 1:
+            inside.set()
+            release.wait(10)
+
+    worker = threading.Thread(
+        target=lambda: results.append(len(client.gpu_droplets.snapshots.list_all(per_page=200, progress=progress))),
+        daemon=True,
+    )
+    worker.start()
+    try:
+        assert inside.wait(20), "the progress callback never ran"
+        started = time.monotonic()
+        page = other.gpu_droplets.snapshots.list(per_page=5)
+        secs = time.monotonic() - started
+    finally:
+        release.set()
+        worker.join(30)
+    figure("list() while a progress callback blocks", f"{secs * 1000:.1f} ms")
+    assert len(page.snapshots) == 5
+    assert secs < 5
+    assert not worker.is_alive() and results == [N]  # the listing itself finished, complete
+
+
 # ------------------------------------------------------------------------------------------------------- fork
 
 

@@ -473,11 +473,7 @@ impl HttpClient {
             headers.insert(k.clone(), v.clone());
         }
         let method = req.method.to_string();
-        let builder = self
-            .reqwest()
-            .request(req.method.clone(), url.clone())
-            .headers(headers)
-            .timeout(timeout);
+        let builder = self.reqwest().request(req.method.clone(), url.clone()).headers(headers);
         let max = self.config.max_body_bytes;
         let fut = async {
             let mut resp = builder
@@ -492,32 +488,48 @@ impl HttpClient {
             if resp.content_length().is_some_and(|n| n > max as u64) {
                 return Err(too_big());
             }
-            let mut body = BytesMut::with_capacity(resp.content_length().map_or(0, |n| n.min(8 << 20) as usize));
             let mut held = Held {
                 total: &self.buffered,
                 bytes: 0,
             };
+            // A body that arrives in one chunk (most pages) is kept as it is; more chunks are joined.
+            let mut first: Option<Bytes> = None;
+            let mut joined: Option<BytesMut> = None;
             while let Some(chunk) = resp
                 .chunk()
                 .await
                 .map_err(|e| self.transport_error(&method, url, timeout, &e))?
             {
                 // Each body is capped, and so is the sum of the bodies being read at once (concurrent pages).
-                if body.len() + chunk.len() > max || !held.take(chunk.len(), max) {
+                if held.bytes + chunk.len() > max || !held.take(chunk.len(), max) {
                     return Err(too_big());
                 }
-                body.extend_from_slice(&chunk);
+                match (&mut joined, first.take()) {
+                    (Some(body), _) => body.extend_from_slice(&chunk),
+                    (None, None) => first = Some(chunk),
+                    (None, Some(one)) => {
+                        let hint = resp.content_length().map_or(0, |n| n.min(8 << 20) as usize);
+                        let mut body = BytesMut::with_capacity(hint.max(one.len() + chunk.len()));
+                        body.extend_from_slice(&one);
+                        body.extend_from_slice(&chunk);
+                        joined = Some(body);
+                    }
+                }
             }
+            let body = match joined {
+                Some(body) => body.freeze(),
+                None => first.unwrap_or_default(),
+            };
             Ok(Attempt::Answer {
                 status,
                 headers,
-                body: body.freeze(),
+                body,
                 url: final_url,
                 version,
             })
         };
-        // reqwest's timeout covers the body too; the outer one is a guarantee that nothing waits longer.
-        match tokio::time::timeout(timeout + Duration::from_millis(50), fut).await {
+        // One timer for the whole attempt (connect, headers and body).
+        match tokio::time::timeout(timeout, fut).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(e)) => Attempt::Failed(e),
             Err(_) => Attempt::Failed(Error::Timeout {

@@ -2,6 +2,7 @@
 //! resource and pagination. Nothing in here knows about Python; `src/py/` is the only binding layer.
 
 pub mod arrow;
+pub mod blocking;
 pub mod config;
 pub mod datetime;
 pub mod error;

@@ -5,7 +5,7 @@
 use log::{LevelFilter, Log, Metadata, Record};
 use pyo3::prelude::*;
 
-use crate::py::runtime::unless_exiting;
+use crate::py::runtime::{off_the_runtime, unless_exiting};
 
 struct Gated(pyo3_log::Logger);
 
@@ -14,7 +14,11 @@ impl Log for Gated {
         unless_exiting(|| self.0.enabled(metadata)).unwrap_or(false)
     }
     fn log(&self, record: &Record<'_>) {
-        unless_exiting(|| self.0.log(record));
+        // A record that isn't filtered out (by the cached level) takes the GIL: off the runtime's worker, so
+        // requests in flight don't wait for it. Filtered records cost a lookup and nothing else.
+        if unless_exiting(|| self.0.enabled(record.metadata())).unwrap_or(false) {
+            off_the_runtime(|| unless_exiting(|| self.0.log(record)));
+        }
     }
     fn flush(&self) {}
 }

@@ -17,7 +17,7 @@ use crate::py::convert::{
 use crate::py::errors::to_pyerr;
 use crate::py::models::PySnapshotRetrieveResponse;
 use crate::py::pages::{ListContext, PySnapshotList, PySnapshotListResponse};
-use crate::py::runtime::{attach_from_worker, coroutine, finish, run_blocking, Await};
+use crate::py::runtime::{attach_from_worker, coroutine, finish, off_the_runtime, run_blocking, Await};
 
 /// Runs a core future the way the client wants: blocking with the GIL released, or as a coroutine that starts it
 /// when awaited. `make` builds the future (the coroutine may call it later, from the event loop).
@@ -79,11 +79,14 @@ fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<
     if callback.is_none(py) {
         return Ok((None, close));
     }
+    // Called synchronously between pages (the next pages wait for it), off the runtime's worker.
     let f: Progress = Arc::new(move |done, total| {
-        attach_from_worker(|py| {
-            if let Err(e) = callback.call1(py, (done, total)) {
-                e.write_unraisable(py, Some(callback.bind(py)));
-            }
+        off_the_runtime(|| {
+            attach_from_worker(|py| {
+                if let Err(e) = callback.call1(py, (done, total)) {
+                    e.write_unraisable(py, Some(callback.bind(py)));
+                }
+            })
         });
     });
     Ok((Some(f), close))

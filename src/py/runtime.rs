@@ -27,6 +27,13 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// The process's runtime. After `fork` the parent's is abandoned (leaked: its threads are gone and dropping it
 /// would wait for them) and a new one is built.
+///
+/// One worker thread: it only does I/O and decodes pages (a page of 200 snapshots is a fraction of a millisecond),
+/// so a second worker adds no throughput, only cross-thread wake-ups (tokio wakes an idle worker to look for work
+/// every time one finds some), which cost about a tenth of a blocking call's CPU. What could keep the worker busy
+/// for long — Python code it has to run (progress callbacks, log records) and pages of over a megabyte — goes
+/// through [`off_the_runtime`], so a slow callback, a GIL held elsewhere or a huge page never holds up the
+/// requests in flight.
 pub fn runtime() -> &'static Runtime {
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -34,7 +41,7 @@ pub fn runtime() -> &'static Runtime {
         Some((owner, rt)) if owner == pid => rt,
         _ => {
             let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+                .worker_threads(1)
                 .thread_name("gradientai-rs")
                 .enable_all()
                 .build()
@@ -46,7 +53,7 @@ pub fn runtime() -> &'static Runtime {
     }
 }
 
-/// Runs `fut` to completion with the GIL released. The future runs as a task on the runtime's workers, next to
+/// Runs `fut` to completion with the GIL released. The future runs as a task on the runtime's worker, next to
 /// the I/O driver, and hands its result over a channel; the caller just waits on the channel (no runtime entered
 /// on its thread, no timer), waking every [`SIGNAL_POLL`] to take the GIL for a moment and run Python's signal
 /// handlers. If one raises (Ctrl-C), the task is aborted — dropping its requests — and the exception propagates.
@@ -115,6 +122,8 @@ pub fn unless_exiting<R>(f: impl FnOnce() -> R) -> Option<R> {
     }
     Some(f())
 }
+
+pub use crate::core::blocking::off_the_runtime;
 
 /// `Python::attach` for runtime threads: skipped (`None`) once the interpreter is shutting down.
 pub fn attach_from_worker<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
