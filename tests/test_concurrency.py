@@ -166,6 +166,47 @@ def test_a_blocked_progress_callback_does_not_hold_up_other_requests(big_fake: F
     assert not worker.is_alive() and results == [N]  # the listing itself finished, complete
 
 
+@pytest.mark.timeout(60)
+def test_a_blocked_log_handler_does_not_hold_up_other_requests(big_fake: FakeDigitalOcean) -> None:
+    """Log records of the core reach Python's logging from the runtime's thread; while a handler blocks there (up
+    to 10 s), another client's request must go on (the record is handled in ``block_in_place`` too)."""
+    import logging
+
+    inside, unblock = threading.Event(), threading.Event()
+
+    class Blocking(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if threading.current_thread() is not threading.main_thread() and not inside.is_set():
+                inside.set()
+                unblock.wait(10)
+
+    client, other = make_client(big_fake.url, max_retries=0), make_client(big_fake.url, max_retries=0)
+    logger, handler = logging.getLogger("gradientai_rs.pagination"), Blocking(logging.DEBUG)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    gradientai_rs.reset_logging()
+    results: List[int] = []
+    worker = threading.Thread(
+        target=lambda: results.append(len(client.gpu_droplets.snapshots.list_all(per_page=200))), daemon=True
+    )
+    try:
+        worker.start()
+        assert inside.wait(20), "no record reached the handler"
+        started = time.monotonic()
+        page = other.gpu_droplets.snapshots.list(per_page=5)
+        secs = time.monotonic() - started
+    finally:
+        unblock.set()
+        worker.join(30)
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+        gradientai_rs.reset_logging()
+    figure("list() while a log handler blocks", f"{secs * 1000:.1f} ms")
+    assert len(page.snapshots) == 5
+    assert secs < 5
+    assert not worker.is_alive() and results == [N]
+
+
 # ------------------------------------------------------------------------------------------------------- fork
 
 
