@@ -133,37 +133,46 @@ def test_async_client_shared_by_16_tasks(big_fake: FakeDigitalOcean) -> None:
         assert ids == (expected if i % 2 else expected[(i % 10) * 200 : (i % 10 + 1) * 200])
 
 
+def _list_while_blocked(
+    url: str, listing: Callable[[GradientAI], Any], inside: threading.Event, unblock: threading.Event
+) -> float:
+    """Runs ``listing(client)`` on a thread until Python code that the runtime's thread called for it blocks
+    (``inside``), times another client's ``list()`` meanwhile, then unblocks it; the listing must still finish,
+    complete. Returns the seconds the ``list()`` took."""
+    client, other = make_client(url, max_retries=0), make_client(url, max_retries=0)
+    results: List[int] = []
+    worker = threading.Thread(target=lambda: results.append(len(listing(client))), daemon=True)
+    worker.start()
+    try:
+        assert inside.wait(20), "the blocking Python code never ran"
+        started = time.monotonic()
+        page = other.gpu_droplets.snapshots.list(per_page=5)
+        secs = time.monotonic() - started
+    finally:
+        unblock.set()
+        worker.join(30)
+    assert len(page.snapshots) == 5
+    assert not worker.is_alive() and results == [N]
+    return secs
+
+
 @pytest.mark.timeout(60)
 def test_a_blocked_progress_callback_does_not_hold_up_other_requests(big_fake: FakeDigitalOcean) -> None:
     """Progress callbacks run between pages on the runtime's (single) worker thread; while one blocks, here for up
     to 10 s, the runtime's other work — another client's request — must go on (the callback runs in
     ``block_in_place``, which hands the runtime to another thread)."""
-    client, other = make_client(big_fake.url, max_retries=0), make_client(big_fake.url, max_retries=0)
-    inside, release = threading.Event(), threading.Event()
-    results: List[int] = []
+    inside, unblock = threading.Event(), threading.Event()
 
     def progress(done: int, total: int) -> None:
         if done == 1:
             inside.set()
-            release.wait(10)
+            unblock.wait(10)
 
-    worker = threading.Thread(
-        target=lambda: results.append(len(client.gpu_droplets.snapshots.list_all(per_page=200, progress=progress))),
-        daemon=True,
+    secs = _list_while_blocked(
+        big_fake.url, lambda c: c.gpu_droplets.snapshots.list_all(per_page=200, progress=progress), inside, unblock
     )
-    worker.start()
-    try:
-        assert inside.wait(20), "the progress callback never ran"
-        started = time.monotonic()
-        page = other.gpu_droplets.snapshots.list(per_page=5)
-        secs = time.monotonic() - started
-    finally:
-        release.set()
-        worker.join(30)
     figure("list() while a progress callback blocks", f"{secs * 1000:.1f} ms")
-    assert len(page.snapshots) == 5
     assert secs < 5
-    assert not worker.is_alive() and results == [N]  # the listing itself finished, complete
 
 
 @pytest.mark.timeout(60)
@@ -180,31 +189,20 @@ def test_a_blocked_log_handler_does_not_hold_up_other_requests(big_fake: FakeDig
                 inside.set()
                 unblock.wait(10)
 
-    client, other = make_client(big_fake.url, max_retries=0), make_client(big_fake.url, max_retries=0)
     logger, handler = logging.getLogger("gradientai_rs.pagination"), Blocking(logging.DEBUG)
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     gradientai_rs.reset_logging()
-    results: List[int] = []
-    worker = threading.Thread(
-        target=lambda: results.append(len(client.gpu_droplets.snapshots.list_all(per_page=200))), daemon=True
-    )
     try:
-        worker.start()
-        assert inside.wait(20), "no record reached the handler"
-        started = time.monotonic()
-        page = other.gpu_droplets.snapshots.list(per_page=5)
-        secs = time.monotonic() - started
+        secs = _list_while_blocked(
+            big_fake.url, lambda c: c.gpu_droplets.snapshots.list_all(per_page=200), inside, unblock
+        )
     finally:
-        unblock.set()
-        worker.join(30)
         logger.removeHandler(handler)
         logger.setLevel(logging.NOTSET)
         gradientai_rs.reset_logging()
     figure("list() while a log handler blocks", f"{secs * 1000:.1f} ms")
-    assert len(page.snapshots) == 5
     assert secs < 5
-    assert not worker.is_alive() and results == [N]
 
 
 # ------------------------------------------------------------------------------------------------------- fork
