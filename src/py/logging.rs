@@ -16,7 +16,7 @@ impl Log for Gated {
     fn log(&self, record: &Record<'_>) {
         // A record that isn't filtered out (by the cached level) takes the GIL: off the runtime's worker, so
         // requests in flight don't wait for it. Filtered records cost a lookup and nothing else.
-        if unless_exiting(|| self.0.enabled(record.metadata())).unwrap_or(false) {
+        if self.enabled(record.metadata()) {
             off_the_runtime(|| unless_exiting(|| self.0.log(record)));
         }
     }
