@@ -12,22 +12,24 @@ mod _core {
     use pyo3::prelude::*;
 
     #[pymodule_export]
+    use crate::py::calls::PyAPIResponse;
+    #[pymodule_export]
     use crate::py::client::{PyAsyncGradientAI, PyGradientAI};
+    #[pymodule_export]
+    use crate::py::iterators::{AsyncPageIterator, AsyncSnapshotIterator, PageIterator, SnapshotIterator};
     #[pymodule_export]
     use crate::py::logging::_reset_logging;
     #[pymodule_export]
-    use crate::py::models::{
-        _model_from_json, PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse,
-    };
-    #[pymodule_export]
-    use crate::py::pages::{
-        _snapshot_list_from_json, AsyncPageIterator, AsyncSnapshotIterator, PageIterator, PySnapshotList,
-        PySnapshotListResponse, SnapshotIterator,
-    };
+    use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
     #[pymodule_export]
     use crate::py::resources::{
-        PyAPIResponse, PyAsyncSnapshotsResource, PyGpuDroplets, PySnapshotsResource, RawSnapshots,
+        PyAsyncGpuDroplets, PyAsyncSnapshotsResource, PyAsyncSnapshotsWithRawResponse, PyGpuDroplets,
+        PySnapshotsResource, PySnapshotsWithRawResponse,
     };
+    #[pymodule_export]
+    use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
+    #[pymodule_export]
+    use crate::py::unpickle::{_model_from_json, _snapshot_list_from_json};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

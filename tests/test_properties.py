@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import time
 import os
 import pickle
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -226,6 +227,10 @@ def check_call(fake: FakeDigitalOcean, call: Any, expected_query: Any, timeout: 
         # Only a valid timeout under a second may legitimately expire before the fake answers.
         assert not isinstance(expected_query, Invalids), f"{kwargs!r} should have been refused"
         assert timeout is not None and timeout < 1, f"{kwargs!r}: timed out"
+        # The abandoned request may still reach the fake; let it land now, not in the next example's record.
+        deadline = time.monotonic() + 0.5
+        while fake.request_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         return
     assert not isinstance(expected_query, Invalids), f"{kwargs!r} accepted, but {expected_query[0].param} is invalid"
     first = fake.requests[0]

@@ -21,25 +21,8 @@ from ._core import (
     SnapshotRetrieveResponse,
     __version__,
 )
-from ._exceptions import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConflictError,
-    GradientAIError,
-    InternalServerError,
-    ListingChangedWarning,
-    MissingAPIKeyError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-)
+from . import _exceptions
+from ._exceptions import *  # noqa: F403 - the SDK's exception classes, listed in _exceptions.__all__
 from ._logging import enable_logging, reset_logging
 from ._types import RateLimit
 
@@ -70,26 +53,10 @@ __all__ = [
     "APIResponse",
     "RateLimit",
     "DEFAULT_MAX_CONCURRENCY",
-    "GradientAIError",
-    "APIError",
-    "APIStatusError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "APIResponseValidationError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "UnprocessableEntityError",
-    "RateLimitError",
-    "InternalServerError",
-    "MissingAPIKeyError",
-    "ClientClosedError",
-    "ListingChangedWarning",
     "enable_logging",
     "reset_logging",
 ]
+__all__ += _exceptions.__all__
 
 if _core.DEBUG_BUILD:  # pragma: no cover - only for developers' debug builds
     import warnings as _warnings

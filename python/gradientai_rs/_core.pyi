@@ -1,8 +1,13 @@
 """Type stubs for the Rust extension ``gradientai_rs._core`` (hand-written; checked with mypy.stubtest in CI)."""
 
 import datetime
-from typing_extensions import Self
-from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Literal, Mapping, Optional, Set, Union, final, overload
+from types import TracebackType
+from typing import Any, Callable, Iterable, Coroutine, Dict, Generic, List, Literal, Mapping, NoReturn, Optional, Set, Type, Union, final, overload, type_check_only
+
+import pandas  # type: ignore[import-untyped, unused-ignore]
+import polars
+import pyarrow  # type: ignore[import-untyped, unused-ignore]
+from typing_extensions import Self, TypeVar
 
 from ._types import RateLimit
 
@@ -24,6 +29,8 @@ __all__ = [
     "_snapshot_list_from_json",
     "APIResponse",
     "AsyncSnapshotsResource",
+    "AsyncGpuDropletsResource",
+    "AsyncSnapshotsResourceWithRawResponse",
     "GpuDropletsResource",
     "SnapshotsResource",
     "SnapshotsResourceWithRawResponse",
@@ -38,13 +45,30 @@ DEBUG_BUILD: bool
 
 _ResourceType = Literal["droplet", "volume"]
 _Mode = Literal["python", "json"]
-_Progress = Union[bool, Callable[[int, int], Any], None]
+_Progress = Union[bool, Callable[[int, int], object], None]
+_JSON = Union[Dict[str, Any], List[Any], str, int, float, bool, None]
 
-def _model_from_json(kind: str, data: str) -> Any: ...
+@type_check_only
+class _Blocking:
+    """Marks pages of ``GradientAI`` (stub only)."""
+
+@type_check_only
+class _Async:
+    """Marks pages of ``AsyncGradientAI`` (stub only)."""
+
+_C = TypeVar("_C", _Blocking, _Async, default=_Blocking)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_Awaitable = Coroutine[Any, Any, _T]
+
+def _model_from_json(kind: str, data: str) -> _Model: ...
 def _snapshot_list_from_json(data: str, total: int, pages: int, changed: Optional[tuple[int, int, int, int]] = None) -> SnapshotList: ...
 def _reset_logging() -> None: ...
 
+@type_check_only
 class _Model:
+    """The model protocol every model class has (stub only; see ``src/py/model.rs``)."""
+
     def to_dict(
         self,
         *,
@@ -64,7 +88,9 @@ class _Model:
     def model_extra(self) -> Dict[str, Any]: ...
     def __getattr__(self, name: str) -> Any: ...
     def __eq__(self, other: object, /) -> bool: ...
-    def __reduce__(self) -> Any: ...
+    def __hash__(self) -> int:  # type: ignore[override]
+        """Models are unhashable (like the SDK's pydantic models): raises ``TypeError``."""
+    def __reduce__(self) -> tuple[Callable[..., _Model], tuple[Any, ...]]: ...
 
 @final
 class Snapshot(_Model):
@@ -113,61 +139,48 @@ class PageLinks(_Model):
     def pages(self) -> Pages: ...
 
 @final
-class SnapshotRetrieveResponse:
+class SnapshotRetrieveResponse(_Model):
     @property
     def snapshot(self) -> Optional[Snapshot]: ...
-    def to_dict(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def model_dump(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def to_json(self, *, indent: Optional[int] = ...) -> str: ...
-    def model_dump_json(self, *, indent: Optional[int] = None) -> str: ...
-    def __getattr__(self, name: str) -> Any: ...
-    def __eq__(self, other: object, /) -> bool: ...
-    def __reduce__(self) -> Any: ...
 
 @final
-class SnapshotListResponse:
-    """One page of ``GET /v2/snapshots``. Iterating yields every snapshot of this page and the later ones."""
+class SnapshotListResponse(_Model, Generic[_C]):
+    """One page of ``GET /v2/snapshots``. Iterating yields every snapshot of this page and the later ones.
+
+    The type parameter says which client fetched it (``SnapshotListResponse`` alone is a page of ``GradientAI``),
+    so the page helpers are typed: blocking on those, coroutines and async iterators on pages of
+    ``AsyncGradientAI``."""
 
     @property
     def meta(self) -> Optional[MetaProperties]: ...
     @property
     def links(self) -> PageLinks: ...
     @property
-    def snapshots(self) -> Optional[List[Snapshot]]: ...
+    def snapshots(self) -> List[Snapshot]:
+        """Always a list (empty when the answer had none)."""
     def has_next_page(self) -> bool: ...
-    def get_next_page(self) -> Any:
-        """The next page (``SnapshotListResponse``); an awaitable of it on pages of ``AsyncGradientAI``."""
-    def iter_pages(self) -> Any:
-        """An iterator of pages (an async iterator on pages of ``AsyncGradientAI``)."""
-    def __iter__(self) -> Iterator[Snapshot]: ...
-    def __aiter__(self) -> AsyncIterator[Snapshot]: ...
-    def to_dict(
-        self,
-        *,
-        mode: _Mode = "python",
-        exclude_unset: bool = True,
-        exclude_none: bool = False,
-        use_api_names: bool = True,
-        exclude_defaults: bool = False,
-        warnings: bool = True,
-    ) -> Dict[str, Any]: ...
-    def model_dump(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
-    def to_json(self, *, indent: Optional[int] = ...) -> str: ...
-    def model_dump_json(self, *, indent: Optional[int] = None) -> str: ...
-    def __getattr__(self, name: str) -> Any: ...
-    def __eq__(self, other: object, /) -> bool: ...
-    def __reduce__(self) -> Any: ...
+    @overload
+    def get_next_page(self: SnapshotListResponse[_Blocking]) -> SnapshotListResponse[_Blocking]: ...
+    @overload
+    def get_next_page(self: SnapshotListResponse[_Async]) -> _Awaitable[SnapshotListResponse[_Async]]: ...
+    @overload
+    def iter_pages(self: SnapshotListResponse[_Blocking]) -> PageIterator: ...
+    @overload
+    def iter_pages(self: SnapshotListResponse[_Async]) -> AsyncPageIterator: ...
+    def __iter__(self: SnapshotListResponse[_Blocking]) -> SnapshotIterator: ...
+    def __aiter__(self) -> AsyncSnapshotIterator: ...
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
-    def to_arrow(self) -> Any: ...
-    def to_pandas(self, *, lists: Literal["arrow", "python"] = "arrow") -> Any: ...
-    def to_polars(self) -> Any: ...
+    def to_arrow(self) -> pyarrow.Table: ...
+    def to_pandas(self, *, lists: Literal["arrow", "python"] = "arrow") -> pandas.DataFrame: ...
+    def to_polars(self) -> polars.DataFrame: ...
     def _repr_html_(self) -> str: ...
 
 @final
-class SnapshotList:
-    """Every snapshot from ``list_all()``: a read-only sequence with Arrow export."""
+class SnapshotList(_Model):
+    """Every snapshot from ``list_all()``: a read-only sequence with Arrow export. A root model: ``to_dict()`` is
+    the list of snapshot dicts, ``to_json()`` a JSON array."""
 
-    def __new__(cls, snapshots: Optional[Any] = None, *, total: Optional[int] = None) -> Self: ...
+    def __new__(cls, snapshots: Optional[Iterable[Snapshot]] = None, *, total: Optional[int] = None) -> Self: ...
     @property
     def total(self) -> int: ...
     @property
@@ -179,26 +192,36 @@ class SnapshotList:
     def __getitem__(self, key: int, /) -> Snapshot: ...
     @overload
     def __getitem__(self, key: slice, /) -> List[Snapshot]: ...
-    def __iter__(self) -> Iterator[Snapshot]: ...
-    def __eq__(self, other: object, /) -> bool: ...
+    def __iter__(self) -> SnapshotIterator: ...
+    def to_dict(  # type: ignore[override]
+        self,
+        *,
+        mode: _Mode = "python",
+        exclude_unset: bool = True,
+        exclude_none: bool = False,
+        use_api_names: bool = True,
+        exclude_defaults: bool = False,
+        warnings: bool = True,
+    ) -> List[Dict[str, Any]]: ...
+    def model_dump(  # type: ignore[override]
+        self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False
+    ) -> List[Dict[str, Any]]: ...
     def to_dicts(self, *, mode: _Mode = "python") -> List[Dict[str, Any]]: ...
-    def to_json(self, *, indent: Optional[int] = None) -> str: ...
-    def __reduce__(self) -> Any: ...
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
-    def to_arrow(self) -> Any: ...
-    def to_pandas(self, *, lists: Literal["arrow", "python"] = "arrow") -> Any: ...
-    def to_polars(self) -> Any: ...
+    def to_arrow(self) -> pyarrow.Table: ...
+    def to_pandas(self, *, lists: Literal["arrow", "python"] = "arrow") -> pandas.DataFrame: ...
+    def to_polars(self) -> polars.DataFrame: ...
     def _repr_html_(self) -> str: ...
 
 @final
 class PageIterator:
     def __iter__(self) -> PageIterator: ...
-    def __next__(self) -> SnapshotListResponse: ...
+    def __next__(self) -> SnapshotListResponse[_Blocking]: ...
 
 @final
 class AsyncPageIterator:
     def __aiter__(self) -> AsyncPageIterator: ...
-    def __anext__(self) -> Any: ...
+    def __anext__(self) -> _Awaitable[SnapshotListResponse[_Async]]: ...
 
 @final
 class SnapshotIterator:
@@ -208,11 +231,11 @@ class SnapshotIterator:
 @final
 class AsyncSnapshotIterator:
     def __aiter__(self) -> AsyncSnapshotIterator: ...
-    def __anext__(self) -> Any: ...
+    def __anext__(self) -> _Awaitable[Snapshot]: ...
 
 @final
-class APIResponse:
-    """A whole HTTP answer from ``with_raw_response``."""
+class APIResponse(Generic[_R]):
+    """A whole HTTP answer from ``with_raw_response``; ``parse()`` gives the model the plain call returns."""
 
     @property
     def status_code(self) -> int: ...
@@ -236,12 +259,20 @@ class APIResponse:
     def is_closed(self) -> bool: ...
     def read(self) -> bytes: ...
     def text(self) -> str: ...
-    def json(self) -> Any: ...
-    def parse(self, *, to: Optional[type] = None) -> Any: ...
+    def json(self) -> _JSON: ...
+    def parse(self, *, to: Optional[type] = None) -> _R: ...
     def close(self) -> None: ...
 
-@final
-class SnapshotsResourceWithRawResponse:
+_L = TypeVar("_L")
+_G = TypeVar("_G")
+_D = TypeVar("_D")
+_A = TypeVar("_A")
+_W = TypeVar("_W")
+
+@type_check_only
+class _SnapshotCalls(Generic[_L, _G, _D]):
+    """``list``, ``retrieve`` and ``delete`` (stub only): what they return depends on the front-end."""
+
     def list(
         self,
         *,
@@ -252,7 +283,8 @@ class SnapshotsResourceWithRawResponse:
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[object] = None,
         timeout: Optional[float] = None,
-    ) -> Any: ...
+    ) -> _L:
+        """``GET /v2/snapshots``: one page. Only the parameters given are sent."""
     def retrieve(
         self,
         snapshot_id: Union[int, str],
@@ -261,7 +293,8 @@ class SnapshotsResourceWithRawResponse:
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[object] = None,
         timeout: Optional[float] = None,
-    ) -> Any: ...
+    ) -> _G:
+        """``GET /v2/snapshots/{snapshot_id}``."""
     def delete(
         self,
         snapshot_id: Union[int, str],
@@ -270,39 +303,31 @@ class SnapshotsResourceWithRawResponse:
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[object] = None,
         timeout: Optional[float] = None,
-    ) -> Any: ...
+    ) -> _D:
+        """``DELETE /v2/snapshots/{snapshot_id}``."""
 
 @final
-class SnapshotsResource:
-    def list(
-        self,
-        *,
-        page: Optional[int] = None,
-        per_page: Optional[int] = None,
-        resource_type: Optional[_ResourceType] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, object]] = None,
-        extra_body: Optional[object] = None,
-        timeout: Optional[float] = None,
-    ) -> SnapshotListResponse: ...
-    def retrieve(
-        self,
-        snapshot_id: Union[int, str],
-        *,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, object]] = None,
-        extra_body: Optional[object] = None,
-        timeout: Optional[float] = None,
-    ) -> SnapshotRetrieveResponse: ...
-    def delete(
-        self,
-        snapshot_id: Union[int, str],
-        *,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, object]] = None,
-        extra_body: Optional[object] = None,
-        timeout: Optional[float] = None,
-    ) -> None: ...
+class SnapshotsResourceWithRawResponse(
+    _SnapshotCalls[
+        APIResponse[SnapshotListResponse[_Blocking]], APIResponse[SnapshotRetrieveResponse], APIResponse[None]
+    ]
+):
+    """``GradientAI().gpu_droplets.snapshots.with_raw_response``."""
+
+@final
+class AsyncSnapshotsResourceWithRawResponse(
+    _SnapshotCalls[
+        _Awaitable[APIResponse[SnapshotListResponse[_Async]]],
+        _Awaitable[APIResponse[SnapshotRetrieveResponse]],
+        _Awaitable[APIResponse[None]],
+    ]
+):
+    """``AsyncGradientAI().gpu_droplets.snapshots.with_raw_response``: every call returns a coroutine."""
+
+@type_check_only
+class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W]):
+    """The plain resources (stub only): the three calls plus ``list_all`` and ``with_raw_response``."""
+
     def list_all(
         self,
         *,
@@ -315,63 +340,49 @@ class SnapshotsResource:
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         timeout: Optional[float] = None,
-    ) -> SnapshotList: ...
+    ) -> _A:
+        """Every snapshot, exactly once: page 1, then the rest concurrently, in page order."""
     @property
-    def with_raw_response(self) -> SnapshotsResourceWithRawResponse: ...
+    def with_raw_response(self) -> _W: ...
 
 @final
-class AsyncSnapshotsResource:
-    async def list(
-        self,
-        *,
-        page: Optional[int] = None,
-        per_page: Optional[int] = None,
-        resource_type: Optional[_ResourceType] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, object]] = None,
-        extra_body: Optional[object] = None,
-        timeout: Optional[float] = None,
-    ) -> SnapshotListResponse: ...
-    async def retrieve(
-        self,
-        snapshot_id: Union[int, str],
-        *,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, object]] = None,
-        extra_body: Optional[object] = None,
-        timeout: Optional[float] = None,
-    ) -> SnapshotRetrieveResponse: ...
-    async def delete(
-        self,
-        snapshot_id: Union[int, str],
-        *,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, object]] = None,
-        extra_body: Optional[object] = None,
-        timeout: Optional[float] = None,
-    ) -> None: ...
-    async def list_all(
-        self,
-        *,
-        resource_type: Optional[_ResourceType] = None,
-        per_page: Optional[int] = None,
-        max_concurrency: Optional[int] = None,
-        progress: _Progress = None,
-        wait_for_rate_limit: bool = False,
-        max_attempts: Optional[int] = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, object]] = None,
-        timeout: Optional[float] = None,
-    ) -> SnapshotList: ...
-    @property
-    def with_raw_response(self) -> SnapshotsResourceWithRawResponse: ...
+class SnapshotsResource(
+    _Resource[
+        SnapshotListResponse[_Blocking], SnapshotRetrieveResponse, None, SnapshotList, SnapshotsResourceWithRawResponse
+    ]
+):
+    """``GradientAI().gpu_droplets.snapshots``."""
+
+@final
+class AsyncSnapshotsResource(
+    _Resource[
+        _Awaitable[SnapshotListResponse[_Async]],
+        _Awaitable[SnapshotRetrieveResponse],
+        _Awaitable[None],
+        _Awaitable[SnapshotList],
+        AsyncSnapshotsResourceWithRawResponse,
+    ]
+):
+    """``AsyncGradientAI().gpu_droplets.snapshots``: every call returns a coroutine."""
 
 @final
 class GpuDropletsResource:
-    @property
-    def snapshots(self) -> Any: ...
+    """``GradientAI().gpu_droplets``."""
 
+    @property
+    def snapshots(self) -> SnapshotsResource: ...
+
+@final
+class AsyncGpuDropletsResource:
+    """``AsyncGradientAI().gpu_droplets``."""
+
+    @property
+    def snapshots(self) -> AsyncSnapshotsResource: ...
+
+@type_check_only
 class _ClientBase:
+    """What both clients have (stub only)."""
+
     def __new__(
         cls,
         api_key: Optional[str] = None,
@@ -398,56 +409,42 @@ class _ClientBase:
     @property
     def rate_limit(self) -> Optional[RateLimit]: ...
     def is_closed(self) -> bool: ...
-    def __reduce__(self) -> Any: ...
+    def with_options(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        access_token: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        default_headers: Optional[Mapping[str, str]] = None,
+        requests_per_minute: Optional[int] = None,
+    ) -> Self:
+        """A new client with some settings changed (same limiter when the token is unchanged)."""
+    copy = with_options
+    def __reduce__(self) -> NoReturn:
+        """Clients refuse to pickle (they hold a token and a connection pool): raises ``TypeError``."""
 
 @final
 class GradientAI(_ClientBase):
     """The blocking client. Token from ``api_key``/``access_token``, DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY."""
 
-    def with_options(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        access_token: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        default_headers: Optional[Mapping[str, str]] = None,
-        requests_per_minute: Optional[int] = None,
-    ) -> GradientAI: ...
-    copy = with_options
     @property
-    def gpu_droplets(self) -> _SyncGpuDroplets: ...
+    def gpu_droplets(self) -> GpuDropletsResource: ...
     def close(self) -> None: ...
     def __enter__(self) -> GradientAI: ...
-    def __exit__(self, *args: object) -> bool: ...
+    def __exit__(
+        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType], /
+    ) -> None: ...
 
 @final
 class AsyncGradientAI(_ClientBase):
     """The asyncio client: the same surface, every call awaitable."""
 
-    def with_options(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        access_token: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        default_headers: Optional[Mapping[str, str]] = None,
-        requests_per_minute: Optional[int] = None,
-    ) -> AsyncGradientAI: ...
-    copy = with_options
     @property
-    def gpu_droplets(self) -> _AsyncGpuDroplets: ...
+    def gpu_droplets(self) -> AsyncGpuDropletsResource: ...
     async def close(self) -> None: ...
     async def __aenter__(self) -> AsyncGradientAI: ...
-    async def __aexit__(self, *args: object) -> bool: ...
-
-class _SyncGpuDroplets:
-    @property
-    def snapshots(self) -> SnapshotsResource: ...
-
-class _AsyncGpuDroplets:
-    @property
-    def snapshots(self) -> AsyncSnapshotsResource: ...
+    async def __aexit__(
+        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType], /
+    ) -> None: ...

@@ -1,11 +1,10 @@
 """Exceptions, with the SDK's names and hierarchy (``do_gradientai._exceptions``).
 
-Raised from Rust through :func:`_from_core`. Every exception pickles (``__reduce__`` keeps all attributes).
+Raised from Rust (``src/py/errors.rs`` maps each core error onto one of these classes and builds its message). Every exception pickles (``__reduce__`` keeps all attributes).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Optional
 
 __all__ = [
@@ -150,51 +149,3 @@ class APIResponseValidationError(APIError):
 
 class ListingChangedWarning(UserWarning):
     """``list_all`` saw the account change on every attempt; the result is deduplicated but may be off."""
-
-
-_BY_STATUS = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
-
-
-def _status_class(status: int) -> type:
-    if status >= 500:
-        return InternalServerError
-    return _BY_STATUS.get(status, APIStatusError)
-
-
-def _from_core(kind: str, message: str, *, page: Optional[int] = None, **f: Any) -> Exception:
-    prefix = f"page {page}: " if page is not None else ""
-    if kind == "status":
-        status = f.pop("status_code")
-        text = f.pop("body_text")
-        try:
-            body: object = json.loads(text) if text else text
-        except ValueError:
-            body = text
-        if body == "":
-            msg = f"Error code: {status}"
-        elif isinstance(body, str):
-            msg = body
-        else:
-            msg = f"Error code: {status} - {body!r}"
-        return _status_class(status)(prefix + msg, body=body, status_code=status, page=page, **f)
-    if kind == "timeout":
-        return APITimeoutError(message, page=page, **f)
-    if kind == "connection":
-        return APIConnectionError(message, page=page, **f)
-    if kind == "invalid_response":
-        return APIResponseValidationError(message, page=page, **f)
-    if kind == "quota":
-        return RateLimitError(message, body=None, status_code=429, page=page, **f)
-    if kind == "missing_api_key":
-        return MissingAPIKeyError(message)
-    if kind == "closed":
-        return ClientClosedError(message)
-    return GradientAIError(message)

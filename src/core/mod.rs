@@ -7,6 +7,7 @@ pub mod config;
 pub mod datetime;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod models;
 pub mod pagination;
 pub mod ratelimit;

@@ -10,29 +10,10 @@ use crate::core::http::{HttpClient, Request, Response};
 use crate::core::models::{decode_envelope, decode_page, SnapshotEnvelope, SnapshotPage};
 
 pub const PATH: &str = "/v2/snapshots";
-pub const MAX_PER_PAGE: u64 = 200;
+pub use crate::core::limits::MAX_PER_PAGE;
 /// What the API uses when `per_page` is not sent.
 pub const DEFAULT_PER_PAGE: u64 = 20;
 pub const RESOURCE_TYPES: [&str; 2] = ["droplet", "volume"];
-
-pub fn validate_page(page: i64) -> Result<u64> {
-    u64::try_from(page)
-        .ok()
-        .filter(|p| *p >= 1)
-        .ok_or_else(|| Error::invalid("page", format!("page must be an integer >= 1, got {page}")))
-}
-
-pub fn validate_per_page(per_page: i64) -> Result<u64> {
-    u64::try_from(per_page)
-        .ok()
-        .filter(|p| (1..=MAX_PER_PAGE).contains(p))
-        .ok_or_else(|| {
-            Error::invalid(
-                "per_page",
-                format!("per_page must be an integer between 1 and {MAX_PER_PAGE}, got {per_page}"),
-            )
-        })
-}
 
 pub fn validate_resource_type(value: &str) -> Result<String> {
     if RESOURCE_TYPES.contains(&value) {
@@ -162,17 +143,6 @@ mod tests {
 
     #[test]
     fn validation_messages_name_the_parameter() {
-        assert_eq!(validate_page(3).unwrap(), 3);
-        assert_eq!(
-            validate_page(0).unwrap_err().to_string(),
-            "page must be an integer >= 1, got 0"
-        );
-        assert_eq!(validate_per_page(200).unwrap(), 200);
-        assert!(validate_per_page(201)
-            .unwrap_err()
-            .to_string()
-            .contains("between 1 and 200, got 201"));
-        assert!(validate_per_page(0).is_err());
         assert!(validate_resource_type("volume").is_ok());
         assert_eq!(
             validate_resource_type("image").unwrap_err().to_string(),

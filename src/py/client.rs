@@ -1,96 +1,77 @@
-//! `GradientAI` and `AsyncGradientAI`: configuration, one HTTP client each, and the resource tree.
+//! `GradientAI` and `AsyncGradientAI`: two typed front-ends over one [`ClientState`] (configuration and one HTTP
+//! client each). They differ in how calls run (`py::flavor`), in `close`/context-manager methods, and in the type
+//! of their `gpu_droplets`.
 
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyInt};
-use pyo3::IntoPyObjectExt;
+use pyo3::types::PyTuple;
 
-use crate::core::config::{resolve_api_key, resolve_base_url, Config, DEFAULT_REQUESTS_PER_MINUTE};
+use crate::core::config::{normalize_base_url, resolve_api_key, resolve_base_url, Config, DEFAULT_REQUESTS_PER_MINUTE};
 use crate::core::http::HttpClient;
-use crate::core::ApiKey;
-use crate::py::convert::{opt_timeout, rate_limit_to_py, string_pairs};
+use crate::core::{limits, ApiKey};
+use crate::py::args::{opt_int, opt_timeout, string_pairs};
+use crate::py::convert::rate_limit_to_py;
 use crate::py::errors::to_pyerr;
-use crate::py::resources::PyGpuDroplets;
+use crate::py::resources::{PyAsyncGpuDroplets, PyGpuDroplets};
 use crate::py::runtime::{coroutine, future_into_py, Await};
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-fn max_retries(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
-    let Some(obj) = obj else { return Ok(None) };
-    if obj.is_none() || obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
-        return Err(PyTypeError::new_err(format!(
-            "max_retries must be an int >= 0, got {}",
-            obj.repr()?
-        )));
-    }
-    let n: i64 = obj.extract().unwrap_or(-1);
-    u32::try_from(n).map(Some).map_err(|_| {
-        PyValueError::new_err(format!(
-            "max_retries must be an int between 0 and {}, got {}",
-            u32::MAX,
-            obj.repr().map(|r| r.to_string()).unwrap_or_default()
-        ))
-    })
-}
-
-/// What a client was built from, so `with_options()` can change some of it.
-#[derive(Clone)]
-struct Settings {
-    config: Config,
+/// The constructor's (and `with_options`') arguments as Python gave them; `None` leaves a setting as it is.
+pub struct ClientArgs<'a, 'py> {
+    pub api_key: Option<String>,
+    pub base_url: Option<String>,
+    pub timeout: Option<&'a Bound<'py, PyAny>>,
+    pub max_retries: Option<&'a Bound<'py, PyAny>>,
+    pub default_headers: Option<&'a Bound<'py, PyAny>>,
+    pub requests_per_minute: Option<i64>,
 }
 
 /// State common to both clients.
 pub struct ClientState {
     http: Arc<HttpClient>,
-    settings: Settings,
-    gpu_droplets: PyOnceLock<Py<PyGpuDroplets>>,
-    is_async: bool,
+    config: Config,
 }
 
 impl ClientState {
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        base: Option<&Settings>,
-        limiter_from: Option<&HttpClient>,
-        api_key: Option<String>,
-        base_url: Option<String>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        retries: Option<&Bound<'_, PyAny>>,
-        default_headers: Option<&Bound<'_, PyAny>>,
-        rpm: Option<Option<u32>>,
-        is_async: bool,
-    ) -> PyResult<Self> {
+    /// A new client's state: from the arguments and the environment (`base` is `None`), or from `base`'s settings
+    /// with the arguments applied over them (`with_options`).
+    fn build(base: Option<&ClientState>, args: ClientArgs<'_, '_>) -> PyResult<Self> {
         let mut config = base.map_or_else(Config::default, |b| b.config.clone());
-        if base.is_none() {
-            config.api_key = resolve_api_key(api_key, env);
-            config.base_url = resolve_base_url(base_url, env).map_err(to_pyerr)?;
-        } else {
-            if let Some(key) = api_key.filter(|k| !k.is_empty()) {
-                config.api_key = Some(ApiKey::new(key));
+        match base {
+            None => {
+                config.api_key = resolve_api_key(args.api_key, env);
+                config.base_url = resolve_base_url(args.base_url, env).map_err(to_pyerr)?;
             }
-            if let Some(url) = base_url {
-                config.base_url = crate::core::config::normalize_base_url(&url).map_err(to_pyerr)?;
+            Some(_) => {
+                if let Some(key) = args.api_key.filter(|k| !k.is_empty()) {
+                    config.api_key = Some(ApiKey::new(key));
+                }
+                if let Some(url) = args.base_url {
+                    config.base_url = normalize_base_url(&url).map_err(to_pyerr)?;
+                }
             }
         }
-        if let Some(t) = opt_timeout(timeout, "timeout")? {
+        if let Some(t) = opt_timeout(args.timeout, "timeout")? {
             config.timeout = t;
         }
-        if let Some(n) = max_retries(retries)? {
+        if let Some(n) = opt_int(args.max_retries, "max_retries", limits::max_retries)? {
             config.max_retries = n;
         }
-        if default_headers.is_some_and(|h| !h.is_none()) {
-            config.default_headers = string_pairs(default_headers, "default_headers")?;
+        if args.default_headers.is_some_and(|h| !h.is_none()) {
+            config.default_headers = string_pairs(args.default_headers, "default_headers")?;
         }
-        if let Some(r) = rpm {
-            config.requests_per_minute = r;
+        if let Some(n) = args.requests_per_minute {
+            config.requests_per_minute = limits::requests_per_minute(n).map_err(to_pyerr)?;
         }
         // A copy for the same token and limit shares the limiter: the API counts per token.
-        let limiter = limiter_from
+        let limiter = base
+            .map(|b| &b.http)
             .filter(|h| {
                 h.config().api_key == config.api_key && h.config().requests_per_minute == config.requests_per_minute
             })
@@ -98,21 +79,12 @@ impl ClientState {
         let http = HttpClient::with_limiter(config.clone(), limiter).map_err(to_pyerr)?;
         Ok(Self {
             http: Arc::new(http),
-            settings: Settings { config },
-            gpu_droplets: PyOnceLock::new(),
-            is_async,
+            config,
         })
     }
 
-    fn gpu_droplets(&self, py: Python<'_>) -> PyResult<Py<PyGpuDroplets>> {
-        let gd = self.gpu_droplets.get_or_try_init(py, || {
-            Py::new(py, PyGpuDroplets::new(py, Arc::clone(&self.http), self.is_async)?)
-        })?;
-        Ok(gd.clone_ref(py))
-    }
-
     fn repr(&self, name: &str) -> String {
-        let c = &self.settings.config;
+        let c = &self.config;
         format!(
             "{name}(base_url='{}', api_key={}, timeout={}, max_retries={})",
             c.base_url,
@@ -123,10 +95,32 @@ impl ClientState {
     }
 }
 
-macro_rules! client_class {
-    ($ty:ident, $name:literal, $is_async:expr) => {
-        #[pyclass(frozen, name = $name, module = "gradientai_rs._core")]
-        pub struct $ty(ClientState);
+/// A client: its state and its `gpu_droplets` (made on first use), of type `G` for each front-end.
+pub struct Client<G> {
+    state: ClientState,
+    gpu_droplets: PyOnceLock<Py<G>>,
+}
+
+/// The blocking client: every call returns its result.
+#[pyclass(frozen, name = "GradientAI", module = "gradientai_rs._core")]
+pub struct PyGradientAI(Client<PyGpuDroplets>);
+
+/// The asyncio client: every call returns a coroutine.
+#[pyclass(frozen, name = "AsyncGradientAI", module = "gradientai_rs._core")]
+pub struct PyAsyncGradientAI(Client<PyAsyncGpuDroplets>);
+
+/// What both clients have: the constructor, `with_options`/`copy`, the settings, `rate_limit`, repr and the
+/// refusal to pickle. `$gpu` is the client's `gpu_droplets` class.
+macro_rules! client_methods {
+    ($ty:ident, $name:literal, $gpu:ident) => {
+        impl $ty {
+            fn from_state(state: ClientState) -> Self {
+                Self(Client {
+                    state,
+                    gpu_droplets: PyOnceLock::new(),
+                })
+            }
+        }
 
         #[pymethods]
         impl $ty {
@@ -134,9 +128,9 @@ macro_rules! client_class {
             /// Base URL: `base_url`, else GRADIENT_BASE_URL, else GRADIENT_AI_BASE_URL, else the public API.
             #[new]
             #[pyo3(signature = (api_key = None, *, access_token = None, base_url = None, timeout = None, max_retries = None,
-                default_headers = None, requests_per_minute = Some(DEFAULT_REQUESTS_PER_MINUTE), inference_key = None, agent_key = None,
+                default_headers = None, requests_per_minute = Some(DEFAULT_REQUESTS_PER_MINUTE as i64), inference_key = None, agent_key = None,
                 model_access_key = None, agent_access_key = None))]
-            #[allow(clippy::too_many_arguments)]
+            #[allow(clippy::too_many_arguments)] // the SDK's constructor
             fn py_new(
                 api_key: Option<String>,
                 access_token: Option<String>,
@@ -144,7 +138,7 @@ macro_rules! client_class {
                 timeout: Option<&Bound<'_, PyAny>>,
                 max_retries: Option<&Bound<'_, PyAny>>,
                 default_headers: Option<&Bound<'_, PyAny>>,
-                requests_per_minute: Option<u32>,
+                requests_per_minute: Option<i64>,
                 inference_key: Option<String>,
                 agent_key: Option<String>,
                 model_access_key: Option<String>,
@@ -155,14 +149,22 @@ macro_rules! client_class {
                 if api_key.is_some() && access_token.is_some() && api_key != access_token {
                     return Err(PyValueError::new_err("pass api_key or access_token, not both"));
                 }
-                let rpm = Some(requests_per_minute.filter(|n| *n > 0));
-                ClientState::build(None, None, api_key.or(access_token), base_url, timeout, max_retries, default_headers, rpm, $is_async).map(Self)
+                let args = ClientArgs {
+                    api_key: api_key.or(access_token),
+                    base_url,
+                    timeout,
+                    max_retries,
+                    default_headers,
+                    // `None` turns pacing off, as 0 does.
+                    requests_per_minute: Some(requests_per_minute.unwrap_or(0)),
+                };
+                ClientState::build(None, args).map(Self::from_state)
             }
 
             /// A new client with some settings changed (same limiter when the token is unchanged).
             #[pyo3(signature = (*, api_key = None, access_token = None, base_url = None, timeout = None, max_retries = None,
                 default_headers = None, requests_per_minute = None))]
-            #[allow(clippy::too_many_arguments)]
+            #[allow(clippy::too_many_arguments)] // the SDK's with_options
             fn with_options(
                 &self,
                 api_key: Option<String>,
@@ -171,77 +173,66 @@ macro_rules! client_class {
                 timeout: Option<&Bound<'_, PyAny>>,
                 max_retries: Option<&Bound<'_, PyAny>>,
                 default_headers: Option<&Bound<'_, PyAny>>,
-                requests_per_minute: Option<u32>,
+                requests_per_minute: Option<i64>,
             ) -> PyResult<Self> {
-                let rpm = requests_per_minute.map(|n| (n > 0).then_some(n));
-                ClientState::build(
-                    Some(&self.0.settings),
-                    Some(&self.0.http),
-                    api_key.or(access_token),
+                let args = ClientArgs {
+                    api_key: api_key.or(access_token),
                     base_url,
                     timeout,
                     max_retries,
                     default_headers,
-                    rpm,
-                    $is_async,
-                )
-                .map(Self)
+                    requests_per_minute,
+                };
+                ClientState::build(Some(&self.0.state), args).map(Self::from_state)
             }
 
             /// Alias of `with_options`.
-            #[pyo3(signature = (*, api_key = None, access_token = None, base_url = None, timeout = None, max_retries = None,
-                default_headers = None, requests_per_minute = None))]
-            #[allow(clippy::too_many_arguments)]
-            fn copy(
-                &self,
-                api_key: Option<String>,
-                access_token: Option<String>,
-                base_url: Option<String>,
-                timeout: Option<&Bound<'_, PyAny>>,
-                max_retries: Option<&Bound<'_, PyAny>>,
-                default_headers: Option<&Bound<'_, PyAny>>,
-                requests_per_minute: Option<u32>,
-            ) -> PyResult<Self> {
-                self.with_options(api_key, access_token, base_url, timeout, max_retries, default_headers, requests_per_minute)
+            #[pyo3(signature = (**kwargs))]
+            fn copy<'py>(slf: &Bound<'py, Self>, kwargs: Option<&Bound<'py, pyo3::types::PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+                slf.call_method("with_options", (), kwargs)
             }
 
             #[getter]
-            fn gpu_droplets(&self, py: Python<'_>) -> PyResult<Py<PyGpuDroplets>> {
-                self.0.gpu_droplets(py)
+            fn gpu_droplets(&self, py: Python<'_>) -> PyResult<Py<$gpu>> {
+                let gd = self
+                    .0
+                    .gpu_droplets
+                    .get_or_try_init(py, || Py::new(py, $gpu::new(py, Arc::clone(&self.0.state.http))?))?;
+                Ok(gd.clone_ref(py))
             }
 
             #[getter]
             fn base_url(&self) -> &str {
-                &self.0.settings.config.base_url
+                &self.0.state.config.base_url
             }
 
             #[getter]
             fn timeout(&self) -> f64 {
-                self.0.settings.config.timeout.as_secs_f64()
+                self.0.state.config.timeout.as_secs_f64()
             }
 
             #[getter]
             fn max_retries(&self) -> u32 {
-                self.0.settings.config.max_retries
+                self.0.state.config.max_retries
             }
 
             #[getter]
             fn requests_per_minute(&self) -> Option<u32> {
-                self.0.settings.config.requests_per_minute
+                self.0.state.config.requests_per_minute
             }
 
             /// The `ratelimit-*` headers of the latest answer (`RateLimit(limit, remaining, reset)`), or `None`.
             #[getter]
             fn rate_limit<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-                self.0.http.rate_limit().map(|r| rate_limit_to_py(py, &r)).transpose()
+                self.0.state.http.rate_limit().map(|r| rate_limit_to_py(py, &r)).transpose()
             }
 
             fn is_closed(&self) -> bool {
-                self.0.http.is_closed()
+                self.0.state.http.is_closed()
             }
 
             fn __repr__(&self) -> String {
-                self.0.repr($name)
+                self.0.state.repr($name)
             }
 
             fn __reduce__(&self) -> PyResult<()> {
@@ -253,22 +244,22 @@ macro_rules! client_class {
     };
 }
 
-client_class!(PyGradientAI, "GradientAI", false);
-client_class!(PyAsyncGradientAI, "AsyncGradientAI", true);
+client_methods!(PyGradientAI, "GradientAI", PyGpuDroplets);
+client_methods!(PyAsyncGradientAI, "AsyncGradientAI", PyAsyncGpuDroplets);
 
 #[pymethods]
 impl PyGradientAI {
     /// Closes the client: later requests raise `ClientClosedError`.
     fn close(&self) {
-        self.0.http.close();
+        self.0.state.http.close();
     }
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
+    /// Closes the client; exceptions propagate.
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
-        self.0.http.close();
-        false
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) {
+        self.0.state.http.close();
     }
 }
 
@@ -276,15 +267,16 @@ impl PyGradientAI {
 impl PyAsyncGradientAI {
     /// `await client.close()`.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.http.close();
+        self.0.state.http.close();
         coroutine(py, Await::Plain, || async { |py: Python<'_>| Ok(py.None()) })
     }
     fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         future_into_py(py, async move { move |_py: Python<'_>| Ok(slf.into_any()) })
     }
+    /// Closes the client; exceptions propagate.
     #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.http.close();
-        future_into_py(py, async { |py: Python<'_>| false.into_py_any(py) })
+    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        self.0.state.http.close();
+        future_into_py(py, async { |py: Python<'_>| Ok(py.None()) })
     }
 }

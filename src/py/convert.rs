@@ -1,14 +1,13 @@
-//! Conversions between core values and Python objects, and argument checking for the Python surface.
+//! Core values as Python objects (the way out). Arguments coming in are checked in `args`.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::types::{PyDict, PyFloat, PyList, PyString};
 
 use crate::core::datetime::UtcDateTime;
 use crate::core::models::Entry;
 use crate::core::ratelimit::RateLimit;
-use crate::core::Error;
 
 static FROMISOFORMAT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static RATE_LIMIT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -83,6 +82,7 @@ pub fn entry_to_py<'py>(py: Python<'py>, e: Entry<'_>, mode: Mode) -> PyResult<B
             }
             list.into_any()
         }
+        Entry::Fields(fields) => entries_to_dict(py, fields.to_vec(), mode)?.into_any(),
     })
 }
 
@@ -102,130 +102,4 @@ pub fn rate_limit_to_py<'py>(py: Python<'py>, r: &RateLimit) -> PyResult<Bound<'
     RATE_LIMIT
         .import(py, "gradientai_rs._types", "RateLimit")?
         .call1((r.limit, r.remaining, r.reset))
-}
-
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "object".into())
-}
-
-/// An optional integer argument: `None` → `None`; `bool` and non-integers → `TypeError`; the range check is the
-/// core's (`ValueError`). Integers too large for i64 are reported as out of range by `check`.
-pub fn opt_int(
-    obj: Option<&Bound<'_, PyAny>>,
-    param: &'static str,
-    allowed: &str,
-    check: fn(i64) -> Result<u64, Error>,
-) -> PyResult<Option<u64>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
-        return Err(PyTypeError::new_err(format!(
-            "{param} must be an int, got {} ({})",
-            type_name(obj),
-            obj.repr()?
-        )));
-    }
-    let Ok(value) = obj.extract::<i64>() else {
-        return Err(PyValueError::new_err(format!(
-            "{param} must be {allowed}, got {}",
-            obj.repr()?
-        )));
-    };
-    check(value).map(Some).map_err(crate::py::errors::to_pyerr)
-}
-
-pub fn opt_resource_type(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    let Ok(s) = obj.cast::<PyString>() else {
-        return Err(PyTypeError::new_err(format!(
-            "resource_type must be a str, 'droplet' or 'volume', got {} ({})",
-            type_name(obj),
-            obj.repr()?
-        )));
-    };
-    crate::core::snapshots::validate_resource_type(&utf8(s, "resource_type")?)
-        .map(Some)
-        .map_err(crate::py::errors::to_pyerr)
-}
-
-/// A snapshot id: `int` (droplet snapshots) or `str` (volume snapshots).
-pub fn snapshot_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    if obj.is_instance_of::<PyBool>() || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyString>()) {
-        return Err(PyTypeError::new_err(format!(
-            "snapshot_id must be an int or a str, got {}",
-            type_name(obj)
-        )));
-    }
-    let id = utf8(&obj.str()?, "snapshot_id")?;
-    crate::core::snapshots::validate_snapshot_id(&id).map_err(crate::py::errors::to_pyerr)?;
-    Ok(id)
-}
-
-/// A value as the SDK puts it in a query string: `True` → `true`, others with `str()`.
-fn query_value(v: &Bound<'_, PyAny>, param: &str) -> PyResult<String> {
-    if let Ok(b) = v.cast::<PyBool>() {
-        return Ok(if b.is_true() { "true" } else { "false" }.to_owned());
-    }
-    utf8(&v.str()?, param)
-}
-
-/// A str as UTF-8; lone surrogates (`"\ud800"`) can't be sent and are a `ValueError` naming the parameter.
-fn utf8(s: &Bound<'_, PyString>, param: &str) -> PyResult<String> {
-    s.to_cow().map(|c| c.into_owned()).map_err(|_| {
-        PyValueError::new_err(format!(
-            "{param} must hold valid Unicode text (no lone surrogates), got {}",
-            s.repr().map(|r| r.to_string()).unwrap_or_default()
-        ))
-    })
-}
-
-/// `extra_query` / `extra_headers` / `default_headers`: a mapping of str to values, `None` values dropped.
-pub fn string_pairs(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult<Vec<(String, String)>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(Vec::new());
-    };
-    let Ok(d) = obj.cast::<PyDict>() else {
-        return Err(PyTypeError::new_err(format!(
-            "{param} must be a dict, got {}",
-            type_name(obj)
-        )));
-    };
-    let mut out = Vec::with_capacity(d.len());
-    for (k, v) in d.iter() {
-        if v.is_none() {
-            continue;
-        }
-        let key = k
-            .cast::<PyString>()
-            .map_err(|_| PyTypeError::new_err(format!("{param} keys must be str, got {}", type_name(&k))))?;
-        out.push((utf8(key, param)?, query_value(&v, param)?));
-    }
-    Ok(out)
-}
-
-/// A timeout in seconds: a positive number, or `None` for the default of the caller.
-pub fn opt_timeout(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult<Option<std::time::Duration>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    if obj.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!(
-            "{param} must be a number of seconds, got bool"
-        )));
-    }
-    let secs: f64 = obj
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{param} must be a number of seconds, got {}", type_name(obj))))?;
-    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0 * 365.0) {
-        return Err(PyValueError::new_err(format!(
-            "{param} must be a positive number of seconds, got {secs}"
-        )));
-    }
-    Ok(Some(std::time::Duration::from_secs_f64(secs)))
 }

@@ -1,17 +1,79 @@
-//! The single mapping from core errors to Python exceptions. The classes live in `gradientai_rs._exceptions`
-//! (plain Python, so they pickle and carry attributes under abi3); this module only fills in their fields.
+//! The one mapping from the core's [`Error`] to Python exceptions, exhaustive over its variants. The classes are
+//! declared in `gradientai_rs._exceptions` (plain Python, so they pickle and carry attributes under abi3), imported
+//! once and cached here; every message is built here, once.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 
-use crate::core::error::ArgKind;
+use crate::core::error::{ArgKind, StatusError};
 use crate::core::Error;
-use crate::py::convert::rate_limit_to_py;
+use crate::py::convert::{json_to_py, rate_limit_to_py};
 
-static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// The exception classes of `gradientai_rs._exceptions` that errors are raised as.
+#[derive(Clone, Copy)]
+enum Class {
+    Status,
+    BadRequest,
+    Authentication,
+    PermissionDenied,
+    NotFound,
+    Conflict,
+    UnprocessableEntity,
+    RateLimit,
+    InternalServer,
+    Connection,
+    Timeout,
+    ResponseValidation,
+    MissingApiKey,
+    ClientClosed,
+}
 
+const CLASSES: [&str; 14] = [
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "MissingAPIKeyError",
+    "ClientClosedError",
+];
+
+static LOADED: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+
+impl Class {
+    fn for_status(status: u16) -> Self {
+        match status {
+            400 => Class::BadRequest,
+            401 => Class::Authentication,
+            403 => Class::PermissionDenied,
+            404 => Class::NotFound,
+            409 => Class::Conflict,
+            422 => Class::UnprocessableEntity,
+            429 => Class::RateLimit,
+            500.. => Class::InternalServer,
+            _ => Class::Status,
+        }
+    }
+
+    fn get(self, py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+        let all = LOADED.get_or_try_init(py, || -> PyResult<Vec<Py<PyAny>>> {
+            let module = py.import("gradientai_rs._exceptions")?;
+            CLASSES.iter().map(|name| Ok(module.getattr(*name)?.unbind())).collect()
+        })?;
+        Ok(all[self as usize].bind(py))
+    }
+}
+
+/// The Python exception for a core error (taking the GIL if needed).
 pub fn to_pyerr(err: Error) -> PyErr {
     Python::attach(|py| build(py, &err).unwrap_or_else(|e| e))
 }
@@ -24,9 +86,32 @@ fn headers_dict<'py>(py: Python<'py>, headers: &[(String, String)]) -> PyResult<
     Ok(d)
 }
 
+/// `body` as the SDK gives it (the parsed JSON, else the text) and its message: `Error code: 404 - {...}`.
+fn status_body_and_message<'py>(py: Python<'py>, s: &StatusError) -> PyResult<(Bound<'py, PyAny>, String)> {
+    let parsed = (!s.body.is_empty())
+        .then(|| serde_json::from_str::<serde_json::Value>(&s.body).ok())
+        .flatten();
+    Ok(match parsed {
+        None if s.body.is_empty() => (PyString::new(py, "").into_any(), format!("Error code: {}", s.status)),
+        None => (PyString::new(py, &s.body).into_any(), s.body.clone()),
+        Some(serde_json::Value::String(text)) => (PyString::new(py, &text).into_any(), text),
+        Some(value) => {
+            let body = json_to_py(py, &value)?;
+            let message = format!("Error code: {} - {}", s.status, body.repr()?);
+            (body, message)
+        }
+    })
+}
+
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
+    let page = err.page();
+    let prefixed = |message: String| match page {
+        Some(p) => format!("page {p}: {message}"),
+        None => message,
+    };
     let kw = PyDict::new(py);
-    let kind = match err.root() {
+    kw.set_item("page", page)?;
+    let (class, message) = match err.root() {
         Error::InvalidArgument {
             kind: ArgKind::Type,
             message,
@@ -37,11 +122,12 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             message,
             ..
         } => return Ok(PyValueError::new_err(message.clone())),
-        Error::MissingApiKey => "missing_api_key",
-        Error::Closed => "closed",
+        Error::MissingApiKey => (Class::MissingApiKey, err.root().to_string()),
+        Error::Closed => (Class::ClientClosed, err.root().to_string()),
         Error::Status(s) => {
+            let (body, message) = status_body_and_message(py, s)?;
+            kw.set_item("body", body)?;
             kw.set_item("status_code", s.status)?;
-            kw.set_item("body_text", &s.body)?;
             kw.set_item("headers", headers_dict(py, &s.headers)?)?;
             kw.set_item("request_id", &s.request_id)?;
             kw.set_item("method", &s.method)?;
@@ -51,18 +137,18 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
                 "rate_limit",
                 s.rate_limit.map(|r| rate_limit_to_py(py, &r)).transpose()?,
             )?;
-            "status"
+            (Class::for_status(s.status), prefixed(message))
         }
         Error::Timeout { method, url, timeout } => {
             kw.set_item("method", method)?;
             kw.set_item("url", url)?;
             kw.set_item("timeout", timeout.as_secs_f64())?;
-            "timeout"
+            (Class::Timeout, prefixed(err.root().to_string()))
         }
         Error::Connection { method, url, .. } => {
             kw.set_item("method", method)?;
             kw.set_item("url", url)?;
-            "connection"
+            (Class::Connection, prefixed(err.root().to_string()))
         }
         Error::InvalidResponse {
             status,
@@ -77,7 +163,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kw.set_item("body", excerpt)?;
             kw.set_item("request_id", request_id)?;
             kw.set_item("headers", headers_dict(py, headers)?)?;
-            "invalid_response"
+            (Class::ResponseValidation, prefixed(err.root().to_string()))
         }
         Error::QuotaInsufficient {
             needed,
@@ -87,18 +173,15 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kw.set_item("needed", needed)?;
             kw.set_item("remaining", remaining)?;
             kw.set_item("reset", reset)?;
-            "quota"
+            kw.set_item("status_code", 429)?;
+            kw.set_item("body", py.None())?;
+            (Class::RateLimit, prefixed(err.root().to_string()))
         }
-        Error::Page { .. } => unreachable!("root() unwraps pages"),
+        Error::Page { .. } => unreachable!("Error::root() unwraps pages"),
     };
-    kw.set_item("page", err.page())?;
-    let factory = FACTORY.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-        Ok(py.import("gradientai_rs._exceptions")?.getattr("_from_core")?.unbind())
-    })?;
-    let message = match err {
-        Error::Page { page, source } => format!("page {page}: {}", source.root()),
-        other => other.to_string(),
-    };
-    let exc = factory.bind(py).call((kind, message), Some(&kw))?;
+    if matches!(class, Class::MissingApiKey | Class::ClientClosed) {
+        kw.clear();
+    }
+    let exc = class.get(py)?.call((message,), Some(&kw))?;
     Ok(PyErr::from_value(exc))
 }

@@ -1,13 +1,26 @@
 //! The binding layer: Python classes over the core. Arguments are converted to owned Rust values before the
 //! GIL is released; Python objects are built after it is taken back.
+//!
+//! Modules by job (each uses only the ones listed before it):
+//! `convert` (core values → Python), `datetime_capi`, `errors` (the one mapping of core errors), `args` (Python
+//! arguments → core values), `runtime` (the tokio runtime, blocking and async calls), `flavor` (blocking vs async
+//! front-ends), `model` (the one model protocol), `models` (leaf models), `arrow`, `responses` (pages and
+//! listings), `iterators`, `unpickle`, `calls` (the calls behind every resource, `APIResponse`), `resources`, `client`,
+//! `logging`.
 
+pub mod args;
 pub mod arrow;
+pub mod calls;
 pub mod client;
 pub mod convert;
 pub mod datetime_capi;
 pub mod errors;
+pub mod flavor;
+pub mod iterators;
 pub mod logging;
+pub mod model;
 pub mod models;
-pub mod pages;
 pub mod resources;
+pub mod responses;
 pub mod runtime;
+pub mod unpickle;

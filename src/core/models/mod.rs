@@ -1,0 +1,253 @@
+//! Response models, decoded in one pass from the body with serde (`decode`) and written back to JSON or handed
+//! to the binding as borrowed entries (`encode`).
+//!
+//! Lenient like the SDK: a missing field is `Absent`, a field of an unexpected type keeps its raw JSON value
+//! (`Raw`), unknown keys are kept in `extra`. Structure is strict where the rest of the client depends on it:
+//! `snapshots` must be a list of objects and `meta`/`links` objects, else decoding fails with the JSON path.
+
+mod decode;
+mod encode;
+
+use serde_json::Value;
+
+use crate::core::datetime::UtcDateTime;
+
+pub use decode::{decode_envelope, decode_page, Lenient};
+pub use encode::{to_json, Entry, Json, ToEntry};
+
+/// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
+/// allocations instead of a dozen.
+pub type Str = compact_str::CompactString;
+
+/// One field of a lenient model.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Field<T> {
+    /// Not in the JSON (left out of `to_dict()`, like the SDK's `exclude_unset`).
+    #[default]
+    Absent,
+    /// Explicit `null`.
+    Null,
+    Value(T),
+    /// Present with a type other than the one the API documents; kept as sent (boxed: rare, and `Value` is big).
+    Raw(Box<Value>),
+}
+
+impl<T> Field<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+}
+
+/// A nested object whose structure the client relies on: object, `null` or absent; anything else is an error.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Obj<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Obj<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Obj::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A model struct: its serde decoder (`decode`) and its `entries()` (`encode`).
+macro_rules! lenient_struct {
+    ($ty:ident, $what:literal, { $($field:ident),* $(,)? }) => {
+        decode::deserialize_struct!($ty, $what, { $($field),* });
+        encode::entries_fn!($ty, { $($field),* });
+    };
+}
+
+/// `created_at` is a string field whose entry is marked as a timestamp.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Timestamp(pub Field<Str>);
+
+impl Timestamp {
+    pub fn parsed(&self) -> Option<UtcDateTime> {
+        self.0.value().and_then(|s| UtcDateTime::parse(s))
+    }
+}
+
+/// One snapshot (`resources/snapshots/models/snapshots.yml`).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Snapshot {
+    pub id: Field<Str>,
+    pub name: Field<Str>,
+    pub created_at: Timestamp,
+    pub regions: Field<Vec<Str>>,
+    pub resource_id: Field<Str>,
+    pub resource_type: Field<Str>,
+    pub min_disk_size: Field<i64>,
+    pub size_gigabytes: Field<f64>,
+    pub tags: Field<Vec<Str>>,
+    pub extra: Vec<(String, Value)>,
+}
+lenient_struct!(Snapshot, "snapshot", { id, name, created_at, regions, resource_id, resource_type, min_disk_size, size_gigabytes, tags });
+
+impl Snapshot {
+    /// The id as a string whatever its JSON type (droplet snapshot ids are sometimes numbers elsewhere in the API).
+    pub fn id_key(&self) -> Option<Str> {
+        match &self.id {
+            Field::Value(s) => Some(s.clone()),
+            Field::Raw(v) => match v.as_ref() {
+                Value::Number(n) => Some(Str::from(n.to_string())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Meta {
+    pub total: Field<i64>,
+    pub extra: Vec<(String, Value)>,
+}
+lenient_struct!(Meta, "meta", { total });
+
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Pages {
+    pub first: Field<Str>,
+    pub prev: Field<Str>,
+    pub next: Field<Str>,
+    pub last: Field<Str>,
+    pub extra: Vec<(String, Value)>,
+}
+lenient_struct!(Pages, "links.pages", { first, prev, next, last });
+
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Links {
+    pub pages: Obj<Pages>,
+    pub extra: Vec<(String, Value)>,
+}
+lenient_struct!(Links, "links", { pages });
+
+/// `GET /v2/snapshots`.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct SnapshotPage {
+    pub snapshots: Obj<Vec<Snapshot>>,
+    pub links: Obj<Links>,
+    pub meta: Obj<Meta>,
+    pub extra: Vec<(String, Value)>,
+}
+
+lenient_struct!(SnapshotPage, "response", { snapshots, links, meta });
+
+/// `GET /v2/snapshots/{id}`.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct SnapshotEnvelope {
+    pub snapshot: Obj<Snapshot>,
+    pub extra: Vec<(String, Value)>,
+}
+lenient_struct!(SnapshotEnvelope, "response", { snapshot });
+
+impl SnapshotPage {
+    pub fn snapshots(&self) -> &[Snapshot] {
+        self.snapshots.value().map_or(&[], Vec::as_slice)
+    }
+    pub fn total(&self) -> Option<i64> {
+        self.meta.value().and_then(|m| m.total.value().copied())
+    }
+    pub fn pages(&self) -> Option<&Pages> {
+        self.links.value().and_then(|l| l.pages.value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{"snapshots":[
+      {"id":"6372321","name":"web-01-1595954862243","created_at":"2020-07-28T16:47:44Z","regions":["nyc3","sfo3"],
+       "resource_id":"200776916","resource_type":"droplet","min_disk_size":25,"size_gigabytes":2.34,"tags":["web","env:prod"]},
+      {"id":"fbe805e8-866b-11e6-96bf-000f53315a41","name":"pvc-01-1595954862243","created_at":"2019-09-28T23:14:30Z",
+       "regions":["nyc1"],"resource_id":"89bcc42f-85cf-11e6-a004-000f53315871","resource_type":"volume",
+       "min_disk_size":2,"size_gigabytes":0.1008,"tags":["k8s"]}],
+     "links":{},"meta":{"total":2}}"#;
+
+    #[test]
+    fn decodes_the_spec_example() {
+        let page = decode_page(EXAMPLE.as_bytes()).unwrap();
+        assert_eq!(page.total(), Some(2));
+        let s = &page.snapshots()[0];
+        assert_eq!(s.id, Field::Value("6372321".into()));
+        assert_eq!(s.regions, Field::Value(vec!["nyc3".into(), "sfo3".into()]));
+        assert_eq!(s.min_disk_size, Field::Value(25));
+        assert_eq!(s.size_gigabytes, Field::Value(2.34));
+        assert_eq!(s.created_at.parsed().unwrap().to_rfc3339(), "2020-07-28T16:47:44Z");
+        assert!(page.links.value().unwrap().pages == Obj::Absent);
+        assert!(page.extra.is_empty());
+    }
+
+    #[test]
+    fn lenient_fields_and_extras() {
+        let body = br#"{"meta":{"total":1,"pages":1},"snapshots":[{"id":6372321,"size_gigabytes":1,"tags":null,
+            "regions":["nyc1",3],"min_disk_size":"25","created_at":"not-a-date","new_field":{"a":[1]}}]}"#;
+        let page = decode_page(body).unwrap();
+        let s = &page.snapshots()[0];
+        assert_eq!(s.id, Field::Raw(Box::new(serde_json::json!(6372321))));
+        assert_eq!(s.id_key().as_deref(), Some("6372321"));
+        assert_eq!(s.size_gigabytes, Field::Value(1.0));
+        assert_eq!(s.tags, Field::Null);
+        assert_eq!(s.regions, Field::Raw(Box::new(serde_json::json!(["nyc1", 3]))));
+        assert_eq!(s.min_disk_size, Field::Raw(Box::new(serde_json::json!("25"))));
+        assert!(s.created_at.parsed().is_none());
+        assert!(s.name.is_absent());
+        assert_eq!(s.extra, vec![("new_field".to_owned(), serde_json::json!({"a": [1]}))]);
+        assert_eq!(page.meta.value().unwrap().extra[0].0, "pages");
+        assert_eq!(page.links, Obj::Absent);
+        let json = to_json(Entry::Snapshot(s), None, true);
+        let round: Snapshot = serde_json::from_str(&to_json(Entry::Snapshot(s), None, false)).unwrap();
+        assert_eq!(&round, s);
+        assert_eq!(
+            json,
+            r#"{"id":6372321,"created_at":"not-a-date","regions":["nyc1",3],"min_disk_size":"25","size_gigabytes":1.0,"tags":null,"new_field":{"a":[1]}}"#
+        );
+    }
+
+    #[test]
+    fn structural_errors_name_the_path() {
+        let cases: [(&[u8], &str); 6] = [
+            (br#"{"snapshots":{}}"#, "snapshots"),
+            (
+                br#"{"snapshots":[{"id":"1"},5]}"#,
+                "snapshots[1]: expected a snapshot object, got a number",
+            ),
+            (br#"{"meta":"x"}"#, "meta"),
+            (br#"[1,2]"#, "response"),
+            (br#"{"snapshots":[{"id":"1"}"#, "EOF"),
+            (b"", "EOF"),
+        ];
+        for (body, needle) in cases {
+            let err = decode_page(body).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err:?} should contain {needle:?}");
+        }
+    }
+
+    #[test]
+    fn pretty_json_and_links() {
+        let body = br#"{"snapshots":[],"links":{"pages":{"first":"https://h/v2/snapshots?page=1","prev":"p","next":"n","last":"l"}},"meta":{"total":0}}"#;
+        let page = decode_page(body).unwrap();
+        assert_eq!(page.pages().unwrap().next, Field::Value("n".into()));
+        let pretty = to_json(Entry::Meta(page.meta.value().unwrap()), Some(2), true);
+        assert_eq!(pretty, "{\n  \"total\": 0\n}");
+    }
+}

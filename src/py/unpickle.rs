@@ -1,0 +1,49 @@
+//! Rebuilding pickled models: `__reduce__` names one of these functions and the JSON as received.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::core::models::{decode_page, Snapshot};
+use crate::core::pagination::Change;
+use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
+use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
+
+/// Rebuilds any model from the JSON its `__reduce__` wrote.
+#[pyfunction]
+pub fn _model_from_json(py: Python<'_>, kind: &str, data: &str) -> PyResult<Py<PyAny>> {
+    let bad = |e: serde_json::Error| PyValueError::new_err(format!("cannot rebuild {kind}: {e}"));
+    Ok(match kind {
+        "Snapshot" => Py::new(py, PySnapshot::from_one(serde_json::from_str(data).map_err(bad)?))?.into_any(),
+        "MetaProperties" => Py::new(py, PyMetaProperties(serde_json::from_str(data).map_err(bad)?))?.into_any(),
+        "Pages" => Py::new(py, PyPages(serde_json::from_str(data).map_err(bad)?))?.into_any(),
+        "PageLinks" => Py::new(py, PyPageLinks(serde_json::from_str(data).map_err(bad)?))?.into_any(),
+        "SnapshotRetrieveResponse" => {
+            Py::new(py, PySnapshotRetrieveResponse(serde_json::from_str(data).map_err(bad)?))?.into_any()
+        }
+        "SnapshotListResponse" => Py::new(
+            py,
+            PySnapshotListResponse::detached(decode_page(data.as_bytes()).map_err(bad)?),
+        )?
+        .into_any(),
+        other => return Err(PyValueError::new_err(format!("unknown model {other:?}"))),
+    })
+}
+
+/// Rebuilds a `SnapshotList` with its counts.
+#[pyfunction]
+#[pyo3(signature = (data, total, pages, changed = None))]
+pub fn _snapshot_list_from_json(
+    data: &str,
+    total: u64,
+    pages: u64,
+    changed: Option<(u64, u64, u64, u32)>,
+) -> PyResult<PySnapshotList> {
+    let rows: Vec<Snapshot> = serde_json::from_str(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let changed = changed.map(|(first_total, last_total, returned, attempts)| Change {
+        first_total,
+        last_total,
+        returned,
+        attempts,
+    });
+    Ok(PySnapshotList::new(rows, total, pages, changed))
+}

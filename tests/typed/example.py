@@ -1,0 +1,101 @@
+"""A typed user script over the public API, checked with ``mypy --strict`` and ``pyright`` (``tests/test_typed.py``)
+and run against the fake API. Every ``reveal``-style assignment below pins the type a user sees."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from typing import List, Optional
+
+import gradientai_rs
+from gradientai_rs import (
+    APIConnectionError,
+    APIResponse,
+    APIStatusError,
+    AsyncGradientAI,
+    GradientAI,
+    MetaProperties,
+    NotFoundError,
+    Snapshot,
+    SnapshotList,
+    SnapshotListResponse,
+    SnapshotRetrieveResponse,
+)
+
+
+def newest_names(client: GradientAI) -> List[str]:
+    page: SnapshotListResponse = client.gpu_droplets.snapshots.list(per_page=5, resource_type="droplet")
+    meta: Optional[MetaProperties] = page.meta
+    assert meta is None or meta.total is None or meta.total >= 0
+    ordered = sorted(page.snapshots, key=lambda s: s.name or "", reverse=True)
+    names = [s.name for s in ordered]
+    while page.has_next_page():
+        page = page.get_next_page()
+        names.extend(s.name for s in page.snapshots)
+    for later in client.gpu_droplets.snapshots.list(per_page=50).iter_pages():
+        names.extend(s.id for s in later.snapshots[:0])
+    return names
+
+
+def sizes(client: GradientAI) -> float:
+    everything: SnapshotList = client.gpu_droplets.snapshots.list_all(per_page=100)
+    first: Snapshot = everything[0]
+    when: dt.datetime = first.created_at
+    assert when.tzinfo is not None
+    some: List[Snapshot] = everything[:3]
+    return sum(s.size_gigabytes for s in everything) + len(some)
+
+
+def raw_and_errors(client: GradientAI) -> int:
+    raw: APIResponse[SnapshotListResponse] = client.gpu_droplets.snapshots.with_raw_response.list(per_page=2)
+    parsed: SnapshotListResponse = raw.parse()
+    one: SnapshotRetrieveResponse = client.gpu_droplets.snapshots.retrieve(parsed.snapshots[0].id)
+    assert one.snapshot is not None and one.snapshot.id == parsed.snapshots[0].id
+    try:
+        client.gpu_droplets.snapshots.retrieve("no-such-snapshot")
+    except NotFoundError as exc:
+        status: int = exc.status_code
+        request_id: Optional[str] = exc.request_id
+        assert request_id is None or isinstance(request_id, str)
+        return status
+    except (APIStatusError, APIConnectionError):
+        raise
+    return 0
+
+
+def exports(client: GradientAI) -> int:
+    everything = client.gpu_droplets.snapshots.list_all()
+    data: str = everything.to_json(indent=4)
+    dicts = everything.to_dicts(mode="json")
+    return len(data) + len(dicts)
+
+
+async def async_part(url: str) -> int:
+    async with AsyncGradientAI(api_key="fake-token", base_url=url) as client:
+        page = await client.gpu_droplets.snapshots.list(per_page=10)
+        count = len(page.snapshots)
+        if page.has_next_page():
+            nxt = await page.get_next_page()
+            count += len(nxt.snapshots)
+        async for snap in page:
+            count += 1 if snap.id else 0
+        async for p in page.iter_pages():
+            count += 0 * len(p.snapshots)
+        everything = await client.gpu_droplets.snapshots.list_all()
+        raw = await client.gpu_droplets.snapshots.with_raw_response.retrieve(everything[0].id)
+        retrieved: SnapshotRetrieveResponse = raw.parse()
+        assert retrieved.snapshot is not None
+        return count + len(everything)
+
+
+def main(url: str) -> int:
+    with GradientAI(api_key="fake-token", base_url=url) as client:
+        total = len(newest_names(client)) + int(sizes(client)) + raw_and_errors(client) + exports(client)
+    total += asyncio.run(async_part(url))
+    print(gradientai_rs.__version__, total)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
