@@ -13,4 +13,4 @@ cargo clippy --all-targets --no-default-features --profile fast --quiet -- -D wa
 echo "== cargo deny =="
 # From crates.io when missing (a few minutes once; later runs on the same machine reuse ~/.cargo/bin).
 command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
-cargo deny --all-features check licenses bans sources
+cargo deny check licenses bans sources

@@ -86,17 +86,16 @@ impl Snapshots {
             let ctx = ctx.clone();
             async move {
                 Ok(match answer {
-                    Answer::Model => Err(ctx.fetch().await?),
+                    Answer::Model => Answered::Page(ctx.fetch().await?),
                     Answer::Raw => {
                         let resp = snapshots::list_raw(&ctx.http, &ctx.params, &ctx.opts).await?;
-                        Ok(PyAPIResponse {
+                        Answered::Raw(PyAPIResponse {
                             resp,
                             kind: RawKind::List,
                             ctx: Some(ctx),
                         })
                     }
                 })
-                .map(Either)
             }
         })
     }
@@ -130,8 +129,8 @@ impl Snapshots {
                     RawKind::Retrieve
                 };
                 Ok(match answer {
-                    Answer::Raw => Either(Ok(PyAPIResponse { resp, kind, ctx: None })),
-                    Answer::Model => Either(Err(parse_one(&resp, kind)?)),
+                    Answer::Raw => Answered::Raw(PyAPIResponse { resp, kind, ctx: None }),
+                    Answer::Model => Answered::One(parse_one(&resp, kind)?),
                 })
             }
         })
@@ -146,17 +145,23 @@ fn parse_one(resp: &Response, kind: RawKind) -> Result<Option<PySnapshotRetrieve
     }
 }
 
-/// One of two answers as one Python object.
-struct Either<A, B>(Result<A, B>);
+/// What a call answered, as one Python object.
+enum Answered {
+    Page(PySnapshotListResponse),
+    /// `retrieve`'s model, or `None` for `delete`.
+    One(Option<PySnapshotRetrieveResponse>),
+    Raw(PyAPIResponse),
+}
 
-impl<'py, A: IntoPyObject<'py>, B: IntoPyObject<'py>> IntoPyObject<'py> for Either<A, B> {
+impl<'py> IntoPyObject<'py> for Answered {
     type Target = PyAny;
     type Output = Bound<'py, PyAny>;
     type Error = PyErr;
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.0 {
-            Ok(a) => a.into_bound_py_any(py),
-            Err(b) => b.into_bound_py_any(py),
+        match self {
+            Answered::Page(page) => page.into_bound_py_any(py),
+            Answered::One(one) => one.into_bound_py_any(py),
+            Answered::Raw(raw) => raw.into_bound_py_any(py),
         }
     }
 }
