@@ -4,12 +4,16 @@
 pub mod arrow;
 pub mod blocking;
 pub mod config;
+pub mod cost;
 pub mod datetime;
+pub mod doctl;
 pub mod error;
 pub mod http;
 pub mod models;
 pub mod pagination;
 pub mod ratelimit;
+pub mod retention;
+pub mod select;
 pub mod snapshots;
 
 pub use config::{ApiKey, Config};
