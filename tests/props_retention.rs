@@ -64,7 +64,9 @@ fn to_snapshot(r: &Row) -> Snapshot {
         Some(t) => UtcDateTime::from_unix(t, 0).to_rfc3339(),
         None => "yesterday".to_owned(),
     })));
-    s.resource_id = r.group.map_or(Field::Absent, |g| Field::Value(Str::from(format!("res-{g}"))));
+    s.resource_id = r
+        .group
+        .map_or(Field::Absent, |g| Field::Value(Str::from(format!("res-{g}"))));
     s.tags = Field::Value(r.tags.iter().map(|t| Str::from(*t)).collect());
     s
 }
@@ -156,7 +158,12 @@ fn reference(rows: &[Row], policy: &RetentionPolicy) -> BTreeMap<usize, BTreeSet
     }
     for members in groups.values() {
         let mut sorted = members.clone();
-        sorted.sort_by_key(|&i| (std::cmp::Reverse(rows[i].secs.unwrap()), format!("{:05}", rows[i].id.unwrap())));
+        sorted.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(rows[i].secs.unwrap()),
+                format!("{:05}", rows[i].id.unwrap()),
+            )
+        });
         for &i in sorted.iter().take(policy.keep_last as usize) {
             kept.entry(i).or_default().insert("last");
         }

@@ -290,7 +290,9 @@ mod tests {
         let plain = record_batch_with(rows, None, &ExtraColumns::default()).unwrap();
         assert_eq!(plain, record_batch(rows).unwrap());
         let accounts: Vec<Str> = vec!["a".into(), "b".into(), "c".into()];
-        let now = crate::core::datetime::UtcDateTime::parse("2020-01-11T00:00:00Z").unwrap().unix_micros();
+        let now = crate::core::datetime::UtcDateTime::parse("2020-01-11T00:00:00Z")
+            .unwrap()
+            .unix_micros();
         let extras = ExtraColumns {
             account: Some(&accounts),
             age_days_now: Some(now),
@@ -321,7 +323,10 @@ mod tests {
         };
         assert!(record_batch_with(rows, None, &short).is_err());
         let batches = record_batches_with(rows, Some(&[]), &extras).unwrap();
-        assert_eq!((batches.len(), batches[0].num_rows(), batches[0].num_columns()), (1, 0, 12));
+        assert_eq!(
+            (batches.len(), batches[0].num_rows(), batches[0].num_columns()),
+            (1, 0, 12)
+        );
         assert_eq!(record_batches_with(rows, None, &extras).unwrap()[0].num_rows(), 3);
     }
 
@@ -344,7 +349,13 @@ mod tests {
         let batch = summary_record_batch(&rows).unwrap();
         assert_eq!(batch.num_rows(), 2);
         assert_eq!(batch.column(0).as_string::<i32>().value(1), "(none)");
-        assert_eq!(batch.column(1).as_primitive::<arrow_array::types::UInt64Type>().value(0), 2);
+        assert_eq!(
+            batch
+                .column(1)
+                .as_primitive::<arrow_array::types::UInt64Type>()
+                .value(0),
+            2
+        );
         assert_eq!(batch.column(3).as_primitive::<Float64Type>().value(0), 0.18);
         assert_eq!(summary_record_batch(&[]).unwrap().num_rows(), 0);
     }

@@ -156,16 +156,45 @@ mod tests {
 
     fn rows() -> Vec<Snapshot> {
         vec![
-            snap("1", "a", "2024-12-30T00:00:00Z", "r1", "droplet", &["nyc3", "sfo3"], Some(&["prod", "web"]), 10.0),
-            snap("2", "b", "2024-12-24T00:00:00Z", "r1", "droplet", &["nyc3"], Some(&["web", "web"]), 20.0),
+            snap(
+                "1",
+                "a",
+                "2024-12-30T00:00:00Z",
+                "r1",
+                "droplet",
+                &["nyc3", "sfo3"],
+                Some(&["prod", "web"]),
+                10.0,
+            ),
+            snap(
+                "2",
+                "b",
+                "2024-12-24T00:00:00Z",
+                "r1",
+                "droplet",
+                &["nyc3"],
+                Some(&["web", "web"]),
+                20.0,
+            ),
             snap("3", "c", "2024-10-01T00:00:00Z", "v1", "volume", &[], None, 5.0),
-            snap("4", "d", "2023-01-01T00:00:00Z", "v1", "volume", &["ams3"], Some(&[]), 2.5),
+            snap(
+                "4",
+                "d",
+                "2023-01-01T00:00:00Z",
+                "v1",
+                "volume",
+                &["ams3"],
+                Some(&[]),
+                2.5,
+            ),
             snap("5", "e", "junk", "v2", "volume", &["ams3"], Some(&["prod"]), 0.0),
         ]
     }
 
     fn brief(s: &[SummaryRow]) -> Vec<(&str, u64, f64)> {
-        s.iter().map(|r| (r.group.as_str(), r.count, r.size_gigabytes)).collect()
+        s.iter()
+            .map(|r| (r.group.as_str(), r.count, r.size_gigabytes))
+            .collect()
     }
 
     #[test]
@@ -192,21 +221,32 @@ mod tests {
         let s = summary(&rows, &all, SummaryBy::Region, 1.0, now());
         assert_eq!(
             brief(&s),
-            vec![("nyc3", 2, 30.0), ("sfo3", 1, 10.0), ("(none)", 1, 5.0), ("ams3", 2, 2.5)]
+            vec![
+                ("nyc3", 2, 30.0),
+                ("sfo3", 1, 10.0),
+                ("(none)", 1, 5.0),
+                ("ams3", 2, 2.5)
+            ]
         );
         let s = summary(&rows, &all, SummaryBy::Tag, 1.0, now());
-        assert_eq!(
-            brief(&s),
-            vec![("web", 2, 30.0), ("prod", 2, 10.0), ("(none)", 2, 7.5)]
-        );
+        assert_eq!(brief(&s), vec![("web", 2, 30.0), ("prod", 2, 10.0), ("(none)", 2, 7.5)]);
         let s = summary(&rows, &all, SummaryBy::Age, 1.0, now());
         assert_eq!(
             brief(&s),
-            vec![("7-30d", 1, 20.0), ("< 7d", 1, 10.0), ("90-365d", 1, 5.0), ("> 1y", 1, 2.5), ("(unknown)", 1, 0.0)]
+            vec![
+                ("7-30d", 1, 20.0),
+                ("< 7d", 1, 10.0),
+                ("90-365d", 1, 5.0),
+                ("> 1y", 1, 2.5),
+                ("(unknown)", 1, 0.0)
+            ]
         );
         let s = summary(&rows, &[2, 3, 4], SummaryBy::ResourceId, 0.0, now());
         // Equal costs: by name.
         assert_eq!(brief(&s), vec![("v1", 2, 7.5), ("v2", 1, 0.0)]);
-        assert!(SummaryBy::parse("by", "size").unwrap_err().to_string().contains("resource_type, region"));
+        assert!(SummaryBy::parse("by", "size")
+            .unwrap_err()
+            .to_string()
+            .contains("resource_type, region"));
     }
 }

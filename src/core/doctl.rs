@@ -206,7 +206,11 @@ fn lines(text: &str) -> Result<Vec<Line<'_>>> {
     let mut out = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let no = n + 1;
-        let raw = if no == 1 { raw.trim_start_matches('\u{feff}') } else { raw };
+        let raw = if no == 1 {
+            raw.trim_start_matches('\u{feff}')
+        } else {
+            raw
+        };
         let body = raw.trim_start_matches(' ');
         let indent = raw.len() - body.len();
         if body.starts_with('\t') {
@@ -463,7 +467,10 @@ pub fn parse(text: &str) -> Result<DoctlConfig> {
                             }
                             Node::Scalar(_) => {}
                             Node::Map(_) => {
-                                return Err(err(line, format!("auth-contexts.{name} must be a token, not a mapping")))
+                                return Err(err(
+                                    line,
+                                    format!("auth-contexts.{name} must be a token, not a mapping"),
+                                ))
                             }
                             Node::Unsupported(what) => {
                                 return Err(err(line, format!("auth-contexts.{name} is {what}, not a token")))
@@ -473,7 +480,10 @@ pub fn parse(text: &str) -> Result<DoctlConfig> {
                 }
                 Node::Scalar(Some(_)) => return Err(err(no, "auth-contexts must be a mapping of name: token")),
                 Node::Unsupported(what) => {
-                    return Err(err(no, format!("auth-contexts is {what}, not a mapping of name: token")))
+                    return Err(err(
+                        no,
+                        format!("auth-contexts is {what}, not a mapping of name: token"),
+                    ))
                 }
             },
             _ => {}
@@ -533,7 +543,10 @@ output: text
         assert_eq!(cfg.token_for(Some("default")).unwrap().expose(), SECRET);
         assert_eq!(cfg.token_for(Some("Personal")).unwrap().expose(), "dop_v1_persé");
         let err = cfg.token_for(Some("nope")).unwrap_err().to_string();
-        assert_eq!(err, "unknown doctl context \"nope\"; known contexts: default, personal, work");
+        assert_eq!(
+            err,
+            "unknown doctl context \"nope\"; known contexts: default, personal, work"
+        );
         assert!(!format!("{cfg:?}").contains("dop_v1"));
     }
 
@@ -547,7 +560,11 @@ output: text
         let cfg = parse("access-token: \"\"\nauth-contexts:\ncontext:\n").unwrap();
         assert!(cfg.access_token.is_none() && cfg.contexts.is_empty() && cfg.current.is_none());
         let cfg = parse("auth-contexts:\n  a: t1\n").unwrap();
-        assert!(cfg.token_for(None).unwrap_err().to_string().contains("known contexts: a"));
+        assert!(cfg
+            .token_for(None)
+            .unwrap_err()
+            .to_string()
+            .contains("known contexts: a"));
     }
 
     #[test]
@@ -571,7 +588,10 @@ output: text
             let e = parse(&text).unwrap_err();
             let msg = e.to_string();
             assert!(msg.starts_with("line "), "{text:?}: {msg}");
-            assert!(!msg.contains("dop_v1") && !msg.contains("0123"), "{text:?} leaks: {msg}");
+            assert!(
+                !msg.contains("dop_v1") && !msg.contains("0123"),
+                "{text:?} leaks: {msg}"
+            );
         }
         let e = parse("access-token: |\n  x\n").unwrap_err().to_string();
         assert_eq!(e, "line 1: access-token is a block scalar, not a string");
@@ -607,7 +627,10 @@ output: text
             Some(PathBuf::from("/xdg/doctl/config.yaml"))
         );
         assert_eq!(p("linux", &[("HOME", "/home/me"), ("XDG_CONFIG_HOME", "rel")]), None);
-        assert_eq!(p("linux", &[("HOME", "/home/me"), ("XDG_CONFIG_HOME", "")]).unwrap(), PathBuf::from("/home/me/.config/doctl/config.yaml"));
+        assert_eq!(
+            p("linux", &[("HOME", "/home/me"), ("XDG_CONFIG_HOME", "")]).unwrap(),
+            PathBuf::from("/home/me/.config/doctl/config.yaml")
+        );
         assert_eq!(p("linux", &[]), None);
         assert_eq!(
             p("macos", &[("HOME", "/Users/me"), ("XDG_CONFIG_HOME", "/xdg")]),
@@ -615,11 +638,18 @@ output: text
         );
         assert_eq!(
             p("windows", &[("AppData", r"C:\Users\me\AppData\Roaming")]),
-            Some(Path::new(r"C:\Users\me\AppData\Roaming").join("doctl").join("config.yaml"))
+            Some(
+                Path::new(r"C:\Users\me\AppData\Roaming")
+                    .join("doctl")
+                    .join("config.yaml")
+            )
         );
         assert_eq!(p("windows", &[]), None);
         assert_eq!(
-            p("linux", &[("HOME", "/home/me"), ("DIGITALOCEAN_CONFIG", "/etc/do.yaml")]),
+            p(
+                "linux",
+                &[("HOME", "/home/me"), ("DIGITALOCEAN_CONFIG", "/etc/do.yaml")]
+            ),
             Some(PathBuf::from("/etc/do.yaml"))
         );
     }

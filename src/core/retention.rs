@@ -127,10 +127,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn reasons_for(&self, row: usize) -> Option<&[&'static str]> {
-        self.reasons
-            .iter()
-            .find(|(i, _)| *i == row)
-            .map(|(_, r)| r.as_slice())
+        self.reasons.iter().find(|(i, _)| *i == row).map(|(_, r)| r.as_slice())
     }
 }
 
@@ -152,7 +149,13 @@ fn period(kind: usize, t: i64) -> i64 {
     }
 }
 
-const PERIOD_REASONS: [&str; 5] = [REASON_HOURLY, REASON_DAILY, REASON_WEEKLY, REASON_MONTHLY, REASON_YEARLY];
+const PERIOD_REASONS: [&str; 5] = [
+    REASON_HOURLY,
+    REASON_DAILY,
+    REASON_WEEKLY,
+    REASON_MONTHLY,
+    REASON_YEARLY,
+];
 
 /// Applies `policy` to the rows `idx` (duplicates and indices out of range are ignored) grouped by `group_by`,
 /// at `now_micros`. Errors only for a policy [`RetentionPolicy::validate`] refuses.
@@ -418,7 +421,10 @@ mod tests {
     #[test]
     fn refuses_a_policy_that_keeps_nothing() {
         let err = plan(&[], &[], &RetentionPolicy::default(), GroupBy::ResourceId, 0).unwrap_err();
-        assert!(err.to_string().contains("a policy that keeps nothing is refused"), "{err}");
+        assert!(
+            err.to_string().contains("a policy that keeps nothing is refused"),
+            "{err}"
+        );
         let err = RetentionPolicy {
             keep_within: Some(0),
             ..RetentionPolicy::default()

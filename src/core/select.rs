@@ -578,6 +578,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::core::models::decode_page;
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn snap(
         id: &str,
         name: &str,
@@ -588,23 +589,51 @@ pub(crate) mod tests {
         tags: Option<&[&str]>,
         size: f64,
     ) -> Snapshot {
-        let mut s = Snapshot::default();
-        s.id = Field::Value(id.into());
-        s.name = Field::Value(name.into());
-        s.created_at.0 = Field::Value(created.into());
-        s.resource_id = Field::Value(rid.into());
-        s.resource_type = Field::Value(rtype.into());
-        s.regions = Field::Value(regions.iter().map(|r| Str::from(*r)).collect());
-        s.tags = tags.map_or(Field::Null, |t| Field::Value(t.iter().map(|r| Str::from(*r)).collect()));
-        s.size_gigabytes = Field::Value(size);
-        s
+        Snapshot {
+            id: Field::Value(id.into()),
+            name: Field::Value(name.into()),
+            created_at: crate::core::models::Timestamp(Field::Value(created.into())),
+            resource_id: Field::Value(rid.into()),
+            resource_type: Field::Value(rtype.into()),
+            regions: Field::Value(regions.iter().map(|r| Str::from(*r)).collect()),
+            tags: tags.map_or(Field::Null, |t| Field::Value(t.iter().map(|r| Str::from(*r)).collect())),
+            size_gigabytes: Field::Value(size),
+            ..Snapshot::default()
+        }
     }
 
     fn rows() -> Vec<Snapshot> {
         vec![
-            snap("1", "web-01", "2024-01-01T00:00:00Z", "100", "droplet", &["nyc3"], Some(&["prod", "web"]), 10.0),
-            snap("2", "web-02", "2024-02-01T00:00:00Z", "100", "droplet", &["nyc3", "sfo3"], Some(&["web"]), 20.0),
-            snap("3", "pvc-01", "2024-03-01T00:00:00Z", "u-1", "volume", &["ams3"], None, 1.5),
+            snap(
+                "1",
+                "web-01",
+                "2024-01-01T00:00:00Z",
+                "100",
+                "droplet",
+                &["nyc3"],
+                Some(&["prod", "web"]),
+                10.0,
+            ),
+            snap(
+                "2",
+                "web-02",
+                "2024-02-01T00:00:00Z",
+                "100",
+                "droplet",
+                &["nyc3", "sfo3"],
+                Some(&["web"]),
+                20.0,
+            ),
+            snap(
+                "3",
+                "pvc-01",
+                "2024-03-01T00:00:00Z",
+                "u-1",
+                "volume",
+                &["ams3"],
+                None,
+                1.5,
+            ),
             snap("4", "Web-03", "not a date", "200", "droplet", &[], Some(&[]), 5.0),
         ]
     }
@@ -641,7 +670,12 @@ pub(crate) mod tests {
         ];
         for (pat, name, want) in cases {
             let p = NamePattern::glob(pat).unwrap();
-            assert_eq!(p.is_match(name), *want, "glob {pat:?} on {name:?} ({})", glob_to_regex(pat));
+            assert_eq!(
+                p.is_match(name),
+                *want,
+                "glob {pat:?} on {name:?} ({})",
+                glob_to_regex(pat)
+            );
         }
     }
 
@@ -744,14 +778,18 @@ pub(crate) mod tests {
 
     #[test]
     fn numeric_resource_ids_compare_as_text() {
-        let page = decode_page(br#"{"snapshots":[{"id":1,"resource_id":200776916,"created_at":"2020-01-01T00:00:00Z"}]}"#)
-            .unwrap();
+        let page =
+            decode_page(br#"{"snapshots":[{"id":1,"resource_id":200776916,"created_at":"2020-01-01T00:00:00Z"}]}"#)
+                .unwrap();
         let f = Filter {
             resource_id: Some("200776916".into()),
             ..Filter::default()
         };
         assert_eq!(select(page.snapshots(), &f), vec![0]);
-        assert_eq!(GroupBy::ResourceId.single_key(&page.snapshots()[0]).as_deref(), Some("200776916"));
+        assert_eq!(
+            GroupBy::ResourceId.single_key(&page.snapshots()[0]).as_deref(),
+            Some("200776916")
+        );
     }
 
     #[test]
@@ -785,9 +823,18 @@ pub(crate) mod tests {
     fn parse_names() {
         assert_eq!(GroupBy::parse("group_by", "tag").unwrap(), GroupBy::Tag);
         let err = GroupBy::parse("group_by", "host").unwrap_err().to_string();
-        assert!(err.contains("group_by must be one of resource_id") && err.contains("\"host\""), "{err}");
-        assert_eq!(SortField::parse("sort", "size_gigabytes").unwrap(), SortField::SizeGigabytes);
-        assert!(SortField::parse("sort", "size").unwrap_err().to_string().contains("created_at"));
+        assert!(
+            err.contains("group_by must be one of resource_id") && err.contains("\"host\""),
+            "{err}"
+        );
+        assert_eq!(
+            SortField::parse("sort", "size_gigabytes").unwrap(),
+            SortField::SizeGigabytes
+        );
+        assert!(SortField::parse("sort", "size")
+            .unwrap_err()
+            .to_string()
+            .contains("created_at"));
     }
 
     #[test]
@@ -801,7 +848,17 @@ pub(crate) mod tests {
         assert_eq!(parse_age("1y").unwrap(), 365 * MICROS_PER_DAY);
         assert_eq!(parse_age(" 1d 12H ").unwrap(), 36 * 3600 * s);
         assert_eq!(parse_age("0d").unwrap(), 0);
-        for bad in ["", "30", "d", "1.5d", "-1d", "3x", "1d2", "99999999999999999999d", "9999999999y"] {
+        for bad in [
+            "",
+            "30",
+            "d",
+            "1.5d",
+            "-1d",
+            "3x",
+            "1d2",
+            "99999999999999999999d",
+            "9999999999y",
+        ] {
             let err = parse_age_for("older_than", bad).unwrap_err();
             let msg = err.to_string();
             assert!(msg.starts_with("older_than: invalid duration"), "{bad:?}: {msg}");
