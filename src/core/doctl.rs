@@ -104,10 +104,11 @@ pub fn read(path: &Path) -> Result<DoctlConfig> {
 }
 
 impl DoctlConfig {
-    /// The token of `context` (`None`: the config's `context`, else `default`; `default`: the top-level
-    /// `access-token`). Names are case-insensitive. An unknown context is an error naming the known ones.
+    /// The token of `context` (`None` or empty: the config's `context`, else `default`, as doctl does when
+    /// `--context` isn't given; `default`: the top-level `access-token`). Names are case-insensitive. An unknown context is an error naming the known ones.
     pub fn token_for(&self, context: Option<&str>) -> Result<ApiKey> {
         let wanted = context
+            .filter(|c| !c.trim().is_empty())
             .map(str::to_owned)
             .or_else(|| self.current.clone())
             .unwrap_or_else(|| DEFAULT_CONTEXT.to_owned())
@@ -540,6 +541,7 @@ output: text
         assert_eq!(cfg.contexts["work"].expose(), "dop_v1_work's");
         assert_eq!(cfg.contexts["personal"].expose(), "dop_v1_persé");
         assert_eq!(cfg.token_for(None).unwrap().expose(), "dop_v1_work's");
+        assert_eq!(cfg.token_for(Some(" ")).unwrap().expose(), "dop_v1_work's");
         assert_eq!(cfg.token_for(Some("default")).unwrap().expose(), SECRET);
         assert_eq!(cfg.token_for(Some("Personal")).unwrap().expose(), "dop_v1_persé");
         let err = cfg.token_for(Some("nope")).unwrap_err().to_string();

@@ -10,8 +10,9 @@
 //!   newest) snapshot of each period not seen yet is kept, until `n` periods have one — "for the last n days
 //!   which have one or more snapshots, only keep the last one for that day". Periods are UTC calendar hours,
 //!   days, ISO weeks (Monday to Sunday, ISO year + week number), months and years.
-//! - `keep_within = d`: snapshots created after `now - d` (strictly; also anything dated in the future). Unlike
-//!   restic, which counts from the newest snapshot, this counts from `now`.
+//! - `keep_within = d`: snapshots created after `now - d` (strictly), which includes anything dated in the
+//!   future. Unlike restic, which counts from the newest snapshot, this counts from `now`. (Period rules do count
+//!   future-dated snapshots, as restic's do.)
 //! - `keep_tags`: snapshots carrying any of these tags.
 //!
 //! A kept snapshot's reasons are the names of the rules that kept it ([`REASONS`]). Safety rules come first and
@@ -331,6 +332,97 @@ mod tests {
         assert_eq!(p.keep, vec![3, 5, 6, 7, 8]);
         assert_eq!(p.delete, vec![0, 1, 2, 4]);
         assert_eq!(p.reasons_for(5), Some(&["daily"][..]));
+    }
+
+    /// restic's documentation: one backup every Sunday for 12 weeks; `--keep-daily 4` keeps the last four.
+    #[test]
+    fn restic_doc_twelve_sundays() {
+        let days = [
+            "2019-09-01",
+            "2019-09-08",
+            "2019-09-15",
+            "2019-09-22",
+            "2019-09-29",
+            "2019-10-06",
+            "2019-10-13",
+            "2019-10-20",
+            "2019-10-27",
+            "2019-11-03",
+            "2019-11-10",
+            "2019-11-17",
+        ];
+        let times: Vec<String> = days.iter().map(|d| format!("{d}T11:00:00Z")).collect();
+        let rows = history(&times.iter().map(String::as_str).collect::<Vec<_>>());
+        let p = run(
+            &rows,
+            &RetentionPolicy {
+                keep_daily: 4,
+                ..RetentionPolicy::default()
+            },
+        );
+        assert_eq!(p.keep, vec![8, 9, 10, 11]);
+        assert_eq!(p.delete, (0..8).collect::<Vec<_>>());
+        assert!(p.reasons.iter().all(|(_, r)| r == &["daily"]));
+    }
+
+    /// restic's documentation: daily backups, `--keep-daily 7 --keep-weekly 5 --keep-monthly 12 --keep-yearly n`
+    /// keeps 7 dailies, 4 more Sundays (the dailies hold one), 11 or 12 month ends and the year ends not kept yet.
+    #[test]
+    fn restic_doc_daily_backups() {
+        // Every day at 11:00 from 2017-01-01 to Sunday 2019-11-17.
+        let start = at("2017-01-01T11:00:00Z");
+        let end = at("2019-11-17T11:00:00Z");
+        let times: Vec<String> = (0..)
+            .map(|d| start + d * MICROS_PER_DAY)
+            .take_while(|t| *t <= end)
+            .map(|t| UtcDateTime::from_unix(t / 1_000_000, 0).to_rfc3339())
+            .collect();
+        let rows = history(&times.iter().map(String::as_str).collect::<Vec<_>>());
+        let p = run(
+            &rows,
+            &RetentionPolicy {
+                keep_daily: 7,
+                keep_weekly: 5,
+                keep_monthly: 12,
+                keep_yearly: 3,
+                ..RetentionPolicy::default()
+            },
+        );
+        let kept: Vec<&str> = p.keep.iter().map(|&i| &times[i][..10]).collect();
+        assert_eq!(
+            kept,
+            [
+                "2017-12-31", // yearly (2018's and 2019's year ends are already kept)
+                "2018-12-31",
+                "2019-01-31",
+                "2019-02-28",
+                "2019-03-31",
+                "2019-04-30",
+                "2019-05-31",
+                "2019-06-30",
+                "2019-07-31",
+                "2019-08-31",
+                "2019-09-30", // month ends
+                "2019-10-20",
+                "2019-10-27", // Sundays
+                "2019-10-31", // a month end
+                "2019-11-03",
+                "2019-11-10", // Sundays
+                "2019-11-11",
+                "2019-11-12",
+                "2019-11-13",
+                "2019-11-14",
+                "2019-11-15",
+                "2019-11-16",
+                "2019-11-17", // the 7 dailies
+            ]
+        );
+        assert_eq!(
+            p.reasons_for(*p.keep.last().unwrap()),
+            Some(&["daily", "weekly", "monthly", "yearly"][..])
+        );
+        assert_eq!(p.reasons_for(p.keep[1]), Some(&["monthly", "yearly"][..]));
+        assert_eq!(p.delete.len(), rows.len() - 23);
     }
 
     #[test]
