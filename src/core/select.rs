@@ -360,22 +360,32 @@ impl GroupBy {
     /// de-duplicated set joined with `,` (like restic's `--group-by tags`), so every row is in exactly one group.
     /// `None` when the field is missing (or the list empty): those rows form one group of their own.
     pub fn single_key(self, row: &Snapshot) -> Option<String> {
-        let set = |list: &[Str]| {
-            if list.is_empty() {
-                return None;
-            }
+        self.single_key_ref(row).map(Cow::into_owned)
+    }
+
+    /// [`GroupBy::single_key`], borrowed from the row when it can be.
+    pub fn single_key_ref(self, row: &Snapshot) -> Option<Cow<'_, str>> {
+        match self {
+            Self::ResourceId => field_text(&row.resource_id),
+            Self::ResourceType => row.resource_type.value().map(|s| Cow::Borrowed(s.as_str())),
+            Self::Name => row.name.value().map(|s| Cow::Borrowed(s.as_str())),
+            Self::Region => joined_set(list(&row.regions)),
+            Self::Tag => joined_set(list(&row.tags)),
+            Self::Nothing => Some(Cow::Borrowed("")),
+        }
+    }
+}
+
+/// A list as one group key: `None` when empty, else its sorted, de-duplicated items joined with `,`.
+fn joined_set(list: &[Str]) -> Option<Cow<'_, str>> {
+    match list {
+        [] => None,
+        [one] => Some(Cow::Borrowed(one.as_str())),
+        _ => {
             let mut v: Vec<&str> = list.iter().map(Str::as_str).collect();
             v.sort_unstable();
             v.dedup();
-            Some(v.join(","))
-        };
-        match self {
-            Self::ResourceId => field_text(&row.resource_id).map(Cow::into_owned),
-            Self::ResourceType => row.resource_type.value().map(|s| s.to_string()),
-            Self::Name => row.name.value().map(|s| s.to_string()),
-            Self::Region => set(list(&row.regions)),
-            Self::Tag => set(list(&row.tags)),
-            Self::Nothing => Some(String::new()),
+            Some(Cow::Owned(v.join(",")))
         }
     }
 }
