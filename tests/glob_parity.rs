@@ -2,7 +2,8 @@
 //!
 //! `fixtures/fnmatch_cases.json` holds `[pattern, name, fnmatchcase(name, pattern)]` triples computed by CPython
 //! 3.11 on random patterns over `ab-]![*?c^\` (most with a `[` class: negation, ranges, reversed ranges, `]`
-//! first, unclosed brackets, backslashes). A run over 100,000 such cases found no difference.
+//! first, unclosed brackets, backslashes), half of them matching. Runs over 100,000 and 60,000 such cases
+//! found no difference.
 
 use _core::core::select::{glob_to_regex, NamePattern};
 
