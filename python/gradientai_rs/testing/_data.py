@@ -369,8 +369,9 @@ def generate_history(seed: int = 0, *, now: Any = None, resources: int = 24) -> 
             if (rhythm == "monthly" and k == 0) or rng.random() < 0.03:
                 tags = (tags or []) + ["keep"]
             size = round(base_size * (1 + 0.002 * k) + rng.uniform(0, 0.05), 4)
-            snap = {
-                "id": new_id(droplet),
+            sid = new_id(droplet)
+            snap: dict[str, Any] = {
+                "id": sid,
                 "name": "%s-%s" % (label, time.strftime("%Y%m%d-%H%M", time.gmtime(ts))),
                 "regions": list(regions),
                 "created_at": _iso(ts),
@@ -380,6 +381,6 @@ def generate_history(seed: int = 0, *, now: Any = None, resources: int = 24) -> 
                 "size_gigabytes": min(size, float(min_disk)),
                 "tags": tags,
             }
-            out.append((ts, snap["id"], snap))
+            out.append((ts, sid, snap))
     out.sort(key=lambda t: (t[0], t[1]))
     return [s for _, _, s in out]

@@ -777,8 +777,10 @@ class FakeDigitalOcean:
                         failure = self._delete_failure(sid)
                         retry_after = self._retry_after
                     if failure is not None:
-                        extra = {"retry-after": retry_after} if failure == 429 and retry_after is not None else None
-                        self._send_error(h, failure, rid, remaining, 60, use_gzip, head, extra)
+                        fail_headers: dict[str, str | None] | None = None
+                        if failure == 429 and retry_after is not None:
+                            fail_headers = {"retry-after": retry_after}
+                        self._send_error(h, failure, rid, remaining, 60, use_gzip, head, fail_headers)
                         return
                     with self._lock:  # delete and record atomically (the lock is re-entrant)
                         removed = self.delete_snapshot(sid)
