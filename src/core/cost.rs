@@ -18,8 +18,8 @@
 use std::collections::HashMap;
 
 use crate::core::error::{Error, Result};
-use crate::core::models::Snapshot;
-use crate::core::select::{created_micros, GroupBy, MICROS_PER_DAY};
+use crate::core::models::{Snapshot, Str};
+use crate::core::select::{created_micros, GroupBy, MICROS_PER_DAY, NONE_GROUP};
 
 /// DigitalOcean snapshot storage: USD per GB per month (since July 2022).
 pub const DEFAULT_RATE_PER_GB_MONTH: f64 = 0.06;
@@ -125,9 +125,35 @@ pub fn summary(rows: &[Snapshot], idx: &[usize], by: SummaryBy, rate: f64, now_m
             None => add(age_bucket(row, now_micros), size),
         }
     }
+    sorted(
+        groups.into_iter().map(|(group, (count, size))| (group, count, size)),
+        rate,
+    )
+}
+
+/// Count, size and monthly cost per account, for lists that merge several accounts: `accounts[i]` is the
+/// account of row `i` (a slice parallel to `rows`; a row past its end is the group `(none)`). Sorted like
+/// [`summary`].
+pub fn summary_by_account(rows: &[Snapshot], idx: &[usize], accounts: &[Str], rate: f64) -> Vec<SummaryRow> {
+    let mut groups: HashMap<&str, (u64, f64)> = HashMap::new();
+    for &i in idx {
+        let Some(row) = rows.get(i) else { continue };
+        let key = accounts.get(i).map_or(NONE_GROUP, Str::as_str);
+        let g = groups.entry(key).or_insert((0, 0.0));
+        g.0 += 1;
+        g.1 += size_of(row);
+    }
+    sorted(
+        groups
+            .into_iter()
+            .map(|(group, (count, size))| (group.to_owned(), count, size)),
+        rate,
+    )
+}
+
+fn sorted(groups: impl Iterator<Item = (String, u64, f64)>, rate: f64) -> Vec<SummaryRow> {
     let mut out: Vec<SummaryRow> = groups
-        .into_iter()
-        .map(|(group, (count, size))| SummaryRow {
+        .map(|(group, count, size)| SummaryRow {
             group,
             count,
             size_gigabytes: size,
@@ -244,6 +270,12 @@ mod tests {
         let s = summary(&rows, &[2, 3, 4], SummaryBy::ResourceId, 0.0, now());
         // Equal costs: by name.
         assert_eq!(brief(&s), vec![("v1", 2, 7.5), ("v2", 1, 0.0)]);
+        let accounts: Vec<Str> = vec!["work".into(), "home".into(), "work".into()];
+        let s = summary_by_account(&rows, &all, &accounts, 1.0);
+        assert_eq!(
+            brief(&s),
+            vec![("home", 1, 20.0), ("work", 2, 15.0), ("(none)", 2, 2.5)]
+        );
         assert!(SummaryBy::parse("by", "size")
             .unwrap_err()
             .to_string()
