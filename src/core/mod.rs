@@ -4,13 +4,17 @@
 pub mod arrow;
 pub mod blocking;
 pub mod config;
+pub mod cost;
 pub mod datetime;
+pub mod doctl;
 pub mod error;
 pub mod http;
 pub mod limits;
 pub mod models;
 pub mod pagination;
 pub mod ratelimit;
+pub mod retention;
+pub mod select;
 pub mod snapshots;
 
 pub use config::{ApiKey, Config};

@@ -14,7 +14,7 @@ import time
 from json.encoder import encode_basestring  # the ensure_ascii=False string encoder (C)
 from typing import Any, Iterable
 
-__all__ = ["generate_snapshots", "REGIONS", "TAGS", "MIN_DISK_SIZES"]
+__all__ = ["generate_snapshots", "generate_history", "HISTORY_NOW", "HISTORY_TAGS", "REGIONS", "TAGS", "MIN_DISK_SIZES"]
 
 REGIONS = ("nyc1", "nyc3", "sfo2", "sfo3", "ams3", "fra1", "lon1", "sgp1", "blr1", "tor1", "syd1")
 TAGS = (
@@ -256,3 +256,131 @@ def generate_snapshots(n: int, seed: int = 0) -> list[dict[str, Any]]:
     ``created_at`` is strictly increasing along the list; ids are unique.
     """
     return SnapshotGenerator(seed).generate(n)
+
+
+# ---------------------------------------------------------------------------------------------- histories
+
+# 2026-01-01T00:00:00Z: the default "now" of generated histories (fixed, so tests don't depend on the clock).
+HISTORY_NOW = 1767225600
+# Tags that retention rules can use, besides the ones of TAGS.
+HISTORY_TAGS = ("keep", "prod", "weekly")
+
+_DAY = 86400
+_HOUR = 3600
+# (rhythm, how many resources of each in a default history of 24 resources, in this cycle)
+_RHYTHMS = (
+    "daily",  # one a day at about 02:00 for the last 120 days
+    "weekly",  # one a week (Sundays) for two years, tagged "weekly"
+    "twice-daily",  # 02:00 and 14:00 for the last 21 days
+    "monthly",  # the 1st of every month for two years
+    "single",  # one snapshot, anywhere in the two years
+    "irregular",  # 3..15 at random times over two years
+)
+
+
+def _to_epoch(now: Any) -> int:
+    if now is None:
+        return HISTORY_NOW
+    if isinstance(now, (int, float)):
+        return int(now)
+    if isinstance(now, str):
+        ts = parse_created_at(now)
+        if ts is None:
+            raise ValueError(f"now must be a YYYY-MM-DDTHH:MM:SSZ timestamp, got {now!r}")
+        return ts
+    ts = getattr(now, "timestamp", None)  # an aware datetime
+    if ts is not None:
+        return int(ts())
+    raise TypeError(f"now must be an epoch, a timestamp string or a datetime, got {type(now).__name__}")
+
+
+def _iso(ts: int) -> str:
+    return time.strftime(_TS_FORMAT, time.gmtime(ts))
+
+
+def generate_history(seed: int = 0, *, now: Any = None, resources: int = 24) -> list[dict[str, Any]]:
+    """Snapshots as a real account accumulates them, deterministically for ``seed``: ``resources`` droplets and
+    volumes, each with its own rhythm over the two years before ``now`` (default :data:`HISTORY_NOW`), cycling
+    through daily (last 120 days), weekly (Sundays, two years, tagged ``weekly``), twice-daily (last 21 days),
+    monthly (the 1st, two years), a single snapshot, and irregular (3..15 at random times).
+
+    Every resource keeps its region(s), type, size class and name prefix; about a third are tagged ``prod``; the
+    oldest snapshot of every monthly resource and a few others carry ``keep``; some snapshots have ``tags: null``
+    or ``[]``. Sorted by ``created_at`` (oldest first, as the default data); ids are unique; every ``created_at``
+    is before ``now``.
+    """
+    if resources < 0:
+        raise ValueError("resources must be >= 0")
+    now_ts = _to_epoch(now)
+    rng = random.Random(f"gradientai-history-{seed}")
+    used: set[str] = set()
+    out: list[tuple[int, str, dict[str, Any]]] = []
+
+    def uuid4() -> str:
+        g = rng.getrandbits
+        return "%08x-%04x-4%03x-%04x-%012x" % (g(32), g(16), g(12), 0x8000 | g(14), g(48))
+
+    def new_id(droplet: bool) -> str:
+        while True:
+            sid = str(1_000_000 + rng.getrandbits(27)) if droplet else uuid4()
+            if sid not in used:
+                used.add(sid)
+                return sid
+
+    start = now_ts - 730 * _DAY
+    midnight = now_ts - now_ts % _DAY
+    for r in range(resources):
+        rhythm = _RHYTHMS[r % len(_RHYTHMS)]
+        droplet = rng.random() < 0.6
+        resource_id = str(3_000_000 + rng.getrandbits(28)) if droplet else uuid4()
+        prefix = rng.choice(_DROPLET_PREFIXES if droplet else _VOLUME_PREFIXES)
+        label = "%s-%02d" % (prefix, r + 1)
+        regions = rng.sample(REGIONS, 1 if rng.random() < 0.8 else 2)
+        min_disk = rng.choice(MIN_DISK_SIZES)
+        base_size = min_disk * rng.uniform(0.05, 0.6)
+        prod = rng.random() < 0.35
+        base_tags = ["prod"] if prod else rng.choice(([], None, ["team:data"], ["k8s"]))
+
+        if rhythm == "daily":
+            times = [midnight - d * _DAY + 2 * _HOUR for d in range(1, 121)]
+        elif rhythm == "weekly":
+            # Sundays (1970-01-04 was one) at 03:00
+            last_sunday = midnight - ((midnight // _DAY - 3) % 7) * _DAY
+            times = [last_sunday - w * 7 * _DAY + 3 * _HOUR for w in range(104)]
+        elif rhythm == "twice-daily":
+            times = [midnight - d * _DAY + h * _HOUR for d in range(1, 22) for h in (2, 14)]
+        elif rhythm == "monthly":
+            times = []
+            y, m = time.gmtime(now_ts)[:2]
+            for _ in range(24):
+                times.append(calendar.timegm((y, m, 1, 4, 0, 0)))
+                y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+        elif rhythm == "single":
+            times = [start + rng.randrange(730 * _DAY)]
+        else:
+            times = [start + rng.randrange(730 * _DAY) for _ in range(rng.randint(3, 15))]
+        times = sorted({t + rng.randrange(0, 600) for t in times if t < now_ts})  # a few minutes of jitter
+        times = [t for t in times if start <= t < now_ts]
+
+        for k, ts in enumerate(times):
+            tags = None if base_tags is None else list(base_tags)
+            if rhythm == "weekly":
+                tags = (tags or []) + ["weekly"]
+            if (rhythm == "monthly" and k == 0) or rng.random() < 0.03:
+                tags = (tags or []) + ["keep"]
+            size = round(base_size * (1 + 0.002 * k) + rng.uniform(0, 0.05), 4)
+            sid = new_id(droplet)
+            snap: dict[str, Any] = {
+                "id": sid,
+                "name": "%s-%s" % (label, time.strftime("%Y%m%d-%H%M", time.gmtime(ts))),
+                "regions": list(regions),
+                "created_at": _iso(ts),
+                "resource_id": resource_id,
+                "resource_type": "droplet" if droplet else "volume",
+                "min_disk_size": min_disk,
+                "size_gigabytes": min(size, float(min_disk)),
+                "tags": tags,
+            }
+            out.append((ts, sid, snap))
+    out.sort(key=lambda t: (t[0], t[1]))
+    return [s for _, _, s in out]

@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl, unquote
 
-from ._data import SnapshotGenerator, parse_created_at
+from ._data import SnapshotGenerator, _to_epoch, generate_history, parse_created_at
 
 __all__ = ["FakeDigitalOcean", "RecordedRequest"]
 
@@ -65,6 +65,8 @@ _SWITCHES = frozenset(
         "insert_per_list_request",
         "hang",
         "hang_paths",
+        "delete_failures",
+        "delete_error_rate",
     }
 )
 
@@ -191,7 +193,15 @@ class FakeDigitalOcean:
     / ``hang_path``); a queued canned answer (``enqueue``); ``error_rate`` 500/503; bearer-token
     check (401); hourly quota / burst limit (429; only requests passing these count and decrement
     ``ratelimit-remaining``); then routing, where list requests are validated (400) before
-    ``fail_pages`` / ``truncate_pages`` / ``insert_per_list_request`` apply. All sleeps wake on
+    ``fail_pages`` / ``truncate_pages`` / ``insert_per_list_request`` apply, and a
+    ``DELETE /v2/snapshots/{id}`` meets ``delete_failures`` then ``delete_error_rate`` before it
+    removes the snapshot (204; 404 when there's no such id).
+
+    ``history=True`` (or a number of resources, default 24) serves a realistic account history
+    instead of ``snapshots``: see :func:`~gradientai_rs.testing._data.generate_history`; its "now"
+    is ``history_now`` (an epoch, a ``...Z`` timestamp or an aware datetime; default
+    ``HISTORY_NOW``, 2026-01-01T00:00:00Z), readable as ``fake.history_now`` (epoch seconds).
+    Successful HTTP deletes are recorded, in order, in ``fake.deleted_ids``. All sleeps wake on
     ``close()``. Snapshot JSON is serialised once when added; mutate the dataset through
     ``add_snapshots`` / ``delete_snapshot``, not by editing the dicts in place.
     """
@@ -217,6 +227,10 @@ class FakeDigitalOcean:
         hang: bool = False,
         hang_paths: Iterable[str] = (),
         port: int = 0,
+        history: bool | int = False,
+        history_now: Any = None,
+        delete_failures: Mapping[str, int | Iterable[int]] | None = None,
+        delete_error_rate: float = 0.0,
     ) -> None:
         self._lock = threading.RLock()
         self._closed = threading.Event()
@@ -227,11 +241,18 @@ class FakeDigitalOcean:
         self._url: str | None = None
         self._seed = seed
 
-        if isinstance(snapshots, int):
-            self._gen: SnapshotGenerator | None = SnapshotGenerator(seed)
-            self._entries: list[_Entry] = _make_entries(*self._gen.generate_with_json(snapshots))
+        self.history_now: int | None = None
+        self._gen: SnapshotGenerator | None = None  # created lazily for given data (needs their ids / timestamps)
+        self._entries: list[_Entry]
+        if history:
+            self.history_now = _to_epoch(history_now)
+            n_resources = 24 if history is True else int(history)
+            data = generate_history(seed, now=self.history_now, resources=n_resources)
+            self._entries = _make_entries(data, None)
+        elif isinstance(snapshots, int):
+            self._gen = SnapshotGenerator(seed)
+            self._entries = _make_entries(*self._gen.generate_with_json(snapshots))
         else:
-            self._gen = None  # created lazily (needs the existing ids / timestamps)
             self._entries = _make_entries(list(snapshots), None)
         self._index: dict[str, _Entry] = {}
         self._reindex()
@@ -241,6 +262,8 @@ class FakeDigitalOcean:
         self._queue: collections.deque[_Canned] = collections.deque()
         self._error_rng = random.Random(f"fake-digitalocean-errors-{seed}")
         self._burst: collections.deque[float] = collections.deque()
+        self._deleted: list[str] = []
+        self._delete_rng = random.Random(f"fake-digitalocean-delete-errors-{seed}")
 
         # switches (set through configure so that validation/normalisation is shared)
         self._token: str | None = None
@@ -258,6 +281,8 @@ class FakeDigitalOcean:
         self._insert_per_list = 0
         self._hang = False
         self._hang_paths: set[str] = set()
+        self._delete_failures: dict[str, int | collections.deque[int]] = {}
+        self._delete_error_rate = 0.0
         self.configure(
             token=token,
             latency_ms=latency_ms,
@@ -274,6 +299,8 @@ class FakeDigitalOcean:
             insert_per_list_request=insert_per_list_request,
             hang=hang,
             hang_paths=hang_paths,
+            delete_failures=delete_failures,
+            delete_error_rate=delete_error_rate,
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -354,7 +381,12 @@ class FakeDigitalOcean:
     def configure(self, **switches: Any) -> None:
         """Change switches at runtime (thread-safe). Accepts the constructor's keyword names
         except ``seed``/``port``/``snapshots``; ``hang_paths`` replaces the set of hanging paths;
-        ``hourly_remaining`` resets the hourly counter; ``fail_pages`` replaces the plan."""
+        ``hourly_remaining`` resets the hourly counter; ``fail_pages`` replaces the plan.
+
+        ``delete_failures`` maps snapshot ids to the status their ``DELETE`` answers: an int fails every
+        attempt, a list of ints fails the next attempts in turn and then lets the delete through (it
+        replaces the previous mapping). ``delete_error_rate`` (0..1) makes that share of the other
+        deletes answer 500, from a sequence seeded by ``seed``."""
         unknown = set(switches) - _SWITCHES
         if unknown:
             raise TypeError(f"unknown switch(es): {', '.join(sorted(unknown))}")
@@ -397,6 +429,24 @@ class FakeDigitalOcean:
                     self._hang = bool(value)
                 elif name == "hang_paths":
                     self._hang_paths = {value} if isinstance(value, str) else set(value or ())
+                elif name == "delete_failures":
+                    plan: dict[str, int | collections.deque[int]] = {}
+                    for sid, statuses in (value or {}).items():
+                        if isinstance(statuses, int):
+                            if not 400 <= statuses <= 599:
+                                raise ValueError("delete_failures statuses must be within 400..599")
+                            plan[str(sid)] = statuses
+                        else:
+                            queue = collections.deque(int(x) for x in statuses)
+                            if any(not 400 <= x <= 599 for x in queue):
+                                raise ValueError("delete_failures statuses must be within 400..599")
+                            plan[str(sid)] = queue
+                    self._delete_failures = plan
+                elif name == "delete_error_rate":
+                    value = float(value)
+                    if not 0.0 <= value <= 1.0:
+                        raise ValueError("delete_error_rate must be within 0..1")
+                    self._delete_error_rate = value
 
     def hang_path(self, path: str) -> None:
         """Requests whose path (without query) equals ``path`` hang until the server closes
@@ -529,6 +579,31 @@ class FakeDigitalOcean:
         if lst is None:
             lst = self._filtered[rtype] = [e for e in self._entries if e.rtype == rtype]
         return lst
+
+    @property
+    def deleted_ids(self) -> list[str]:
+        """Ids removed by successful ``DELETE /v2/snapshots/{id}`` requests, in order (not by
+        :meth:`delete_snapshot` calls)."""
+        with self._lock:
+            return list(self._deleted)
+
+    def clear_deleted(self) -> None:
+        with self._lock:
+            self._deleted.clear()
+
+    def _delete_failure(self, sid: str) -> int | None:
+        # caller holds the lock
+        plan = self._delete_failures.get(sid)
+        if isinstance(plan, int):
+            return plan
+        if plan:
+            status = plan.popleft()
+            if not plan:
+                del self._delete_failures[sid]
+            return status
+        if self._delete_error_rate and self._delete_rng.random() < self._delete_error_rate:
+            return 500
+        return None
 
     # ------------------------------------------------------------------ recorded requests
 
@@ -698,7 +773,20 @@ class FakeDigitalOcean:
             sid = unquote(route_path[len(_ITEM_PREFIX) :])
             if "/" not in sid:
                 if method == "DELETE":
-                    if self.delete_snapshot(sid):
+                    with self._lock:
+                        failure = self._delete_failure(sid)
+                        retry_after = self._retry_after
+                    if failure is not None:
+                        fail_headers: dict[str, str | None] | None = None
+                        if failure == 429 and retry_after is not None:
+                            fail_headers = {"retry-after": retry_after}
+                        self._send_error(h, failure, rid, remaining, 60, use_gzip, head, fail_headers)
+                        return
+                    with self._lock:  # delete and record atomically (the lock is re-entrant)
+                        removed = self.delete_snapshot(sid)
+                        if removed:
+                            self._deleted.append(sid)
+                    if removed:
                         self._send(h, 204, b"", {}, rid, remaining, 60, False, head)
                     else:
                         self._send_error(h, 404, rid, remaining, 60, use_gzip, head)
