@@ -1,6 +1,7 @@
 """Type stubs for the Rust extension ``gradientai_rs._core`` (hand-written; checked with mypy.stubtest in CI)."""
 
 import datetime
+import os
 from typing_extensions import Self
 from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Literal, Mapping, Optional, Set, Union, final, overload
 
@@ -315,6 +316,7 @@ class SnapshotsResource:
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
     ) -> SnapshotList: ...
     @property
     def with_raw_response(self) -> SnapshotsResourceWithRawResponse: ...
@@ -362,6 +364,7 @@ class AsyncSnapshotsResource:
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
     ) -> SnapshotList: ...
     @property
     def with_raw_response(self) -> SnapshotsResourceWithRawResponse: ...
@@ -386,6 +389,9 @@ class _ClientBase:
         agent_key: Optional[str] = None,
         model_access_key: Optional[str] = None,
         agent_access_key: Optional[str] = None,
+        verify: Union[bool, str, "os.PathLike[str]", None] = None,
+        allow_insecure_http: bool = False,
+        max_rate_limit_wait: Optional[float] = None,
     ) -> Self: ...
     @property
     def base_url(self) -> str: ...
@@ -395,6 +401,8 @@ class _ClientBase:
     def max_retries(self) -> int: ...
     @property
     def requests_per_minute(self) -> Optional[int]: ...
+    @property
+    def max_rate_limit_wait(self) -> float: ...
     @property
     def rate_limit(self) -> Optional[RateLimit]: ...
     def is_closed(self) -> bool: ...
@@ -414,6 +422,9 @@ class GradientAI(_ClientBase):
         max_retries: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
         requests_per_minute: Optional[int] = None,
+        verify: Union[bool, str, "os.PathLike[str]", None] = None,
+        allow_insecure_http: Optional[bool] = None,
+        max_rate_limit_wait: Optional[float] = None,
     ) -> GradientAI: ...
     copy = with_options
     @property
@@ -436,6 +447,9 @@ class AsyncGradientAI(_ClientBase):
         max_retries: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
         requests_per_minute: Optional[int] = None,
+        verify: Union[bool, str, "os.PathLike[str]", None] = None,
+        allow_insecure_http: Optional[bool] = None,
+        max_rate_limit_wait: Optional[float] = None,
     ) -> AsyncGradientAI: ...
     copy = with_options
     @property

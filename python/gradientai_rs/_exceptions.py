@@ -26,6 +26,7 @@ __all__ = [
     "MissingAPIKeyError",
     "ClientClosedError",
     "ListingChangedWarning",
+    "InsecureTLSWarning",
 ]
 
 
@@ -150,6 +151,10 @@ class APIResponseValidationError(APIError):
 
 class ListingChangedWarning(UserWarning):
     """``list_all`` saw the account change on every attempt; the result is deduplicated but may be off."""
+
+
+class InsecureTLSWarning(UserWarning):
+    """A client was built with ``verify=False``: server certificates are not checked."""
 
 
 _BY_STATUS = {

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Method, StatusCode};
 
-use crate::core::config::{ApiKey, Config};
+use crate::core::config::{Config, Redactor, Trust};
 use crate::core::error::{Error, Result, StatusError};
 use crate::core::ratelimit::{Limiter, RateLimit};
 
@@ -55,8 +55,8 @@ pub struct Response {
     pub rate_limit: Option<RateLimit>,
     pub request_id: Option<String>,
     pub http_version: String,
-    /// The token, to scrub it from anything an error repeats from the body.
-    pub(crate) redact: Option<ApiKey>,
+    /// The token and sensitive headers, to scrub them from anything an error repeats from the body.
+    pub(crate) redact: Redactor,
 }
 
 impl Response {
@@ -66,17 +66,10 @@ impl Response {
             status: self.status,
             url: self.url.clone(),
             message: message.into(),
-            excerpt: redact(self.redact.as_ref(), excerpt(&self.body)),
+            excerpt: self.redact.redact(&excerpt(&self.body)),
             request_id: self.request_id.clone(),
             headers: self.headers.clone(),
         }
-    }
-}
-
-fn redact(key: Option<&ApiKey>, text: String) -> String {
-    match key {
-        Some(key) => key.redact(&text),
-        None => text,
     }
 }
 
@@ -142,13 +135,13 @@ pub fn is_quota_exhausted(status: u16, headers: &HeaderMap) -> bool {
         && RateLimit::from_headers(headers).and_then(|r| r.remaining) == Some(0)
 }
 
-fn header_pairs(headers: &HeaderMap, key: Option<&ApiKey>) -> Vec<(String, String)> {
+fn header_pairs(headers: &HeaderMap, redactor: &Redactor) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(k, v)| {
             (
                 k.as_str().to_owned(),
-                redact(key, String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                redactor.redact(&String::from_utf8_lossy(v.as_bytes())),
             )
         })
         .collect()
@@ -158,7 +151,79 @@ fn same_origin(a: &url::Url, b: &url::Url) -> bool {
     a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
-fn build_reqwest(config: &Config) -> reqwest::Client {
+/// Most requests `list_all` keeps in flight on one HTTP/1.1 origin, which is also the idle pool kept per host.
+pub const HTTP1_MAX_CONNECTIONS: usize = 32;
+
+/// The trust settings as reqwest options. On Linux (and other Unixes that are not Apple or Android) the system
+/// roots are loaded here, exactly as rustls-platform-verifier would (rustls-native-certs: SSL_CERT_FILE /
+/// SSL_CERT_DIR when set, else the system bundle), so that a broken file is a typed error naming it instead of
+/// a `log::warn!` from inside the verifier. macOS and Windows use the OS verifier through reqwest.
+fn apply_trust(builder: reqwest::ClientBuilder, trust: &Trust) -> Result<reqwest::ClientBuilder> {
+    match trust {
+        Trust::Insecure => Ok(builder.tls_danger_accept_invalid_certs(true)),
+        Trust::CaFile(path) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::invalid("verify", format!("cannot read the CA file verify={:?}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&bytes)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "verify",
+                        format!("verify={:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path.display()),
+                    )
+                })?;
+            Ok(builder.tls_certs_only(certs))
+        }
+        Trust::System => system_trust(builder),
+    }
+}
+
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn system_trust(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    let loaded = rustls_native_certs::load_native_certs();
+    let from_env = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .filter_map(|v| std::env::var_os(v).map(|val| format!("{v}={:?}", val)))
+        .collect::<Vec<_>>();
+    let source = if from_env.is_empty() {
+        "the system CA bundle".to_owned()
+    } else {
+        from_env.join(", ")
+    };
+    // A variable the user set that can't be read is a misconfiguration; a stray bad file in a system directory
+    // is not (the verifier skips those too).
+    if let Some(e) = loaded.errors.first().filter(|_| !from_env.is_empty()) {
+        return Err(Error::invalid(
+            "verify",
+            format!("cannot load CA certificates from {source}: {e}"),
+        ));
+    }
+    for e in &loaded.errors {
+        log::debug!(target: "gradientai_rs::tls", "skipping a CA certificate source: {e}");
+    }
+    let certs: Vec<reqwest::Certificate> = loaded
+        .certs
+        .iter()
+        .filter_map(|c| reqwest::Certificate::from_der(c.as_ref()).ok())
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::invalid(
+            "verify",
+            format!("no CA certificates found in {source}; set SSL_CERT_FILE to a PEM bundle or pass verify=\"ca.pem\""),
+        ));
+    }
+    log::debug!(target: "gradientai_rs::tls", "{} CA certificates from {source}", certs.len());
+    Ok(builder.tls_certs_only(certs))
+}
+
+#[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
+fn system_trust(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    Ok(builder)
+}
+
+fn build_reqwest(config: &Config) -> Result<reqwest::Client> {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
             attempt.error("too many redirects")
@@ -173,15 +238,24 @@ fn build_reqwest(config: &Config) -> reqwest::Client {
             attempt.stop()
         }
     });
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(32)
+        .pool_max_idle_per_host(HTTP1_MAX_CONNECTIONS)
         .tcp_nodelay(true)
         .redirect(policy)
-        .gzip(true)
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .gzip(true);
+    let builder = apply_trust(builder, &config.trust)?;
+    builder.build().map_err(|e| {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::invalid("verify", format!("cannot set up TLS: {message}"))
+    })
 }
 
 /// The reqwest client, rebuilt in a forked child: its pool belongs to the parent's runtime.
@@ -194,6 +268,7 @@ pub struct HttpClient {
     config: Arc<Config>,
     inner: Mutex<ForkGuarded>,
     default_headers: HeaderMap,
+    redactor: Redactor,
     limiter: Arc<Limiter>,
     last_rate_limit: Mutex<Option<RateLimit>>,
     closed: AtomicBool,
@@ -235,8 +310,11 @@ fn header_map(pairs: &[(String, String)], param: &'static str) -> Result<HeaderM
     for (k, v) in pairs {
         let name = HeaderName::from_bytes(k.as_bytes())
             .map_err(|_| Error::invalid(param, format!("invalid header name {k:?}")))?;
-        let value =
+        let mut value =
             HeaderValue::from_str(v).map_err(|_| Error::invalid(param, format!("invalid value for header {k:?}")))?;
+        if crate::core::config::is_sensitive_header(k) {
+            value.set_sensitive(true);
+        }
         map.insert(name, value);
     }
     Ok(map)
@@ -249,9 +327,18 @@ impl HttpClient {
 
     /// `limiter`: share one with another client of the same token (`with_options` copies), else a new one.
     pub fn with_limiter(config: Config, limiter: Option<Arc<Limiter>>) -> Result<Self> {
+        config.check_transport(|name| std::env::var(name).ok())?;
         let default_headers = header_map(&config.default_headers, "default_headers")?;
         let limiter = limiter.unwrap_or_else(|| Arc::new(Limiter::new(config.requests_per_minute)));
-        let client = build_reqwest(&config);
+        let client = build_reqwest(&config)?;
+        if config.trust == Trust::Insecure {
+            log::warn!(
+                target: "gradientai_rs::tls",
+                "verify=False: TLS certificates are NOT checked for {}; anyone on the network path can read the token",
+                config.base_url
+            );
+        }
+        let redactor = config.redactor();
         Ok(Self {
             config: Arc::new(config),
             inner: Mutex::new(ForkGuarded {
@@ -259,6 +346,7 @@ impl HttpClient {
                 client,
             }),
             default_headers,
+            redactor,
             limiter,
             last_rate_limit: Mutex::new(None),
             closed: AtomicBool::new(false),
@@ -293,16 +381,21 @@ impl HttpClient {
         self.closed.load(Ordering::SeqCst)
     }
 
-    fn reqwest(&self) -> reqwest::Client {
+    /// The token and sensitive default headers, for scrubbing text.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    fn reqwest(&self) -> Result<reqwest::Client> {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let pid = std::process::id();
         if g.pid != pid {
             // Dropping the parent's pool here would deregister its sockets from an epoll set the parent shares.
-            let old = std::mem::replace(&mut g.client, build_reqwest(&self.config));
+            let old = std::mem::replace(&mut g.client, build_reqwest(&self.config)?);
             std::mem::forget(old);
             g.pid = pid;
         }
-        g.client.clone()
+        Ok(g.client.clone())
     }
 
     /// Sends `req`, retrying as the SDK does, and returns a 2xx answer or a typed error.
@@ -318,6 +411,14 @@ impl HttpClient {
             ));
         }
         let extra = header_map(&req.headers, "extra_headers")?;
+        let redactor = if req.headers.iter().any(|(k, _)| crate::core::config::is_sensitive_header(k)) {
+            let mut r = self.redactor.clone();
+            r.add_headers(&req.headers);
+            std::borrow::Cow::Owned(r)
+        } else {
+            std::borrow::Cow::Borrowed(&self.redactor)
+        };
+        let redactor: &Redactor = &redactor;
         let mut url = url::Url::parse(&self.config.endpoint(&req.path))
             .map_err(|e| Error::invalid("base_url", format!("cannot build a URL: {e}")))?;
         if !req.query.is_empty() {
@@ -330,7 +431,7 @@ impl HttpClient {
         loop {
             self.limiter.acquire().await;
             let attempt = self
-                .attempt(req, &url, api_key.expose(), &extra, timeout, retries_taken)
+                .attempt(req, &url, api_key.expose(), &extra, timeout, retries_taken, redactor)
                 .await;
             let remaining = max_retries.saturating_sub(retries_taken);
             let (retry, delay, err) = match attempt {
@@ -352,13 +453,13 @@ impl HttpClient {
                                 .get("x-request-id")
                                 .and_then(|v| v.to_str().ok())
                                 .map(str::to_owned),
-                            headers: header_pairs(&headers, self.config.api_key.as_ref()),
+                            headers: header_pairs(&headers, redactor),
                             body,
                             retries_taken,
                             elapsed: started.elapsed(),
                             rate_limit,
                             http_version: version,
-                            redact: self.config.api_key.clone(),
+                            redact: redactor.clone(),
                         });
                     }
                     let code = status.as_u16();
@@ -370,7 +471,7 @@ impl HttpClient {
                             self.limiter.pause_for(d);
                         }
                     }
-                    let err = self.status_error(req, final_url, code, &headers, &body, rate_limit, retries_taken);
+                    let err = status_error(req, final_url, code, &headers, &body, rate_limit, retries_taken, redactor);
                     (
                         retry,
                         hinted.unwrap_or_else(|| backoff(retries_taken, rand::random::<f64>())),
@@ -378,7 +479,11 @@ impl HttpClient {
                     )
                 }
                 Attempt::Failed(err) => {
-                    let retry = remaining > 0 && matches!(err, Error::Timeout { .. } | Error::Connection { .. });
+                    let retry = remaining > 0
+                        && matches!(
+                            err,
+                            Error::Timeout { .. } | Error::Connection { permanent: false, .. }
+                        );
                     (retry, backoff(retries_taken, rand::random::<f64>()), err)
                 }
             };
@@ -399,9 +504,10 @@ impl HttpClient {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn status_error(
-        &self,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn status_error(
         req: &Request,
         url: String,
         status: u16,
@@ -409,12 +515,9 @@ impl HttpClient {
         body: &[u8],
         rate_limit: Option<RateLimit>,
         retries_taken: u32,
+        redactor: &Redactor,
     ) -> Error {
-        let text = String::from_utf8_lossy(body);
-        let text = match &self.config.api_key {
-            Some(key) => key.redact(&text),
-            None => text.into_owned(),
-        };
+        let text = redactor.redact(&String::from_utf8_lossy(body));
         let request_id = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v.get("request_id").and_then(|r| r.as_str()).map(str::to_owned))
@@ -429,13 +532,15 @@ impl HttpClient {
             method: req.method.to_string(),
             url,
             body: text,
-            headers: header_pairs(headers, self.config.api_key.as_ref()),
+            headers: header_pairs(headers, redactor),
             request_id,
             rate_limit,
             retries_taken,
         }))
     }
 
+impl HttpClient {
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         req: &Request,
@@ -444,6 +549,7 @@ impl HttpClient {
         extra: &HeaderMap,
         timeout: Duration,
         retries_taken: u32,
+        redactor: &Redactor,
     ) -> Attempt {
         let mut auth =
             HeaderValue::from_str(&format!("Bearer {token}")).unwrap_or_else(|_| HeaderValue::from_static(""));
@@ -473,18 +579,22 @@ impl HttpClient {
             headers.insert(k.clone(), v.clone());
         }
         let method = req.method.to_string();
-        let builder = self.reqwest().request(req.method.clone(), url.clone()).headers(headers);
+        let client = match self.reqwest() {
+            Ok(c) => c,
+            Err(e) => return Attempt::Failed(e),
+        };
+        let builder = client.request(req.method.clone(), url.clone()).headers(headers);
         let max = self.config.max_body_bytes;
         let fut = async {
             let mut resp = builder
                 .send()
                 .await
-                .map_err(|e| self.transport_error(&method, url, timeout, &e))?;
+                .map_err(|e| transport_error(&method, url, timeout, &e, redactor))?;
             let status = resp.status();
             let headers = std::mem::take(resp.headers_mut());
             let final_url = resp.url().to_string();
             let version = format!("{:?}", resp.version());
-            let too_big = || too_large(status, &final_url, max, &headers, self.config.api_key.as_ref());
+            let too_big = || too_large(status, &final_url, max, &headers, redactor);
             if resp.content_length().is_some_and(|n| n > max as u64) {
                 return Err(too_big());
             }
@@ -498,7 +608,7 @@ impl HttpClient {
             while let Some(chunk) = resp
                 .chunk()
                 .await
-                .map_err(|e| self.transport_error(&method, url, timeout, &e))?
+                .map_err(|e| transport_error(&method, url, timeout, &e, redactor))?
             {
                 // Each body is capped, and so is the sum of the bodies being read at once (concurrent pages).
                 if held.bytes + chunk.len() > max || !held.take(chunk.len(), max) {
@@ -508,8 +618,8 @@ impl HttpClient {
                     (Some(body), _) => body.extend_from_slice(&chunk),
                     (None, None) => first = Some(chunk),
                     (None, Some(one)) => {
-                        let hint = resp.content_length().map_or(0, |n| n.min(8 << 20) as usize);
-                        let mut body = BytesMut::with_capacity(hint.max(one.len() + chunk.len()));
+                        // Sized from what arrived, never from a length the server announced.
+                        let mut body = BytesMut::with_capacity(2 * (one.len() + chunk.len()));
                         body.extend_from_slice(&one);
                         body.extend_from_slice(&chunk);
                         joined = Some(body);
@@ -540,7 +650,25 @@ impl HttpClient {
         }
     }
 
-    fn transport_error(&self, method: &str, url: &url::Url, timeout: Duration, e: &reqwest::Error) -> Error {
+}
+
+/// Whether a transport error is a certificate the client refused (unknown issuer, expired, wrong name...).
+fn certificate_problem(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        let inner = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>());
+        if let Some(rustls::Error::InvalidCertificate(_)) = s.downcast_ref::<rustls::Error>().or(inner) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+fn transport_error(method: &str, url: &url::Url, timeout: Duration, e: &reqwest::Error, redactor: &Redactor) -> Error {
         if e.is_timeout() {
             return Error::Timeout {
                 method: method.to_owned(),
@@ -556,19 +684,23 @@ impl HttpClient {
             message.push_str(&s.to_string());
             source = s.source();
         }
-        let message = match &self.config.api_key {
-            Some(key) => key.redact(&message),
-            None => message,
-        };
+        // rustls' own wording, for when the error crossed a boxed layer that hides its type.
+        let permanent = certificate_problem(e) || message.contains("invalid peer certificate");
+        if permanent {
+            message.push_str(
+                " (the server's TLS certificate is not trusted: pass verify=\"ca.pem\" or set SSL_CERT_FILE for a \
+                 private CA; not retried)",
+            );
+        }
         Error::Connection {
             method: method.to_owned(),
             url: url.to_string(),
-            message,
+            message: redactor.redact(&message),
+            permanent,
         }
-    }
 }
 
-fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap, key: Option<&ApiKey>) -> Error {
+fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap, redactor: &Redactor) -> Error {
     Error::InvalidResponse {
         status: status.as_u16(),
         url: url.to_owned(),
@@ -581,7 +713,7 @@ fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap, key
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        headers: header_pairs(headers, key),
+        headers: header_pairs(headers, redactor),
     }
 }
 

@@ -8,7 +8,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt};
 use pyo3::IntoPyObjectExt;
 
-use crate::core::config::{resolve_api_key, resolve_base_url, Config, DEFAULT_REQUESTS_PER_MINUTE};
+use crate::core::config::{
+    rate_limit_wait_from_secs, resolve_api_key, resolve_base_url, Config, Trust, DEFAULT_REQUESTS_PER_MINUTE,
+};
 use crate::core::http::HttpClient;
 use crate::core::ApiKey;
 use crate::py::convert::{opt_timeout, rate_limit_to_py, string_pairs};
@@ -38,6 +40,52 @@ fn max_retries(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
     })
 }
 
+/// `verify=`: `True` (the platform's trust), `False` (no checks: warns), or a path to a PEM CA bundle.
+fn trust_of(py: Python<'_>, verify: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Trust>> {
+    let Some(v) = verify.filter(|v| !v.is_none()) else { return Ok(None) };
+    if let Ok(b) = v.cast::<PyBool>() {
+        return Ok(Some(if b.is_true() { Trust::System } else { Trust::Insecure }));
+    }
+    let shown = v.repr()?.to_string();
+    let path: std::path::PathBuf = py
+        .import("os")?
+        .call_method1("fspath", (v,))
+        .and_then(|p| p.extract())
+        .map_err(|_| PyTypeError::new_err(format!("verify must be True, False or a path to a CA bundle, got {shown}")))?;
+    Ok(Some(Trust::CaFile(path)))
+}
+
+/// Transport settings shared by the constructors and `with_options`.
+#[derive(Default)]
+struct Transport {
+    trust: Option<Trust>,
+    allow_insecure_http: Option<bool>,
+    max_rate_limit_wait: Option<f64>,
+}
+
+impl Transport {
+    fn new(py: Python<'_>, verify: Option<&Bound<'_, PyAny>>, allow_insecure_http: Option<bool>, max_rate_limit_wait: Option<f64>) -> PyResult<Self> {
+        Ok(Self { trust: trust_of(py, verify)?, allow_insecure_http, max_rate_limit_wait })
+    }
+
+    fn apply(&self, py: Python<'_>, config: &mut Config) -> PyResult<()> {
+        if let Some(t) = &self.trust {
+            config.trust = t.clone();
+            if *t == Trust::Insecure {
+                let msg = c"verify=False: TLS certificates are not checked; anyone on the network path can read the token and the answers";
+                PyErr::warn(py, &py.import("gradientai_rs._exceptions")?.getattr("InsecureTLSWarning")?, msg, 1)?;
+            }
+        }
+        if let Some(a) = self.allow_insecure_http {
+            config.allow_insecure_http = a;
+        }
+        if let Some(w) = self.max_rate_limit_wait {
+            config.max_rate_limit_wait = rate_limit_wait_from_secs(w).map_err(to_pyerr)?;
+        }
+        Ok(())
+    }
+}
+
 /// What a client was built from, so `with_options()` can change some of it.
 #[derive(Clone)]
 struct Settings {
@@ -63,6 +111,7 @@ impl ClientState {
         retries: Option<&Bound<'_, PyAny>>,
         default_headers: Option<&Bound<'_, PyAny>>,
         rpm: Option<Option<u32>>,
+        transport: Transport,
         is_async: bool,
     ) -> PyResult<Self> {
         let mut config = base.map_or_else(Config::default, |b| b.config.clone());
@@ -89,6 +138,7 @@ impl ClientState {
         if let Some(r) = rpm {
             config.requests_per_minute = r;
         }
+        Python::attach(|py| transport.apply(py, &mut config))?;
         // A copy for the same token and limit shares the limiter: the API counts per token.
         let limiter = limiter_from
             .filter(|h| {
@@ -135,7 +185,7 @@ macro_rules! client_class {
             #[new]
             #[pyo3(signature = (api_key = None, *, access_token = None, base_url = None, timeout = None, max_retries = None,
                 default_headers = None, requests_per_minute = Some(DEFAULT_REQUESTS_PER_MINUTE), inference_key = None, agent_key = None,
-                model_access_key = None, agent_access_key = None))]
+                model_access_key = None, agent_access_key = None, verify = None, allow_insecure_http = false, max_rate_limit_wait = None))]
             #[allow(clippy::too_many_arguments)]
             fn py_new(
                 api_key: Option<String>,
@@ -149,19 +199,23 @@ macro_rules! client_class {
                 agent_key: Option<String>,
                 model_access_key: Option<String>,
                 agent_access_key: Option<String>,
+                verify: Option<&Bound<'_, PyAny>>,
+                allow_insecure_http: bool,
+                max_rate_limit_wait: Option<f64>,
             ) -> PyResult<Self> {
+                let transport = Python::attach(|py| Transport::new(py, verify, Some(allow_insecure_http), max_rate_limit_wait))?;
                 // Keys for other GradientAI services are accepted for drop-in compatibility; snapshots don't use them.
                 let _ = (inference_key, agent_key, model_access_key, agent_access_key);
                 if api_key.is_some() && access_token.is_some() && api_key != access_token {
                     return Err(PyValueError::new_err("pass api_key or access_token, not both"));
                 }
                 let rpm = Some(requests_per_minute.filter(|n| *n > 0));
-                ClientState::build(None, None, api_key.or(access_token), base_url, timeout, max_retries, default_headers, rpm, $is_async).map(Self)
+                ClientState::build(None, None, api_key.or(access_token), base_url, timeout, max_retries, default_headers, rpm, transport, $is_async).map(Self)
             }
 
             /// A new client with some settings changed (same limiter when the token is unchanged).
             #[pyo3(signature = (*, api_key = None, access_token = None, base_url = None, timeout = None, max_retries = None,
-                default_headers = None, requests_per_minute = None))]
+                default_headers = None, requests_per_minute = None, verify = None, allow_insecure_http = None, max_rate_limit_wait = None))]
             #[allow(clippy::too_many_arguments)]
             fn with_options(
                 &self,
@@ -172,8 +226,12 @@ macro_rules! client_class {
                 max_retries: Option<&Bound<'_, PyAny>>,
                 default_headers: Option<&Bound<'_, PyAny>>,
                 requests_per_minute: Option<u32>,
+                verify: Option<&Bound<'_, PyAny>>,
+                allow_insecure_http: Option<bool>,
+                max_rate_limit_wait: Option<f64>,
             ) -> PyResult<Self> {
                 let rpm = requests_per_minute.map(|n| (n > 0).then_some(n));
+                let transport = Python::attach(|py| Transport::new(py, verify, allow_insecure_http, max_rate_limit_wait))?;
                 ClientState::build(
                     Some(&self.0.settings),
                     Some(&self.0.http),
@@ -183,6 +241,7 @@ macro_rules! client_class {
                     max_retries,
                     default_headers,
                     rpm,
+                    transport,
                     $is_async,
                 )
                 .map(Self)
@@ -190,7 +249,7 @@ macro_rules! client_class {
 
             /// Alias of `with_options`.
             #[pyo3(signature = (*, api_key = None, access_token = None, base_url = None, timeout = None, max_retries = None,
-                default_headers = None, requests_per_minute = None))]
+                default_headers = None, requests_per_minute = None, verify = None, allow_insecure_http = None, max_rate_limit_wait = None))]
             #[allow(clippy::too_many_arguments)]
             fn copy(
                 &self,
@@ -201,8 +260,11 @@ macro_rules! client_class {
                 max_retries: Option<&Bound<'_, PyAny>>,
                 default_headers: Option<&Bound<'_, PyAny>>,
                 requests_per_minute: Option<u32>,
+                verify: Option<&Bound<'_, PyAny>>,
+                allow_insecure_http: Option<bool>,
+                max_rate_limit_wait: Option<f64>,
             ) -> PyResult<Self> {
-                self.with_options(api_key, access_token, base_url, timeout, max_retries, default_headers, requests_per_minute)
+                self.with_options(api_key, access_token, base_url, timeout, max_retries, default_headers, requests_per_minute, verify, allow_insecure_http, max_rate_limit_wait)
             }
 
             #[getter]
@@ -223,6 +285,11 @@ macro_rules! client_class {
             #[getter]
             fn max_retries(&self) -> u32 {
                 self.0.settings.config.max_retries
+            }
+
+            #[getter]
+            fn max_rate_limit_wait(&self) -> f64 {
+                self.0.settings.config.max_rate_limit_wait.as_secs_f64()
             }
 
             #[getter]

@@ -9,6 +9,7 @@ use pyo3::IntoPyObjectExt;
 
 use crate::core::http::{HttpClient, Response};
 use crate::core::pagination::{self, ListAllOptions, Listing, Progress};
+use crate::core::ratelimit::WaitObserver;
 use crate::core::snapshots::{self, validate_per_page, CallOptions, ListParams};
 use crate::core::Error as CoreError;
 use crate::py::convert::{
@@ -67,9 +68,14 @@ fn list_params(
 }
 
 /// `progress=True` (a tqdm bar when tqdm is installed), a callable `(pages_done, pages_total)`, or `None`.
-fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<Progress>, Option<Py<PyAny>>)> {
+/// The third item tells the bar about rate-limit waits (the callable's optional `rate_limit_wait(seconds)`).
+#[allow(clippy::type_complexity)]
+fn progress_of(
+    py: Python<'_>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<Progress>, Option<Py<PyAny>>, Option<WaitObserver>)> {
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
-        return Ok((None, None));
+        return Ok((None, None, None));
     };
     let pair = py
         .import("gradientai_rs._export")?
@@ -77,8 +83,24 @@ fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<
         .call1((progress,))?;
     let (callback, close): (Py<PyAny>, Option<Py<PyAny>>) = pair.extract()?;
     if callback.is_none(py) {
-        return Ok((None, close));
+        return Ok((None, close, None));
     }
+    let on_wait: Option<WaitObserver> = callback
+        .bind(py)
+        .getattr_opt("rate_limit_wait")?
+        .filter(|f| f.is_callable())
+        .map(|f| {
+            let f = f.unbind();
+            Arc::new(move |wait: std::time::Duration| {
+                off_the_runtime(|| {
+                    attach_from_worker(|py| {
+                        if let Err(e) = f.call1(py, (wait.as_secs_f64(),)) {
+                            e.write_unraisable(py, Some(f.bind(py)));
+                        }
+                    })
+                });
+            }) as WaitObserver
+        });
     // Called synchronously between pages (the next pages wait for it), off the runtime's worker.
     let f: Progress = Arc::new(move |done, total| {
         off_the_runtime(|| {
@@ -89,7 +111,7 @@ fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<
             })
         });
     });
-    Ok((Some(f), close))
+    Ok((Some(f), close, on_wait))
 }
 
 /// Turns a finished listing into a `SnapshotList`, closing the progress bar, and (`warn`) warning from the
@@ -186,19 +208,13 @@ impl Snapshots {
         wait_for_rate_limit: bool,
         max_attempts: Option<&Bound<'py, PyAny>>,
         call: CallOptions,
+        deadline: Option<std::time::Duration>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let concurrency = opt_int(
             max_concurrency,
             "max_concurrency",
-            "an integer between 1 and 256",
-            |v| {
-                u64::try_from(v).ok().filter(|c| (1..=256).contains(c)).ok_or_else(|| {
-                    CoreError::invalid(
-                        "max_concurrency",
-                        format!("max_concurrency must be an integer between 1 and 256, got {v}"),
-                    )
-                })
-            },
+            "None (auto) or an integer between 1 and 256",
+            pagination::validate_max_concurrency,
         )?;
         let attempts = opt_int(max_attempts, "max_attempts", "an integer between 1 and 10", |v| {
             u64::try_from(v).ok().filter(|c| (1..=10).contains(c)).ok_or_else(|| {
@@ -208,16 +224,18 @@ impl Snapshots {
                 )
             })
         })?;
-        let (progress, close) = progress_of(py, progress)?;
+        let (progress, close, on_wait) = progress_of(py, progress)?;
         let opts = ListAllOptions {
             resource_type: opt_resource_type(resource_type)?,
             per_page: opt_int(per_page, "per_page", "an integer between 1 and 200", validate_per_page)?
                 .unwrap_or(snapshots::MAX_PER_PAGE),
-            max_concurrency: concurrency.map_or(pagination::DEFAULT_MAX_CONCURRENCY, |c| c as usize),
+            max_concurrency: concurrency.map(|c| c as usize),
             wait_for_rate_limit,
             max_attempts: attempts.map_or(pagination::DEFAULT_MAX_ATTEMPTS, |a| a as u32),
             call,
             progress,
+            deadline,
+            on_rate_limit_wait: on_wait,
         };
         let http = Arc::clone(&self.http);
         if self.is_async {
@@ -309,7 +327,7 @@ macro_rules! snapshots_resource {
             }
 
             /// Every snapshot, exactly once: page 1, then the rest concurrently, in page order.
-            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None))]
+            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
             #[allow(clippy::too_many_arguments)]
             fn list_all<'py>(
                 &self,
@@ -323,9 +341,11 @@ macro_rules! snapshots_resource {
                 extra_headers: Option<&Bound<'py, PyAny>>,
                 extra_query: Option<&Bound<'py, PyAny>>,
                 timeout: Option<&Bound<'py, PyAny>>,
+                deadline: Option<f64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let call = call_options(extra_headers, extra_query, timeout)?;
-                self.0.list_all(py, resource_type, per_page, max_concurrency, progress, wait_for_rate_limit, max_attempts, call)
+                let deadline = deadline.map(pagination::deadline_from_secs).transpose().map_err(to_pyerr)?;
+                self.0.list_all(py, resource_type, per_page, max_concurrency, progress, wait_for_rate_limit, max_attempts, call, deadline)
             }
 
             /// The same calls, answering an `APIResponse` (status, headers, body) instead of the parsed model.
