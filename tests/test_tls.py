@@ -291,7 +291,8 @@ def test_http1_over_tls_caps_connections(make_fake: Callable[..., FakeDigitalOce
     got = c.gpu_droplets.snapshots.list_all()
     assert len(got) == 200 * 40
     assert fake.http_versions == {"1.1": 40}
-    assert 2 <= fake.connection_count <= 32, fake.connection_count
+    # 32 pages in flight at once; the connection of page 1 may not be back in the pool when they start.
+    assert 2 <= fake.connection_count <= 33, fake.connection_count
 
 
 def test_explicit_max_concurrency_is_honoured_over_h2(h2_fake: FakeDigitalOcean) -> None:
