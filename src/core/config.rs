@@ -343,7 +343,11 @@ mod tests {
 
     #[test]
     fn credentials_in_the_url_are_refused_unechoed() {
-        for raw in ["https://user:hunter22@h/", "https://hunter22@h", "http://user:hunter22@127.0.0.1:1"] {
+        for raw in [
+            "https://user:hunter22@h/",
+            "https://hunter22@h",
+            "http://user:hunter22@127.0.0.1:1",
+        ] {
             let msg = normalize_base_url(raw).unwrap_err().to_string();
             assert!(msg.contains("credentials") && !msg.contains("hunter22"), "{msg}");
         }
@@ -359,15 +363,31 @@ mod tests {
             allow_insecure_http: allow,
             ..Config::default()
         };
-        for ok in ["http://127.0.0.1:8080", "http://127.9.9.9", "http://[::1]:1", "http://localhost", "http://a.localhost:1", "https://example.com"] {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://[::1]:1",
+            "http://localhost",
+            "http://a.localhost:1",
+            "https://example.com",
+        ] {
             assert!(cfg(ok, false).check_transport(&none).is_ok(), "{ok}");
         }
-        for bad in ["http://example.com", "http://10.0.0.1", "http://[::2]", "http://localhost.example.com"] {
+        for bad in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://localhost.example.com",
+        ] {
             let err = cfg(bad, false).check_transport(&none).unwrap_err().to_string();
             assert!(err.contains("allow_insecure_http"), "{err}");
             assert!(cfg(bad, true).check_transport(&none).is_ok());
-            assert!(cfg(bad, false).check_transport(env_of(&[(ALLOW_INSECURE_HTTP_ENV, "1")])).is_ok());
-            assert!(cfg(bad, false).check_transport(env_of(&[(ALLOW_INSECURE_HTTP_ENV, "0")])).is_err());
+            assert!(cfg(bad, false)
+                .check_transport(env_of(&[(ALLOW_INSECURE_HTTP_ENV, "1")]))
+                .is_ok());
+            assert!(cfg(bad, false)
+                .check_transport(env_of(&[(ALLOW_INSECURE_HTTP_ENV, "0")]))
+                .is_err());
         }
     }
 

@@ -163,7 +163,10 @@ fn apply_trust(builder: reqwest::ClientBuilder, trust: &Trust) -> Result<reqwest
         Trust::Insecure => Ok(builder.tls_danger_accept_invalid_certs(true)),
         Trust::CaFile(path) => {
             let bytes = std::fs::read(path).map_err(|e| {
-                Error::invalid("verify", format!("cannot read the CA file verify={:?}: {e}", path.display()))
+                Error::invalid(
+                    "verify",
+                    format!("cannot read the CA file verify={:?}: {e}", path.display()),
+                )
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&bytes)
                 .ok()
@@ -171,7 +174,10 @@ fn apply_trust(builder: reqwest::ClientBuilder, trust: &Trust) -> Result<reqwest
                 .ok_or_else(|| {
                     Error::invalid(
                         "verify",
-                        format!("verify={:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path.display()),
+                        format!(
+                            "verify={:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                            path.display()
+                        ),
                     )
                 })?;
             Ok(builder.tls_certs_only(certs))
@@ -211,7 +217,9 @@ fn system_trust(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilde
     if certs.is_empty() {
         return Err(Error::invalid(
             "verify",
-            format!("no CA certificates found in {source}; set SSL_CERT_FILE to a PEM bundle or pass verify=\"ca.pem\""),
+            format!(
+                "no CA certificates found in {source}; set SSL_CERT_FILE to a PEM bundle or pass verify=\"ca.pem\""
+            ),
         ));
     }
     log::debug!(target: "gradientai_rs::tls", "{} CA certificates from {source}", certs.len());
@@ -411,7 +419,11 @@ impl HttpClient {
             ));
         }
         let extra = header_map(&req.headers, "extra_headers")?;
-        let redactor = if req.headers.iter().any(|(k, _)| crate::core::config::is_sensitive_header(k)) {
+        let redactor = if req
+            .headers
+            .iter()
+            .any(|(k, _)| crate::core::config::is_sensitive_header(k))
+        {
             let mut r = self.redactor.clone();
             r.add_headers(&req.headers);
             std::borrow::Cow::Owned(r)
@@ -471,7 +483,16 @@ impl HttpClient {
                             self.limiter.pause_for(d);
                         }
                     }
-                    let err = status_error(req, final_url, code, &headers, &body, rate_limit, retries_taken, redactor);
+                    let err = status_error(
+                        req,
+                        final_url,
+                        code,
+                        &headers,
+                        &body,
+                        rate_limit,
+                        retries_taken,
+                        redactor,
+                    );
                     (
                         retry,
                         hinted.unwrap_or_else(|| backoff(retries_taken, rand::random::<f64>())),
@@ -480,10 +501,7 @@ impl HttpClient {
                 }
                 Attempt::Failed(err) => {
                     let retry = remaining > 0
-                        && matches!(
-                            err,
-                            Error::Timeout { .. } | Error::Connection { permanent: false, .. }
-                        );
+                        && matches!(err, Error::Timeout { .. } | Error::Connection { permanent: false, .. });
                     (retry, backoff(retries_taken, rand::random::<f64>()), err)
                 }
             };
@@ -503,41 +521,40 @@ impl HttpClient {
             retries_taken += 1;
         }
     }
-
 }
 
 #[allow(clippy::too_many_arguments)]
 fn status_error(
-        req: &Request,
-        url: String,
-        status: u16,
-        headers: &HeaderMap,
-        body: &[u8],
-        rate_limit: Option<RateLimit>,
-        retries_taken: u32,
-        redactor: &Redactor,
-    ) -> Error {
-        let text = redactor.redact(&String::from_utf8_lossy(body));
-        let request_id = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("request_id").and_then(|r| r.as_str()).map(str::to_owned))
-            .or_else(|| {
-                headers
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            });
-        Error::Status(Box::new(StatusError {
-            status,
-            method: req.method.to_string(),
-            url,
-            body: text,
-            headers: header_pairs(headers, redactor),
-            request_id,
-            rate_limit,
-            retries_taken,
-        }))
-    }
+    req: &Request,
+    url: String,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    rate_limit: Option<RateLimit>,
+    retries_taken: u32,
+    redactor: &Redactor,
+) -> Error {
+    let text = redactor.redact(&String::from_utf8_lossy(body));
+    let request_id = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("request_id").and_then(|r| r.as_str()).map(str::to_owned))
+        .or_else(|| {
+            headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    Error::Status(Box::new(StatusError {
+        status,
+        method: req.method.to_string(),
+        url,
+        body: text,
+        headers: header_pairs(headers, redactor),
+        request_id,
+        rate_limit,
+        retries_taken,
+    }))
+}
 
 impl HttpClient {
     #[allow(clippy::too_many_arguments)]
@@ -649,7 +666,6 @@ impl HttpClient {
             }),
         }
     }
-
 }
 
 /// Whether a transport error is a certificate the client refused (unknown issuer, expired, wrong name...).
@@ -669,35 +685,35 @@ fn certificate_problem(e: &reqwest::Error) -> bool {
 }
 
 fn transport_error(method: &str, url: &url::Url, timeout: Duration, e: &reqwest::Error, redactor: &Redactor) -> Error {
-        if e.is_timeout() {
-            return Error::Timeout {
-                method: method.to_owned(),
-                url: url.to_string(),
-                timeout,
-            };
-        }
-        // The chain of sources says what actually failed (refused, reset, body cut short, bad gzip...).
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        // rustls' own wording, for when the error crossed a boxed layer that hides its type.
-        let permanent = certificate_problem(e) || message.contains("invalid peer certificate");
-        if permanent {
-            message.push_str(
-                " (the server's TLS certificate is not trusted: pass verify=\"ca.pem\" or set SSL_CERT_FILE for a \
-                 private CA; not retried)",
-            );
-        }
-        Error::Connection {
+    if e.is_timeout() {
+        return Error::Timeout {
             method: method.to_owned(),
             url: url.to_string(),
-            message: redactor.redact(&message),
-            permanent,
-        }
+            timeout,
+        };
+    }
+    // The chain of sources says what actually failed (refused, reset, body cut short, bad gzip...).
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    // rustls' own wording, for when the error crossed a boxed layer that hides its type.
+    let permanent = certificate_problem(e) || message.contains("invalid peer certificate");
+    if permanent {
+        message.push_str(
+            " (the server's TLS certificate is not trusted: pass verify=\"ca.pem\" or set SSL_CERT_FILE for a \
+                 private CA; not retried)",
+        );
+    }
+    Error::Connection {
+        method: method.to_owned(),
+        url: url.to_string(),
+        message: redactor.redact(&message),
+        permanent,
+    }
 }
 
 fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap, redactor: &Redactor) -> Error {

@@ -72,7 +72,9 @@ pub fn validate_max_concurrency(v: i64) -> Result<u64> {
         .ok_or_else(|| {
             Error::invalid(
                 "max_concurrency",
-                format!("max_concurrency must be None (auto) or an integer between 1 and {MAX_CONCURRENCY_LIMIT}, got {v}"),
+                format!(
+                    "max_concurrency must be None (auto) or an integer between 1 and {MAX_CONCURRENCY_LIMIT}, got {v}"
+                ),
             )
         })
 }
@@ -150,7 +152,10 @@ pub fn last_page_link(page: &SnapshotPage) -> Option<u64> {
 /// Why a page's `meta.total` or `links.pages.last` can't be believed: more than [`MAX_PAGES`] pages.
 pub fn implausible(total: Option<i64>, from_links: Option<u64>, per_page: u64) -> Option<String> {
     let pages = |t: u64| t.div_ceil(per_page.max(1));
-    if let Some(t) = total.and_then(|t| u64::try_from(t).ok()).filter(|t| pages(*t) > MAX_PAGES) {
+    if let Some(t) = total
+        .and_then(|t| u64::try_from(t).ok())
+        .filter(|t| pages(*t) > MAX_PAGES)
+    {
         return Some(format!(
             "meta.total is {t}, which is {} pages of {per_page}; more than {MAX_PAGES} pages is not a plausible answer",
             pages(t)
@@ -274,7 +279,12 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
     let in_flight = if sequential {
         1
     } else {
-        auto_concurrency(opts.max_concurrency, first_page.http2, rest, http.limiter().per_minute())
+        auto_concurrency(
+            opts.max_concurrency,
+            first_page.http2,
+            rest,
+            http.limiter().per_minute(),
+        )
     };
     log::debug!(target: "gradientai_rs::pagination", "{rest} more pages, {in_flight} at once (http2: {})", first_page.http2);
     // Grown as pages arrive: never sized from the page count the server announced.
@@ -389,7 +399,11 @@ pub fn dedupe(items: impl Iterator<Item = Snapshot>, capacity: usize) -> Vec<Sna
 pub async fn list_all(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
     let run = async {
         match &opts.on_rate_limit_wait {
-            Some(observer) => WAIT_OBSERVER.scope(Arc::clone(observer), list_all_inner(http, opts)).await,
+            Some(observer) => {
+                WAIT_OBSERVER
+                    .scope(Arc::clone(observer), list_all_inner(http, opts))
+                    .await
+            }
             None => list_all_inner(http, opts).await,
         }
     };

@@ -42,7 +42,9 @@ fn max_retries(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
 
 /// `verify=`: `True` (the platform's trust), `False` (no checks: warns), or a path to a PEM CA bundle.
 fn trust_of(py: Python<'_>, verify: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Trust>> {
-    let Some(v) = verify.filter(|v| !v.is_none()) else { return Ok(None) };
+    let Some(v) = verify.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
     if let Ok(b) = v.cast::<PyBool>() {
         return Ok(Some(if b.is_true() { Trust::System } else { Trust::Insecure }));
     }
@@ -51,7 +53,11 @@ fn trust_of(py: Python<'_>, verify: Option<&Bound<'_, PyAny>>) -> PyResult<Optio
         .import("os")?
         .call_method1("fspath", (v,))
         .and_then(|p| p.extract())
-        .map_err(|_| PyTypeError::new_err(format!("verify must be True, False or a path to a CA bundle, got {shown}")))?;
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "verify must be True, False or a path to a CA bundle, got {shown}"
+            ))
+        })?;
     Ok(Some(Trust::CaFile(path)))
 }
 
@@ -64,8 +70,17 @@ struct Transport {
 }
 
 impl Transport {
-    fn new(py: Python<'_>, verify: Option<&Bound<'_, PyAny>>, allow_insecure_http: Option<bool>, max_rate_limit_wait: Option<f64>) -> PyResult<Self> {
-        Ok(Self { trust: trust_of(py, verify)?, allow_insecure_http, max_rate_limit_wait })
+    fn new(
+        py: Python<'_>,
+        verify: Option<&Bound<'_, PyAny>>,
+        allow_insecure_http: Option<bool>,
+        max_rate_limit_wait: Option<f64>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            trust: trust_of(py, verify)?,
+            allow_insecure_http,
+            max_rate_limit_wait,
+        })
     }
 
     fn apply(&self, py: Python<'_>, config: &mut Config) -> PyResult<()> {
@@ -73,7 +88,12 @@ impl Transport {
             config.trust = t.clone();
             if *t == Trust::Insecure {
                 let msg = c"verify=False: TLS certificates are not checked; anyone on the network path can read the token and the answers";
-                PyErr::warn(py, &py.import("gradientai_rs._exceptions")?.getattr("InsecureTLSWarning")?, msg, 1)?;
+                PyErr::warn(
+                    py,
+                    &py.import("gradientai_rs._exceptions")?.getattr("InsecureTLSWarning")?,
+                    msg,
+                    1,
+                )?;
             }
         }
         if let Some(a) = self.allow_insecure_http {
