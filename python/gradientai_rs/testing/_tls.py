@@ -154,6 +154,8 @@ class TLSServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self._requested_port))
         port = sock.getsockname()[1]
+        # Listening before start() returns: connections queue in the kernel until hypercorn accepts them.
+        sock.listen(256)
         config = Config()
         config.bind = [f"fd://{sock.detach()}"]
         config.certfile = self._cert_path
