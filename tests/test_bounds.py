@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import warnings
 from typing import Any, Callable, List
@@ -98,6 +99,40 @@ def test_ratelimit_reset_wait_is_capped_and_visible(
     assert waits and 1.0 <= waits[0] <= 1.2, waits
     msgs = [r.getMessage() for r in caplog.records if r.name == "gradientai_rs.ratelimit" and r.levelno == logging.INFO]
     assert any("waiting 1 s" in m and "max_rate_limit_wait" in m for m in msgs), msgs
+
+
+def test_a_429_pause_is_logged_and_shown_once(
+    make_fake: Callable[..., FakeDigitalOcean], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 with retry-after pauses the whole client: a list_all started meanwhile waits, says why at INFO (once),
+    and the progress callable's rate_limit_wait hears about it."""
+    fake = make_fake(200 * 6)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=2)
+    fake.enqueue(429, headers={"retry-after": "1.5"}, path="/v2/snapshots")
+    waits: List[float] = []
+
+    def progress(done: int, total: int) -> None:
+        pass
+
+    progress.rate_limit_wait = waits.append  # type: ignore[attr-defined]
+    caplog.set_level(logging.INFO, logger="gradientai_rs")
+    reset_logging()
+    try:
+        other = threading.Thread(target=lambda: c.gpu_droplets.snapshots.list())
+        other.start()  # gets the 429, pauses the client, sleeps 1.5 s and retries
+        deadline = time.monotonic() + 5
+        while fake.request_count < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)
+        got = c.gpu_droplets.snapshots.list_all(progress=progress)
+        other.join(10)
+    finally:
+        caplog.set_level(logging.WARNING, logger="gradientai_rs")
+        reset_logging()
+    assert len(got) == 1200
+    assert len(waits) == 1 and 1.0 <= waits[0] <= 1.5, waits
+    msgs = [r.getMessage() for r in caplog.records if r.name == "gradientai_rs.ratelimit" and r.levelno == logging.INFO]
+    assert len(msgs) == 1 and "429" in msgs[0] and "waiting 1." in msgs[0], msgs
 
 
 def test_without_waiting_the_quota_error_comes_first(make_fake: Callable[..., FakeDigitalOcean]) -> None:
