@@ -337,3 +337,29 @@ def test_a_refusing_proxy_is_a_connection_error(
     with pytest.raises(APIConnectionError):
         c.gpu_droplets.snapshots.list()
     assert proxy.targets == ["localhost:9"]
+
+
+def test_the_plain_fake_needs_no_third_party_package() -> None:
+    """With hypercorn, trustme, h2 and cryptography unimportable, the default fake still imports and serves; only
+    tls=True asks for them."""
+    code = (
+        "import sys, importlib.abc, json, urllib.request\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] in ('hypercorn', 'trustme', 'h2', 'h11', 'cryptography'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from gradientai_rs.testing import FakeDigitalOcean\n"
+        "with FakeDigitalOcean(3) as fake:\n"
+        "    req = urllib.request.Request(fake.url + '/v2/snapshots', headers={'Authorization': 'Bearer fake-token'})\n"
+        "    print(len(json.load(urllib.request.urlopen(req))['snapshots']))\n"
+        "try:\n"
+        "    FakeDigitalOcean(3, tls=True).start()\n"
+        "except ImportError as e:\n"
+        "    print('tls needs:', e)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "3"
+    assert lines[1].startswith("tls needs: blocked:"), lines
