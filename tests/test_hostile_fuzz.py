@@ -76,7 +76,7 @@ def _page(total: Any, last: Any, snapshots: Any, with_meta: bool, with_links: bo
 
 
 @settings(
-    max_examples=120,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,
