@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use _core::core::datetime::UtcDateTime;
 use _core::core::models::{decode_envelope, decode_page, to_json, Entry, Snapshot, SnapshotPage};
-use _core::core::pagination::{dedupe, page_count, page_number};
+use _core::core::pagination::{dedupe, implausible, page_count, page_number, MAX_PAGES};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
@@ -328,10 +328,14 @@ proptest! {
         let n = page_count(total, linked, per_page);
         prop_assert!(n >= 1);
         match (total, linked) {
-            (Some(t), _) => prop_assert_eq!(n, u64::try_from(t).unwrap_or(0).div_ceil(per_page).max(1)),
-            (None, Some(l)) => prop_assert_eq!(n, l.clamp(1, 100_000)),
+            (Some(t), _) => prop_assert_eq!(n, u64::try_from(t).unwrap_or(0).div_ceil(per_page).clamp(1, MAX_PAGES)),
+            (None, Some(l)) => prop_assert_eq!(n, l.clamp(1, MAX_PAGES)),
             (None, None) => prop_assert_eq!(n, 1),
         }
+        // Whatever the count, more than MAX_PAGES pages is refused before anything is sized from it.
+        let pages_t = total.and_then(|t| u64::try_from(t).ok()).map(|t| t.div_ceil(per_page));
+        let too_many = pages_t.is_some_and(|p| p > MAX_PAGES) || linked.is_some_and(|l| l > MAX_PAGES);
+        prop_assert_eq!(implausible(total, linked, per_page).is_some(), too_many);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 """Type stubs for the Rust extension ``gradientai_rs._core`` (hand-written; checked with mypy.stubtest in CI)."""
 
 import datetime
+import os
 from types import TracebackType
 from typing import Any, Callable, Iterable, Coroutine, Dict, Generic, List, Literal, Mapping, NoReturn, Optional, Set, Type, Union, final, overload, type_check_only
 
@@ -340,6 +341,7 @@ class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W]):
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
     ) -> _A:
         """Every snapshot, exactly once: page 1, then the rest concurrently, in page order."""
     @property
@@ -397,6 +399,9 @@ class _ClientBase:
         agent_key: Optional[str] = None,
         model_access_key: Optional[str] = None,
         agent_access_key: Optional[str] = None,
+        verify: Union[bool, str, "os.PathLike[str]", None] = None,
+        allow_insecure_http: bool = False,
+        max_rate_limit_wait: Optional[float] = None,
     ) -> Self: ...
     @property
     def base_url(self) -> str: ...
@@ -406,6 +411,10 @@ class _ClientBase:
     def max_retries(self) -> int: ...
     @property
     def requests_per_minute(self) -> Optional[int]: ...
+    @property
+    def max_rate_limit_wait(self) -> float: ...
+    @property
+    def max_rate_limit_wait(self) -> float: ...
     @property
     def rate_limit(self) -> Optional[RateLimit]: ...
     def is_closed(self) -> bool: ...
@@ -419,6 +428,9 @@ class _ClientBase:
         max_retries: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
         requests_per_minute: Optional[int] = None,
+        verify: Union[bool, str, "os.PathLike[str]", None] = None,
+        allow_insecure_http: Optional[bool] = None,
+        max_rate_limit_wait: Optional[float] = None,
     ) -> Self:
         """A new client with some settings changed (same limiter when the token is unchanged)."""
     copy = with_options

@@ -25,6 +25,7 @@ __all__ = [
     "MissingAPIKeyError",
     "ClientClosedError",
     "ListingChangedWarning",
+    "InsecureTLSWarning",
 ]
 
 
@@ -149,3 +150,7 @@ class APIResponseValidationError(APIError):
 
 class ListingChangedWarning(UserWarning):
     """``list_all`` saw the account change on every attempt; the result is deduplicated but may be off."""
+
+
+class InsecureTLSWarning(UserWarning):
+    """A client was built with ``verify=False``: server certificates are not checked."""

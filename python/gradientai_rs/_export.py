@@ -168,8 +168,14 @@ def progress_callback(progress: Any) -> Tuple[Optional[Callable[[int, int], None
             if bar.total != total:
                 bar.total = total
             bar.n = done
+            if bar.postfix:
+                bar.set_postfix_str("", refresh=False)
             bar.refresh()
 
+        def rate_limit_wait(seconds: float) -> None:
+            bar.set_postfix_str(f"rate limit: waiting {seconds:.0f} s")
+
+        update.rate_limit_wait = rate_limit_wait  # type: ignore[attr-defined]
         return update, bar.close
     if progress is False or progress is None:
         return None, None

@@ -58,6 +58,16 @@ pub enum Error {
         method: String,
         url: String,
         message: String,
+        /// A problem retrying can't fix (the server's certificate is not trusted, say): never retried.
+        permanent: bool,
+    },
+
+    /// `list_all(deadline=…)` ran out of time; whatever was in flight is dropped.
+    #[error("list_all did not finish within its deadline of {}s ({method} {url})", .deadline.as_secs_f64())]
+    DeadlineExceeded {
+        method: String,
+        url: String,
+        deadline: Duration,
     },
 
     /// A 2xx answer that is not the JSON we expect (or is too large).

@@ -27,7 +27,7 @@ pub fn out_of_range(param: &'static str, shown: &str) -> Error {
     let allowed = match param {
         "page" => "an integer >= 1 (at most 2**63 - 1)".to_owned(),
         "per_page" => format!("an integer between 1 and {MAX_PER_PAGE}"),
-        "max_concurrency" => format!("an integer between 1 and {MAX_CONCURRENCY}"),
+        "max_concurrency" => format!("None (auto) or an integer between 1 and {MAX_CONCURRENCY}"),
         "max_attempts" => format!("an integer between 1 and {MAX_ATTEMPTS}"),
         "max_retries" => format!("an integer between 0 and {}", u32::MAX),
         "requests_per_minute" => format!("an integer between 0 and {} (0 or None: no pacing)", u32::MAX),
@@ -76,6 +76,23 @@ pub fn timeout(param: &'static str, secs: f64) -> Result<Duration> {
             format!("{param} must be a positive number of seconds, got {secs}"),
         ))
     }
+}
+
+/// `max_rate_limit_wait`: how long a `ratelimit-reset` wait may last, in seconds; 0 or more, finite.
+pub fn max_rate_limit_wait(secs: f64) -> Result<Duration> {
+    if secs.is_finite() && (0.0..=MAX_TIMEOUT_SECS).contains(&secs) {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::invalid(
+            "max_rate_limit_wait",
+            format!("max_rate_limit_wait must be a number of seconds >= 0, got {secs}"),
+        ))
+    }
+}
+
+/// `deadline` of a whole listing: like a timeout.
+pub fn deadline(secs: f64) -> Result<Duration> {
+    timeout("deadline", secs)
 }
 
 #[cfg(test)]

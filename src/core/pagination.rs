@@ -4,21 +4,29 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::core::error::{Error, Result};
-use crate::core::http::HttpClient;
+use crate::core::http::{HttpClient, HTTP1_MAX_CONNECTIONS};
 use crate::core::models::{Obj, Snapshot, SnapshotPage};
+use crate::core::ratelimit::{WaitObserver, WAIT_OBSERVER};
 use crate::core::snapshots::{self, CallOptions, ListParams, MAX_PER_PAGE};
 
-/// Default parallel page requests. See README "Choosing max_concurrency".
-pub const DEFAULT_MAX_CONCURRENCY: usize = 32;
+/// `max_concurrency=None` ("auto") over HTTP/1.1: one connection per page in flight, so this many at most (each
+/// new connection costs its own TCP and TLS handshakes, and 32 is the idle pool kept per host).
+/// See README "Choosing max_concurrency".
+pub const DEFAULT_MAX_CONCURRENCY: usize = HTTP1_MAX_CONNECTIONS;
+/// `max_concurrency=None` over HTTP/2: streams on one connection are cheap, so every remaining page at once, up to
+/// this many (and never more than the limiter admits in a minute).
+pub const H2_MAX_IN_FLIGHT: usize = 1_000;
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// Pages fetched past the expected end, one at a time, while the account keeps growing.
 const MAX_TAIL_PAGES: u64 = 1_000;
-/// Ceiling for a page count taken from `links.pages.last` alone (no `meta.total`).
-const MAX_LINKED_PAGES: u64 = 100_000;
+/// A `meta.total` or `links.pages.last` that means more pages than this is refused as a malformed answer
+/// (200 million snapshots at 200 a page); nothing is sized from the server's numbers before this check.
+pub const MAX_PAGES: u64 = 1_000_000;
 
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
@@ -26,11 +34,16 @@ pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 pub struct ListAllOptions {
     pub resource_type: Option<String>,
     pub per_page: u64,
-    pub max_concurrency: usize,
+    /// Pages in flight at once; `None` is "auto" ([`auto_concurrency`]).
+    pub max_concurrency: Option<usize>,
     pub wait_for_rate_limit: bool,
     pub max_attempts: u32,
     pub call: CallOptions,
     pub progress: Option<Progress>,
+    /// The whole listing, retries and rate-limit waits included, must finish within this.
+    pub deadline: Option<Duration>,
+    /// Told about each wait of a second or more for the rate limiter (the progress bar shows it).
+    pub on_rate_limit_wait: Option<WaitObserver>,
 }
 
 impl Default for ListAllOptions {
@@ -38,12 +51,29 @@ impl Default for ListAllOptions {
         Self {
             resource_type: None,
             per_page: MAX_PER_PAGE,
-            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            max_concurrency: None,
             wait_for_rate_limit: false,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             call: CallOptions::default(),
             progress: None,
+            deadline: None,
+            on_rate_limit_wait: None,
         }
+    }
+}
+
+/// Pages in flight for the remaining `rest` pages: explicit `max_concurrency` as given; "auto" is every page at once
+/// over HTTP/2 (at most [`H2_MAX_IN_FLIGHT`] and the limiter's per-minute budget), [`DEFAULT_MAX_CONCURRENCY`]
+/// connections over HTTP/1.1.
+pub fn auto_concurrency(explicit: Option<usize>, http2: bool, rest: u64, per_minute: Option<u32>) -> usize {
+    let rest = usize::try_from(rest).unwrap_or(usize::MAX).max(1);
+    match explicit {
+        Some(n) => n.max(1),
+        None if http2 => {
+            let budget = per_minute.map_or(usize::MAX, |n| n.max(1) as usize);
+            rest.min(H2_MAX_IN_FLIGHT).min(budget)
+        }
+        None => rest.min(DEFAULT_MAX_CONCURRENCY),
     }
 }
 
@@ -90,17 +120,40 @@ pub fn last_page_link(page: &SnapshotPage) -> Option<u64> {
     page.pages().and_then(|p| p.last.value()).and_then(|l| page_number(l))
 }
 
-/// Pages needed for `total` snapshots, cross-checked with `links.pages.last`.
+/// Why a page's `meta.total` or `links.pages.last` can't be believed: more than [`MAX_PAGES`] pages.
+pub fn implausible(total: Option<i64>, from_links: Option<u64>, per_page: u64) -> Option<String> {
+    let pages = |t: u64| t.div_ceil(per_page.max(1));
+    if let Some(t) = total
+        .and_then(|t| u64::try_from(t).ok())
+        .filter(|t| pages(*t) > MAX_PAGES)
+    {
+        return Some(format!(
+            "meta.total is {t}, which is {} pages of {per_page}; more than {MAX_PAGES} pages is not a plausible answer",
+            pages(t)
+        ));
+    }
+    if let Some(l) = from_links.filter(|l| *l > MAX_PAGES) {
+        return Some(format!(
+            "links.pages.last points at page {l}; more than {MAX_PAGES} pages is not a plausible answer"
+        ));
+    }
+    None
+}
+
+/// Pages needed for `total` snapshots, cross-checked with `links.pages.last` (both already checked by
+/// [`implausible`]; anything larger is clamped to [`MAX_PAGES`] all the same).
 pub fn page_count(total: Option<i64>, from_links: Option<u64>, per_page: u64) -> u64 {
     match (total, from_links) {
         (Some(total), linked) => {
-            let counted = (u64::try_from(total).unwrap_or(0)).div_ceil(per_page).max(1);
+            let counted = (u64::try_from(total).unwrap_or(0))
+                .div_ceil(per_page.max(1))
+                .clamp(1, MAX_PAGES);
             if let Some(l) = linked.filter(|l| *l != counted) {
                 log::warn!(target: "gradientai_rs::pagination", "meta.total says {counted} pages, links.pages.last says {l}; using meta.total");
             }
             counted
         }
-        (None, Some(l)) => l.clamp(1, MAX_LINKED_PAGES),
+        (None, Some(l)) => l.clamp(1, MAX_PAGES),
         (None, None) => 1,
     }
 }
@@ -110,6 +163,7 @@ struct PageResult {
     total: Option<i64>,
     last_link: Option<u64>,
     snapshots: Vec<Snapshot>,
+    http2: bool,
 }
 
 async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<PageResult> {
@@ -118,13 +172,18 @@ async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<Pa
         per_page: Some(opts.per_page),
         resource_type: opts.resource_type.clone(),
     };
-    let result = snapshots::list(http, &params, &opts.call).await;
-    let parsed = result.map_err(|e| Error::Page {
+    let wrap = |e| Error::Page {
         page,
         source: Box::new(e),
-    })?;
+    };
+    let resp = snapshots::list_raw(http, &params, &opts.call).await.map_err(wrap)?;
+    let parsed = snapshots::parse_list(&resp).map_err(wrap)?;
     let total = parsed.total();
     let last_link = last_page_link(&parsed);
+    if let Some(why) = implausible(total, last_link, opts.per_page) {
+        return Err(wrap(resp.invalid(why)));
+    }
+    let http2 = resp.http_version == "HTTP/2.0";
     let snapshots = match parsed.snapshots {
         Obj::Value(v) => v,
         _ => Vec::new(),
@@ -135,6 +194,7 @@ async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<Pa
         total,
         last_link,
         snapshots,
+        http2,
     })
 }
 
@@ -144,6 +204,9 @@ struct Attempt {
     last_total: u64,
     pages: u64,
     consistent: bool,
+    /// Every page agreed on `meta.total` (or none had one) and no snapshot came twice: if the count still differs
+    /// from `meta.total`, the server's count is off, unless a second listing sees something else.
+    stable: bool,
 }
 
 /// One listing. `sequential`: pages one at a time in ascending order — used for the last attempt when the account
@@ -165,8 +228,14 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
         if let Some(rl) = http.rate_limit() {
             if let Some(remaining) = rl.remaining.filter(|r| *r < rest) {
                 if opts.wait_for_rate_limit {
-                    let wait = rl.until_reset();
-                    log::info!(target: "gradientai_rs::ratelimit", "{rest} pages to fetch, {remaining} requests left: waiting {}s for ratelimit-reset", wait.as_secs());
+                    let cap = http.config().max_rate_limit_wait;
+                    let wait = rl.until_reset().min(cap);
+                    log::info!(target: "gradientai_rs::ratelimit", "rate limit: {rest} pages to fetch, {remaining} requests left this hour: waiting {} s for ratelimit-reset (max_rate_limit_wait={} s)", wait.as_secs(), cap.as_secs_f64());
+                    if wait >= crate::core::ratelimit::VISIBLE_WAIT {
+                        if let Some(observer) = &opts.on_rate_limit_wait {
+                            observer(wait);
+                        }
+                    }
                     tokio::time::sleep(wait).await;
                 } else {
                     return Err(Error::QuotaInsufficient {
@@ -178,12 +247,23 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
             }
         }
     }
-    let mut pages: Vec<PageResult> = Vec::with_capacity(expected as usize);
-    pages.push(first_page);
+    let in_flight = if sequential {
+        1
+    } else {
+        auto_concurrency(
+            opts.max_concurrency,
+            first_page.http2,
+            rest,
+            http.limiter().per_minute(),
+        )
+    };
+    log::debug!(target: "gradientai_rs::pagination", "{rest} more pages, {in_flight} at once (http2: {})", first_page.http2);
+    // Grown as pages arrive: never sized from the page count the server announced.
+    let mut pages: Vec<PageResult> = vec![first_page];
     let mut done = 1;
     let mut stream = stream::iter(2..=expected)
         .map(|p| fetch(http, opts, p))
-        .buffered(if sequential { 1 } else { opts.max_concurrency.max(1) });
+        .buffered(in_flight);
     while let Some(page) = stream.try_next().await? {
         done += 1;
         report(done, expected);
@@ -213,6 +293,7 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
             break;
         }
     }
+    let any_total = pages.iter().any(|p| p.total.is_some());
     let last_total = pages
         .iter()
         .rev()
@@ -225,14 +306,17 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
     let page_count = pages.len() as u64;
     let fetched: usize = pages.iter().map(|p| p.snapshots.len()).sum();
     let snapshots = dedupe(pages.into_iter().flat_map(|p| p.snapshots), fetched);
-    let consistent =
-        totals_agree && first_total.is_none_or(|t| t == snapshots.len() as u64) && snapshots.len() == fetched;
+    let stable = totals_agree && snapshots.len() == fetched;
+    let consistent = stable && first_total.is_none_or(|t| t == snapshots.len() as u64);
+    // Without `meta.total` the count is what the pages held.
+    let last_total = if any_total { last_total } else { snapshots.len() as u64 };
     Ok(Attempt {
         snapshots,
-        first_total: first_total.unwrap_or(0),
+        first_total: first_total.unwrap_or(last_total),
         last_total,
         pages: page_count,
         consistent,
+        stable,
     })
 }
 
@@ -281,13 +365,50 @@ pub fn dedupe(items: impl Iterator<Item = Snapshot>, capacity: usize) -> Vec<Sna
     out
 }
 
+/// Every snapshot once. With `opts.deadline`, the whole listing is bounded: when it runs out, the requests in
+/// flight are dropped and [`Error::DeadlineExceeded`] names the deadline.
 pub async fn list_all(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
+    let run = async {
+        match &opts.on_rate_limit_wait {
+            Some(observer) => {
+                WAIT_OBSERVER
+                    .scope(Arc::clone(observer), list_all_inner(http, opts))
+                    .await
+            }
+            None => list_all_inner(http, opts).await,
+        }
+    };
+    match opts.deadline {
+        None => run.await,
+        Some(deadline) => tokio::time::timeout(deadline, run).await.unwrap_or_else(|_| {
+            Err(Error::DeadlineExceeded {
+                method: "GET".to_owned(),
+                url: http.config().endpoint(snapshots::PATH),
+                deadline,
+            })
+        }),
+    }
+}
+
+async fn list_all_inner(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
     let attempts = opts.max_attempts.max(1);
     let mut first_total = None;
+    let mut previous: Option<(u64, u64, usize)> = None;
     for n in 1..=attempts {
         let a = attempt(http, opts, n > 1 && n == attempts).await?;
         first_total.get_or_insert(a.first_total);
-        if a.consistent || n == attempts {
+        // Two listings in a row that saw the same thing: nothing changed, the server's meta.total is just off.
+        let seen = (a.first_total, a.last_total, a.snapshots.len());
+        let repeated = a.stable && previous == Some(seen);
+        if repeated {
+            log::info!(target: "gradientai_rs::pagination", "meta.total says {} but two listings both returned the same {} snapshots; keeping them", a.last_total, a.snapshots.len());
+        }
+        previous = a.stable.then_some(seen);
+        if a.consistent || repeated || n == attempts {
+            let a = Attempt {
+                consistent: a.consistent || repeated,
+                ..a
+            };
             let changed = (!a.consistent).then(|| Change {
                 first_total: first_total.unwrap_or(a.first_total),
                 last_total: a.last_total,
@@ -341,8 +462,32 @@ mod tests {
         );
         assert_eq!(
             count(br#"{"snapshots":[],"links":{"pages":{"last":"https://h/v2/snapshots?page=99999999"}}}"#),
-            100_000
+            MAX_PAGES
         );
+        assert_eq!(page_count(Some(i64::MAX), None, 1), MAX_PAGES);
+        assert_eq!(page_count(Some(-5), None, 200), 1);
+    }
+
+    #[test]
+    fn implausible_counts_are_named() {
+        assert!(implausible(Some(200_000_000), None, 200).is_none());
+        let why = implausible(Some(1_000_000_000_000), None, 200).unwrap();
+        assert!(why.contains("1000000000000"), "{why}");
+        assert!(implausible(Some(i64::MAX), None, 1).is_some());
+        assert!(implausible(Some(-1), None, 200).is_none());
+        let why = implausible(None, Some(1_000_001), 200).unwrap();
+        assert!(why.contains("1000001"), "{why}");
+        assert!(implausible(None, Some(u64::MAX), 200).is_some());
+    }
+
+    #[test]
+    fn auto_concurrency_rules() {
+        assert_eq!(auto_concurrency(Some(4), true, 100, Some(250)), 4);
+        assert_eq!(auto_concurrency(None, true, 49, Some(250)), 49);
+        assert_eq!(auto_concurrency(None, true, 5000, Some(250)), 250);
+        assert_eq!(auto_concurrency(None, true, 5000, None), H2_MAX_IN_FLIGHT);
+        assert_eq!(auto_concurrency(None, false, 49, Some(250)), DEFAULT_MAX_CONCURRENCY);
+        assert_eq!(auto_concurrency(None, false, 3, None), 3);
     }
 
     #[test]

@@ -61,7 +61,29 @@ pub struct Limiter {
 struct LimiterState {
     starts: VecDeque<Instant>,
     paused_until: Option<Instant>,
+    /// The end of the latest wait that was logged at INFO (one line per wait, not one per waiting request).
+    logged_until: Option<Instant>,
 }
+
+/// Why a request has to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitReason {
+    /// The client-side window: `requests_per_minute` starts in the last 60 s.
+    Window(u32),
+    /// A 429 with `retry-after` paused every request of this client.
+    Paused,
+}
+
+/// Told about every limiter wait of more than a second (`list_all`'s progress bar shows it).
+pub type WaitObserver = std::sync::Arc<dyn Fn(Duration) + Send + Sync>;
+
+tokio::task_local! {
+    /// Set by `list_all` around its requests: the limiter tells it about long waits.
+    pub static WAIT_OBSERVER: WaitObserver;
+}
+
+/// Waits longer than this are logged at INFO and reported to [`WAIT_OBSERVER`].
+pub const VISIBLE_WAIT: Duration = Duration::from_secs(1);
 
 impl Limiter {
     pub fn new(per_minute: Option<u32>) -> Self {
@@ -71,40 +93,68 @@ impl Limiter {
         }
     }
 
-    /// How long the caller must wait before it may start a request; records the start when zero.
-    pub fn try_acquire(&self, now: Instant) -> Duration {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = st.paused_until {
-            if until > now {
-                return until - now;
-            }
-            st.paused_until = None;
-        }
-        if let Some(limit) = self.per_minute {
-            while st.starts.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
-                st.starts.pop_front();
-            }
-            if st.starts.len() >= limit as usize {
-                let oldest = *st.starts.front().expect("non-empty window");
-                return (oldest + WINDOW)
-                    .saturating_duration_since(now)
-                    .max(Duration::from_millis(1));
-            }
-            st.starts.push_back(now);
-        }
-        Duration::ZERO
+    /// The configured requests per minute (`None`: no client-side pacing).
+    pub fn per_minute(&self) -> Option<u32> {
+        self.per_minute
     }
 
-    /// Waits until a request may start.
+    /// How long the caller must wait before it may start a request; records the start when zero.
+    pub fn try_acquire(&self, now: Instant) -> Duration {
+        self.try_acquire_why(now).0
+    }
+
+    fn try_acquire_why(&self, now: Instant) -> (Duration, Option<WaitReason>, bool) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (wait, reason) = 'wait: {
+            if let Some(until) = st.paused_until {
+                if until > now {
+                    break 'wait (until - now, Some(WaitReason::Paused));
+                }
+                st.paused_until = None;
+            }
+            if let Some(limit) = self.per_minute {
+                while st.starts.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+                    st.starts.pop_front();
+                }
+                if st.starts.len() >= limit as usize {
+                    let oldest = *st.starts.front().expect("non-empty window");
+                    let wait = (oldest + WINDOW)
+                        .saturating_duration_since(now)
+                        .max(Duration::from_millis(1));
+                    break 'wait (wait, Some(WaitReason::Window(limit)));
+                }
+                st.starts.push_back(now);
+            }
+            (Duration::ZERO, None)
+        };
+        // The first request to meet a new long wait reports it; the others waiting with it stay quiet.
+        let end = now + wait;
+        let first = wait >= VISIBLE_WAIT && st.logged_until.is_none_or(|l| end > l + VISIBLE_WAIT);
+        if first {
+            st.logged_until = Some(end);
+        }
+        (wait, reason, first)
+    }
+
+    /// Waits until a request may start. A wait of a second or more is logged at INFO (once per wait, with the
+    /// reason) and reported to the [`WAIT_OBSERVER`] of the calling task, if any.
     pub async fn acquire(&self) {
         loop {
-            let wait = self.try_acquire(Instant::now());
+            let (wait, reason, first) = self.try_acquire_why(Instant::now());
             if wait.is_zero() {
                 return;
             }
-            if wait >= Duration::from_secs(1) {
-                log::info!(target: "gradientai_rs::ratelimit", "rate limit: waiting {:.1}s before the next request", wait.as_secs_f64());
-            } else {
+            if first {
+                let why = match reason {
+                    Some(WaitReason::Window(n)) => format!(
+                        "client-side pacing: {n} requests were started in the last 60 s (requests_per_minute={n}; \
+                         pass requests_per_minute=None to turn pacing off)"
+                    ),
+                    _ => "the server answered 429 with retry-after; every request of this client waits".to_owned(),
+                };
+                log::info!(target: "gradientai_rs::ratelimit", "rate limit: waiting {:.1} s before the next request: {why}", wait.as_secs_f64());
+                let _ = WAIT_OBSERVER.try_with(|observer| observer(wait));
+            } else if wait < VISIBLE_WAIT {
                 log::debug!(target: "gradientai_rs::ratelimit", "waiting {:.3}s before the next request", wait.as_secs_f64());
             }
             tokio::time::sleep(wait).await;
@@ -161,6 +211,35 @@ mod tests {
         let wait = lim.try_acquire(t0 + Duration::from_secs(10));
         assert_eq!(wait, Duration::from_secs(50));
         assert_eq!(lim.try_acquire(t0 + WINDOW), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_long_wait_is_reported_once() {
+        let lim = Limiter::new(Some(1));
+        let t0 = Instant::now();
+        assert_eq!(lim.try_acquire_why(t0).0, Duration::ZERO);
+        let (wait, reason, first) = lim.try_acquire_why(t0);
+        assert_eq!((wait, reason, first), (WINDOW, Some(WaitReason::Window(1)), true));
+        let (_, _, again) = lim.try_acquire_why(t0 + Duration::from_millis(10));
+        assert!(!again, "the same wait is reported once");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_observer_hears_about_long_waits() {
+        let lim = std::sync::Arc::new(Limiter::new(None));
+        lim.pause_for(Duration::from_millis(1100));
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let observer: WaitObserver = std::sync::Arc::new(move |d| s2.lock().unwrap().push(d));
+        WAIT_OBSERVER
+            .scope(observer, async {
+                lim.acquire().await;
+                lim.acquire().await;
+            })
+            .await;
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0] > Duration::from_secs(1), "{seen:?}");
     }
 
     #[test]

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyBool, PyTuple};
 
-use crate::core::config::{normalize_base_url, resolve_api_key, resolve_base_url, Config, DEFAULT_REQUESTS_PER_MINUTE};
+use crate::core::config::{
+    normalize_base_url, resolve_api_key, resolve_base_url, Config, Trust, DEFAULT_REQUESTS_PER_MINUTE,
+};
 use crate::core::http::HttpClient;
 use crate::core::{limits, ApiKey};
 use crate::py::args::{opt_int, opt_timeout, string_pairs};
@@ -30,6 +32,43 @@ pub struct ClientArgs<'a, 'py> {
     pub max_retries: Option<&'a Bound<'py, PyAny>>,
     pub default_headers: Option<&'a Bound<'py, PyAny>>,
     pub requests_per_minute: Option<i64>,
+    /// `True` (the platform's trust), `False` (no checks: warns), or a path to a PEM CA bundle.
+    pub verify: Option<&'a Bound<'py, PyAny>>,
+    pub allow_insecure_http: Option<bool>,
+    pub max_rate_limit_wait: Option<f64>,
+}
+
+/// `verify=`: `True` (the platform's trust), `False` (no checks: warns), or a path to a PEM CA bundle.
+fn trust_of(verify: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Trust>> {
+    let Some(v) = verify.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(b) = v.cast::<PyBool>() {
+        return Ok(Some(if b.is_true() { Trust::System } else { Trust::Insecure }));
+    }
+    let shown = v.repr()?.to_string();
+    let path: std::path::PathBuf = v
+        .py()
+        .import("os")?
+        .call_method1("fspath", (v,))
+        .and_then(|p| p.extract())
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "verify must be True, False or a path to a CA bundle, got {shown}"
+            ))
+        })?;
+    Ok(Some(Trust::CaFile(path)))
+}
+
+/// `verify=False`: a loud warning (the class is `gradientai_rs.InsecureTLSWarning`) from the caller's line.
+fn warn_insecure(py: Python<'_>) -> PyResult<()> {
+    let msg = c"verify=False: TLS certificates are not checked; anyone on the network path can read the token and the answers";
+    PyErr::warn(
+        py,
+        &py.import("gradientai_rs._exceptions")?.getattr("InsecureTLSWarning")?,
+        msg,
+        1,
+    )
 }
 
 /// State common to both clients.
@@ -41,7 +80,7 @@ pub struct ClientState {
 impl ClientState {
     /// A new client's state: from the arguments and the environment (`base` is `None`), or from `base`'s settings
     /// with the arguments applied over them (`with_options`).
-    fn build(base: Option<&ClientState>, args: ClientArgs<'_, '_>) -> PyResult<Self> {
+    fn build(py: Python<'_>, base: Option<&ClientState>, args: ClientArgs<'_, '_>) -> PyResult<Self> {
         let mut config = base.map_or_else(Config::default, |b| b.config.clone());
         match base {
             None => {
@@ -68,6 +107,18 @@ impl ClientState {
         }
         if let Some(n) = args.requests_per_minute {
             config.requests_per_minute = limits::requests_per_minute(n).map_err(to_pyerr)?;
+        }
+        if let Some(trust) = trust_of(args.verify)? {
+            if trust == Trust::Insecure {
+                warn_insecure(py)?;
+            }
+            config.trust = trust;
+        }
+        if let Some(allow) = args.allow_insecure_http {
+            config.allow_insecure_http = allow;
+        }
+        if let Some(secs) = args.max_rate_limit_wait {
+            config.max_rate_limit_wait = limits::max_rate_limit_wait(secs).map_err(to_pyerr)?;
         }
         // A copy for the same token and limit shares the limiter: the API counts per token.
         let limiter = base
@@ -129,9 +180,10 @@ macro_rules! client_methods {
             #[new]
             #[pyo3(signature = (api_key = None, *, access_token = None, base_url = None, timeout = None, max_retries = None,
                 default_headers = None, requests_per_minute = Some(DEFAULT_REQUESTS_PER_MINUTE as i64), inference_key = None, agent_key = None,
-                model_access_key = None, agent_access_key = None))]
+                model_access_key = None, agent_access_key = None, verify = None, allow_insecure_http = false, max_rate_limit_wait = None))]
             #[allow(clippy::too_many_arguments)] // the SDK's constructor
             fn py_new(
+                py: Python<'_>,
                 api_key: Option<String>,
                 access_token: Option<String>,
                 base_url: Option<String>,
@@ -143,6 +195,9 @@ macro_rules! client_methods {
                 agent_key: Option<String>,
                 model_access_key: Option<String>,
                 agent_access_key: Option<String>,
+                verify: Option<&Bound<'_, PyAny>>,
+                allow_insecure_http: bool,
+                max_rate_limit_wait: Option<f64>,
             ) -> PyResult<Self> {
                 // Keys for other GradientAI services are accepted for drop-in compatibility; snapshots don't use them.
                 let _ = (inference_key, agent_key, model_access_key, agent_access_key);
@@ -157,16 +212,20 @@ macro_rules! client_methods {
                     default_headers,
                     // `None` turns pacing off, as 0 does.
                     requests_per_minute: Some(requests_per_minute.unwrap_or(0)),
+                    verify,
+                    allow_insecure_http: Some(allow_insecure_http),
+                    max_rate_limit_wait,
                 };
-                ClientState::build(None, args).map(Self::from_state)
+                ClientState::build(py, None, args).map(Self::from_state)
             }
 
             /// A new client with some settings changed (same limiter when the token is unchanged).
             #[pyo3(signature = (*, api_key = None, access_token = None, base_url = None, timeout = None, max_retries = None,
-                default_headers = None, requests_per_minute = None))]
+                default_headers = None, requests_per_minute = None, verify = None, allow_insecure_http = None, max_rate_limit_wait = None))]
             #[allow(clippy::too_many_arguments)] // the SDK's with_options
             fn with_options(
                 &self,
+                py: Python<'_>,
                 api_key: Option<String>,
                 access_token: Option<String>,
                 base_url: Option<String>,
@@ -174,6 +233,9 @@ macro_rules! client_methods {
                 max_retries: Option<&Bound<'_, PyAny>>,
                 default_headers: Option<&Bound<'_, PyAny>>,
                 requests_per_minute: Option<i64>,
+                verify: Option<&Bound<'_, PyAny>>,
+                allow_insecure_http: Option<bool>,
+                max_rate_limit_wait: Option<f64>,
             ) -> PyResult<Self> {
                 let args = ClientArgs {
                     api_key: api_key.or(access_token),
@@ -182,8 +244,11 @@ macro_rules! client_methods {
                     max_retries,
                     default_headers,
                     requests_per_minute,
+                    verify,
+                    allow_insecure_http,
+                    max_rate_limit_wait,
                 };
-                ClientState::build(Some(&self.0.state), args).map(Self::from_state)
+                ClientState::build(py, Some(&self.0.state), args).map(Self::from_state)
             }
 
             /// Alias of `with_options`.
@@ -214,6 +279,12 @@ macro_rules! client_methods {
             #[getter]
             fn max_retries(&self) -> u32 {
                 self.0.state.config.max_retries
+            }
+
+            /// The longest wait for `ratelimit-reset` (seconds); longer ones raise `RateLimitError` at once.
+            #[getter]
+            fn max_rate_limit_wait(&self) -> f64 {
+                self.0.state.config.max_rate_limit_wait.as_secs_f64()
             }
 
             #[getter]

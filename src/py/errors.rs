@@ -145,6 +145,12 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kw.set_item("timeout", timeout.as_secs_f64())?;
             (Class::Timeout, prefixed(err.root().to_string()))
         }
+        Error::DeadlineExceeded { method, url, deadline } => {
+            kw.set_item("method", method)?;
+            kw.set_item("url", url)?;
+            kw.set_item("timeout", deadline.as_secs_f64())?;
+            (Class::Timeout, prefixed(err.root().to_string()))
+        }
         Error::Connection { method, url, .. } => {
             kw.set_item("method", method)?;
             kw.set_item("url", url)?;

@@ -11,7 +11,9 @@ struct Gated(pyo3_log::Logger);
 
 impl Log for Gated {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        unless_exiting(|| self.0.enabled(metadata)).unwrap_or(false)
+        // Only the core's own records: a dependency's (rustls' "Sending fatal alert", the platform verifier's
+        // "Error loading CA root certificate") would reach Python's last-resort handler and print on stderr.
+        metadata.target().starts_with("gradientai_rs") && unless_exiting(|| self.0.enabled(metadata)).unwrap_or(false)
     }
     fn log(&self, record: &Record<'_>) {
         // A record that isn't filtered out (by the cached level) takes the GIL: off the runtime's worker, so

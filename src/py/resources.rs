@@ -10,6 +10,7 @@ use pyo3::IntoPyObjectExt;
 use crate::core::http::HttpClient;
 use crate::core::limits;
 use crate::core::pagination::{self, ListAllOptions, Listing, Progress};
+use crate::core::ratelimit::WaitObserver;
 use crate::core::snapshots::CallOptions;
 use crate::py::args::{opt_int, opt_resource_type};
 use crate::py::calls::{Answer, Snapshots};
@@ -27,13 +28,20 @@ pub struct ListAllArgs<'a, 'py> {
     pub wait_for_rate_limit: bool,
     pub max_attempts: Option<&'a Bound<'py, PyAny>>,
     pub call: CallOptions,
+    /// Seconds for the whole listing, or `None`.
+    pub deadline: Option<f64>,
 }
 
 /// `progress=True` (a tqdm bar when tqdm is installed), a callable `(pages_done, pages_total)`, or `None`; with
-/// the function that closes the bar.
-fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<Progress>, Option<Py<PyAny>>)> {
+/// the function that closes the bar, and what tells the bar about rate-limit waits (the callable's optional
+/// `rate_limit_wait(seconds)`).
+#[allow(clippy::type_complexity)]
+fn progress_of(
+    py: Python<'_>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<Progress>, Option<Py<PyAny>>, Option<WaitObserver>)> {
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
-        return Ok((None, None));
+        return Ok((None, None, None));
     };
     let pair = py
         .import("gradientai_rs._export")?
@@ -41,8 +49,24 @@ fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<
         .call1((progress,))?;
     let (callback, close): (Py<PyAny>, Option<Py<PyAny>>) = pair.extract()?;
     if callback.is_none(py) {
-        return Ok((None, close));
+        return Ok((None, close, None));
     }
+    let on_wait: Option<WaitObserver> = callback
+        .bind(py)
+        .getattr_opt("rate_limit_wait")?
+        .filter(|f| f.is_callable())
+        .map(|f| {
+            let f = f.unbind();
+            Arc::new(move |wait: std::time::Duration| {
+                off_the_runtime(|| {
+                    attach_from_worker(|py| {
+                        if let Err(e) = f.call1(py, (wait.as_secs_f64(),)) {
+                            e.write_unraisable(py, Some(f.bind(py)));
+                        }
+                    })
+                });
+            }) as WaitObserver
+        });
     // Called synchronously between pages (the next pages wait for it), off the runtime's worker.
     let f: Progress = Arc::new(move |done, total| {
         off_the_runtime(|| {
@@ -53,7 +77,7 @@ fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<
             })
         });
     });
-    Ok((Some(f), close))
+    Ok((Some(f), close, on_wait))
 }
 
 impl ListAllArgs<'_, '_> {
@@ -63,15 +87,18 @@ impl ListAllArgs<'_, '_> {
         let max_attempts = opt_int(self.max_attempts, "max_attempts", limits::max_attempts)?;
         let per_page = opt_int(self.per_page, "per_page", limits::per_page)?;
         let resource_type = opt_resource_type(self.resource_type)?;
-        let (progress, close) = progress_of(py, self.progress)?;
+        let deadline = self.deadline.map(limits::deadline).transpose().map_err(to_pyerr)?;
+        let (progress, close, on_rate_limit_wait) = progress_of(py, self.progress)?;
         let opts = ListAllOptions {
             resource_type,
             per_page: per_page.unwrap_or(limits::MAX_PER_PAGE),
-            max_concurrency: max_concurrency.map_or(pagination::DEFAULT_MAX_CONCURRENCY, |c| c as usize),
+            max_concurrency: max_concurrency.map(|c| c as usize),
             wait_for_rate_limit: self.wait_for_rate_limit,
             max_attempts: max_attempts.map_or(pagination::DEFAULT_MAX_ATTEMPTS, |a| a as u32),
             call: self.call,
             progress,
+            deadline,
+            on_rate_limit_wait,
         };
         Ok((opts, close))
     }
@@ -160,7 +187,7 @@ macro_rules! resource_methods {
         #[pymethods]
         impl $ty {
             /// Every snapshot, exactly once: page 1, then the rest concurrently, in page order.
-            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None))]
+            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
             #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
             fn list_all<'py>(
                 &self,
@@ -174,6 +201,7 @@ macro_rules! resource_methods {
                 extra_headers: Option<&Bound<'py, PyAny>>,
                 extra_query: Option<&Bound<'py, PyAny>>,
                 timeout: Option<&Bound<'py, PyAny>>,
+                deadline: Option<f64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let args = ListAllArgs {
                     resource_type,
@@ -183,6 +211,7 @@ macro_rules! resource_methods {
                     wait_for_rate_limit,
                     max_attempts,
                     call: crate::py::args::call_options(extra_headers, extra_query, timeout)?,
+                    deadline,
                 };
                 list_all(&self.0, py, Self::CALLS, args)
             }

@@ -231,7 +231,14 @@ class FakeDigitalOcean:
         history_now: Any = None,
         delete_failures: Mapping[str, int | Iterable[int]] | None = None,
         delete_error_rate: float = 0.0,
+        tls: bool = False,
+        http2: bool = False,
     ) -> None:
+        # tls / http2: HTTPS with a throwaway CA (``ca_path``), ALPN h2 + http/1.1 with http2 (needs the test extra;
+        # see _tls.py). http2 implies tls.
+        self._tls_mode: tuple[bool, bool] | None = (True, bool(http2)) if (tls or http2) else None
+        self._tls: Any = None
+        self._connection_count = 0
         self._lock = threading.RLock()
         self._closed = threading.Event()
         self._requested_port = port
@@ -310,7 +317,13 @@ class FakeDigitalOcean:
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeError("FakeDigitalOcean cannot be restarted after close()")
-            if self._server is not None:
+            if self._server is not None or self._tls is not None:
+                return self
+            if self._tls_mode is not None:
+                from ._tls import TLSServer
+
+                self._tls = TLSServer(self, http2=self._tls_mode[1], port=self._requested_port).start()
+                self._url = self._tls.url
                 return self
             server = _Server(("127.0.0.1", self._requested_port), _Handler)
             server.fake = self
@@ -333,6 +346,8 @@ class FakeDigitalOcean:
             self._closed.set()
             server, thread = self._server, self._thread
             conns = list(self._conns)
+        if self._tls is not None:
+            self._tls.close()
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -364,9 +379,32 @@ class FakeDigitalOcean:
     def closed(self) -> bool:
         return self._closed.is_set()
 
+    @property
+    def ca_path(self) -> str:
+        """PEM file of the throwaway CA that signed the server's certificate (``tls=True`` only)."""
+        if self._tls is None:
+            raise RuntimeError("ca_path: the fake was not started with tls=True")
+        return str(self._tls.ca_path)
+
+    @property
+    def connection_count(self) -> int:
+        """Client connections accepted so far."""
+        if self._tls is not None:
+            return int(self._tls.connection_count)
+        with self._lock:
+            return self._connection_count
+
+    @property
+    def http_versions(self) -> dict[str, int]:
+        """Requests per HTTP version (``"1.1"``, ``"2"``)."""
+        if self._tls is not None:
+            return dict(self._tls.http_versions)
+        return {"1.1": self.request_count} if self.request_count else {}
+
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._lock:
             if add:
+                self._connection_count += 1
                 self._conns.add(conn)
             else:
                 self._conns.discard(conn)

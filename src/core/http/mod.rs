@@ -1,0 +1,402 @@
+//! The HTTP layer: one reqwest client per `GradientAI`, the SDK's retry policy, rate-limit bookkeeping,
+//! bounded bodies and same-origin redirects only (the token never leaves the configured origin).
+//!
+//! `mod.rs` holds the client and its retry loop; `retry` the SDK's retry policy (what to retry, how long to
+//! wait); `attempt` one attempt (headers, sending, reading a bounded body, typed transport errors); `tls` how the
+//! reqwest client is built (trust, proxies, redirects, pool).
+
+mod attempt;
+mod retry;
+mod tls;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Method;
+
+use crate::core::config::{Config, Redactor, Trust};
+use crate::core::error::{Error, Result};
+use crate::core::ratelimit::{Limiter, RateLimit};
+
+pub use attempt::excerpt;
+use attempt::{header_pairs, status_error, Attempt, Attempting};
+pub use retry::{backoff, is_quota_exhausted, retry_after, should_retry, INITIAL_RETRY_DELAY, MAX_RETRY_DELAY};
+use tls::build_reqwest;
+pub use tls::HTTP1_MAX_CONNECTIONS;
+
+/// One request as the resources describe it; the client adds auth, retries and limits.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    /// Starts with `/`; appended to the base URL.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+}
+
+impl Request {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            timeout: None,
+        }
+    }
+}
+
+/// A 2xx answer, whole.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    pub retries_taken: u32,
+    pub elapsed: Duration,
+    pub rate_limit: Option<RateLimit>,
+    pub request_id: Option<String>,
+    pub http_version: String,
+    /// The token and sensitive headers, to scrub them from anything an error repeats from the body.
+    pub(crate) redact: Redactor,
+}
+
+impl Response {
+    /// A typed error for a 2xx body that doesn't decode.
+    pub fn invalid(&self, message: impl Into<String>) -> Error {
+        Error::InvalidResponse {
+            status: self.status,
+            url: self.url.clone(),
+            message: message.into(),
+            excerpt: self.redact.redact(&excerpt(&self.body)),
+            request_id: self.request_id.clone(),
+            headers: self.headers.clone(),
+        }
+    }
+}
+
+/// The reqwest client, rebuilt in a forked child: its pool belongs to the parent's runtime.
+struct ForkGuarded {
+    pid: u32,
+    client: reqwest::Client,
+}
+
+pub struct HttpClient {
+    config: Arc<Config>,
+    inner: Mutex<ForkGuarded>,
+    default_headers: HeaderMap,
+    redactor: Redactor,
+    limiter: Arc<Limiter>,
+    last_rate_limit: Mutex<Option<RateLimit>>,
+    closed: AtomicBool,
+    /// Bytes of response bodies being read right now, over all requests of this client.
+    buffered: AtomicUsize,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &self.config.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn header_map(pairs: &[(String, String)], param: &'static str) -> Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for (k, v) in pairs {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| Error::invalid(param, format!("invalid header name {k:?}")))?;
+        let mut value =
+            HeaderValue::from_str(v).map_err(|_| Error::invalid(param, format!("invalid value for header {k:?}")))?;
+        if crate::core::config::is_sensitive_header(k) {
+            value.set_sensitive(true);
+        }
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+impl HttpClient {
+    pub fn new(config: Config) -> Result<Self> {
+        Self::with_limiter(config, None)
+    }
+
+    /// `limiter`: share one with another client of the same token (`with_options` copies), else a new one.
+    pub fn with_limiter(config: Config, limiter: Option<Arc<Limiter>>) -> Result<Self> {
+        config.check_transport(|name| std::env::var(name).ok())?;
+        let default_headers = header_map(&config.default_headers, "default_headers")?;
+        let limiter = limiter.unwrap_or_else(|| Arc::new(Limiter::new(config.requests_per_minute)));
+        let client = build_reqwest(&config)?;
+        if config.trust == Trust::Insecure {
+            log::warn!(
+                target: "gradientai_rs::tls",
+                "verify=False: TLS certificates are NOT checked for {}; anyone on the network path can read the token",
+                config.base_url
+            );
+        }
+        let redactor = config.redactor();
+        Ok(Self {
+            config: Arc::new(config),
+            inner: Mutex::new(ForkGuarded {
+                pid: std::process::id(),
+                client,
+            }),
+            default_headers,
+            redactor,
+            limiter,
+            last_rate_limit: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            buffered: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn limiter(&self) -> &Arc<Limiter> {
+        &self.limiter
+    }
+
+    /// The rate-limit headers of the latest answer that had them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        *self.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record_rate_limit(&self, rl: Option<RateLimit>) {
+        if let Some(rl) = rl {
+            *self.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner()) = Some(rl);
+        }
+    }
+
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// The token and sensitive default headers, for scrubbing text.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    fn reqwest(&self) -> Result<reqwest::Client> {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = std::process::id();
+        if g.pid != pid {
+            // Dropping the parent's pool here would deregister its sockets from an epoll set the parent shares.
+            let old = std::mem::replace(&mut g.client, build_reqwest(&self.config)?);
+            std::mem::forget(old);
+            g.pid = pid;
+        }
+        Ok(g.client.clone())
+    }
+
+    /// Sends `req`, retrying as the SDK does, and returns a 2xx answer or a typed error.
+    pub async fn send(&self, req: &Request) -> Result<Response> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let api_key = self.config.api_key.as_ref().ok_or(Error::MissingApiKey)?;
+        if HeaderValue::from_str(api_key.expose()).is_err() {
+            return Err(Error::invalid(
+                "api_key",
+                "api_key contains characters that cannot be sent in an HTTP header (a newline?)",
+            ));
+        }
+        let extra = header_map(&req.headers, "extra_headers")?;
+        let redactor = if req
+            .headers
+            .iter()
+            .any(|(k, _)| crate::core::config::is_sensitive_header(k))
+        {
+            let mut r = self.redactor.clone();
+            r.add_headers(&req.headers);
+            std::borrow::Cow::Owned(r)
+        } else {
+            std::borrow::Cow::Borrowed(&self.redactor)
+        };
+        let redactor: &Redactor = &redactor;
+        let mut url = url::Url::parse(&self.config.endpoint(&req.path))
+            .map_err(|e| Error::invalid("base_url", format!("cannot build a URL: {e}")))?;
+        if !req.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(req.query.iter());
+        }
+        let timeout = req.timeout.unwrap_or(self.config.timeout);
+        let started = Instant::now();
+        let max_retries = self.config.max_retries;
+        let mut retries_taken = 0u32;
+        loop {
+            self.limiter.acquire().await;
+            let at = Attempting {
+                req,
+                url: &url,
+                token: api_key.expose(),
+                extra: &extra,
+                timeout,
+                retries_taken,
+                redactor,
+            };
+            let attempt = self.attempt(&at).await;
+            let remaining = max_retries.saturating_sub(retries_taken);
+            let (retry, delay, err) = match attempt {
+                Attempt::Answer {
+                    status,
+                    headers,
+                    body,
+                    url: final_url,
+                    version,
+                } => {
+                    let rate_limit = RateLimit::from_headers(&headers);
+                    self.record_rate_limit(rate_limit);
+                    if status.is_success() {
+                        return Ok(Response {
+                            status: status.as_u16(),
+                            method: req.method.to_string(),
+                            url: final_url,
+                            request_id: headers
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned),
+                            headers: header_pairs(&headers, redactor),
+                            body,
+                            retries_taken,
+                            elapsed: started.elapsed(),
+                            rate_limit,
+                            http_version: version,
+                            redact: redactor.clone(),
+                        });
+                    }
+                    let code = status.as_u16();
+                    let quota = is_quota_exhausted(code, &headers);
+                    let hinted = retry_after(&headers);
+                    let retry = !quota && remaining > 0 && should_retry(code, &headers);
+                    if retry && code == 429 {
+                        if let Some(d) = hinted {
+                            self.limiter.pause_for(d);
+                        }
+                    }
+                    let err = status_error(&at, final_url, code, &headers, &body, rate_limit);
+                    (
+                        retry,
+                        hinted.unwrap_or_else(|| backoff(retries_taken, rand::random::<f64>())),
+                        err,
+                    )
+                }
+                Attempt::Failed(err) => {
+                    let retry = remaining > 0
+                        && matches!(err, Error::Timeout { .. } | Error::Connection { permanent: false, .. });
+                    (retry, backoff(retries_taken, rand::random::<f64>()), err)
+                }
+            };
+            if !retry {
+                return Err(err);
+            }
+            log::info!(
+                target: "gradientai_rs::http",
+                "retrying {} {} in {:.3}s ({} left): {}",
+                req.method,
+                url.path(),
+                delay.as_secs_f64(),
+                remaining - 1,
+                err
+            );
+            tokio::time::sleep(delay).await;
+            retries_taken += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::retry::format_seconds;
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn retry_statuses_match_the_sdk() {
+        let none = HeaderMap::new();
+        for s in [408, 409, 429, 500, 502, 503, 504, 599] {
+            assert!(should_retry(s, &none), "{s}");
+        }
+        for s in [400, 401, 403, 404, 422] {
+            assert!(!should_retry(s, &none), "{s}");
+        }
+        assert!(should_retry(403, &headers(&[("x-should-retry", "true")])));
+        assert!(!should_retry(500, &headers(&[("x-should-retry", "false")])));
+    }
+
+    #[test]
+    fn retry_after_rules() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "29")])),
+            Some(Duration::from_secs(29))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "0.25")])),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "1500"), ("retry-after", "3")])),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "120")])), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "0")])), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(10));
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_str(&date).unwrap());
+        let d = retry_after(&h).unwrap();
+        assert!(d > Duration::from_secs(8) && d <= Duration::from_secs(10), "{d:?}");
+    }
+
+    #[test]
+    fn backoff_is_the_sdk_formula() {
+        assert_eq!(backoff(0, 0.0), Duration::from_millis(500));
+        assert_eq!(backoff(1, 0.0), Duration::from_secs(1));
+        assert_eq!(backoff(5, 0.0), Duration::from_secs(8));
+        assert_eq!(backoff(0, 1.0), Duration::from_millis(375));
+        assert_eq!(backoff(40, 0.5), Duration::from_secs(7));
+    }
+
+    #[test]
+    fn quota_vs_burst() {
+        assert!(is_quota_exhausted(429, &headers(&[("ratelimit-remaining", "0")])));
+        assert!(!is_quota_exhausted(
+            429,
+            &headers(&[("ratelimit-remaining", "0"), ("retry-after", "29")])
+        ));
+        assert!(!is_quota_exhausted(429, &headers(&[("ratelimit-remaining", "12")])));
+        assert!(!is_quota_exhausted(500, &headers(&[("ratelimit-remaining", "0")])));
+    }
+
+    #[test]
+    fn seconds_format() {
+        assert_eq!(format_seconds(Duration::from_secs(60)), "60");
+        assert_eq!(format_seconds(Duration::from_millis(12_500)), "12.5");
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        assert_eq!(excerpt(b"short"), "short");
+        let long = vec![b'x'; 1000];
+        assert_eq!(excerpt(&long).chars().count(), attempt::EXCERPT_CHARS + 1);
+    }
+}
