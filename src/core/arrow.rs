@@ -5,7 +5,6 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
-use serde_json::Value;
 
 use std::borrow::Cow;
 
@@ -37,14 +36,7 @@ pub fn schema() -> SchemaRef {
 
 /// A string column value: strings as they are, numbers as their text (an integer id), anything else null.
 fn text(f: &Field<Str>) -> Option<Cow<'_, str>> {
-    match f {
-        Field::Value(s) => Some(Cow::Borrowed(s.as_str())),
-        Field::Raw(v) => match v.as_ref() {
-            Value::Number(n) => Some(Cow::Owned(n.to_string())),
-            _ => None,
-        },
-        _ => None,
-    }
+    f.text()
 }
 
 fn append_list(b: &mut ListBuilder<StringBuilder>, f: &Field<Vec<Str>>) {

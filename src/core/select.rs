@@ -23,7 +23,6 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use regex::Regex;
-use serde_json::Value;
 
 use crate::core::error::{Error, Result};
 use crate::core::models::{Field, Snapshot, Str};
@@ -194,14 +193,7 @@ pub struct Filter {
 
 /// A string field as text: strings as they are, numbers as their decimal text (allocates only for numbers).
 pub fn field_text(f: &Field<Str>) -> Option<Cow<'_, str>> {
-    match f {
-        Field::Value(s) => Some(Cow::Borrowed(s.as_str())),
-        Field::Raw(v) => match v.as_ref() {
-            Value::Number(n) => Some(Cow::Owned(n.to_string())),
-            _ => None,
-        },
-        _ => None,
-    }
+    f.text()
 }
 
 /// `created_at` in unix microseconds, when it parses.

@@ -116,7 +116,7 @@ pub(super) struct Attempting<'a> {
 
 impl Attempting<'_> {
     fn transport_error(&self, e: &reqwest::Error) -> Error {
-        transport_error(&self.req.method.to_string(), self.url, self.timeout, e, self.redactor)
+        transport_error(self.req.method.as_str(), self.url, self.timeout, e, self.redactor)
     }
 }
 

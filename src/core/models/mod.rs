@@ -32,6 +32,21 @@ pub enum Field<T> {
     Raw(Box<Value>),
 }
 
+impl Field<Str> {
+    /// The field as text: a string as it is, a number as its decimal text (an integer id; allocates only then),
+    /// anything else `None`.
+    pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Field::Value(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
+            Field::Raw(v) => match v.as_ref() {
+                Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl<T> Field<T> {
     pub fn value(&self) -> Option<&T> {
         match self {
