@@ -188,3 +188,27 @@ def test_delete_switch_validation(switches):
     with FakeDigitalOcean(1) as fake:
         with pytest.raises(ValueError):
             fake.configure(**switches)
+
+
+def test_command_line_serves_a_history():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ)
+    pkg_parent = str(Path(__import__("gradientai_rs").__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_parent, env.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-m", "gradientai_rs.testing", "--history", "6"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) as proc:
+        try:
+            url = proc.stdout.readline().strip()
+            host, port = url.rsplit(":", 1)
+            conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=5)
+            conn.request("GET", "/v2/snapshots?per_page=1", headers={"Authorization": f"Bearer {TOKEN}"})
+            total = json.loads(conn.getresponse().read())["meta"]["total"]
+            conn.close()
+            assert total == len(generate_history(resources=6))
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=5)

@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-after", default="1", help="retry-after value sent with burst 429s")
     p.add_argument("--hourly-remaining", type=int, default=5000, help="initial ratelimit-remaining")
     p.add_argument("--links-base", default=None, help="base URL used in pagination links")
+    p.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="RESOURCES",
+        help="serve realistic snapshot histories of this many resources (daily/weekly rhythms over two years, "
+        "for retention plans) instead of --snapshots",
+    )
     return p
 
 
@@ -56,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         hourly_remaining=args.hourly_remaining,
         links_base=args.links_base,
         port=args.port,
+        history=args.history or False,
     )
     with fake:
         sys.stdout.write(fake.url + "\n")
