@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Builds what a release uploads for Linux x86_64 into dist/: the manylinux2014 (glibc >= 2.17) abi3 wheel and the
-# sdist. maturin links through zig (the `ziglang` package from PyPI), which targets glibc 2.17 whatever this
-# machine's glibc is, so no manylinux container is needed. Then `auditwheel show` must report manylinux_2_17 x86_64.
-# Everything goes into ./.venv-build, created here. Mirrors the `linux` (x86_64) and `sdist` jobs of
-# .github/workflows/release.yml; check the result with scripts/check_wheel.sh.
+# Builds what a release uploads for Linux into dist/: an abi3 wheel (by default manylinux2014 x86_64, i.e.
+# glibc >= 2.17) and the sdist. maturin links through zig (the `ziglang` package from PyPI), which targets the
+# chosen glibc (or musl) whatever this machine's glibc is, so no manylinux container is needed. Then
+# `auditwheel show` must report the expected tag (manylinux_2_17_x86_64 by default). Everything it needs goes into
+# ./.venv-build, created here. Mirrors the `linux` and `sdist` jobs of .github/workflows/release.yml (same flags,
+# same maturin); check the result with scripts/check_wheel.sh.
 #
-#   scripts/build_wheels.sh            # about 5 minutes on 2 cores (fat LTO)
+#   scripts/build_wheels.sh            # manylinux2014 x86_64 + sdist: about 5-8 minutes on 2 cores (fat LTO)
+#   TARGET=aarch64-unknown-linux-musl COMPATIBILITY=musllinux_1_2 scripts/build_wheels.sh   # the other CI wheels
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV=.venv-build
-TARGET=x86_64-unknown-linux-gnu
+TARGET="${TARGET:-x86_64-unknown-linux-gnu}"
+COMPATIBILITY="${COMPATIBILITY:-manylinux2014}"
+ARCH="${TARGET%%-*}"
+case "$COMPATIBILITY" in   # the tag auditwheel must report
+  manylinux2014) EXPECTED_TAG="manylinux_2_17_$ARCH" ;;
+  *) EXPECTED_TAG="${COMPATIBILITY}_$ARCH" ;;
+esac
 start=$SECONDS
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
@@ -24,9 +32,9 @@ rm -rf dist
 mkdir -p dist
 rustup target list --installed 2>/dev/null | grep -qx "$TARGET" || rustup target add "$TARGET"
 
-echo "== maturin build (release, zig, manylinux2014, $TARGET) =="
+echo "== maturin build (release, zig, $COMPATIBILITY, $TARGET) =="
 # maturin finds zig through the ziglang package of the interpreter it runs from, so run it from the build venv.
-PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --zig --compatibility manylinux2014 \
+PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --zig --compatibility "$COMPATIBILITY" \
     --target "$TARGET" --out dist
 echo "== maturin sdist =="
 "$VENV/bin/maturin" sdist --out dist
@@ -38,16 +46,16 @@ sdists=(dist/*.tar.gz)
 [ ${#sdists[@]} -eq 1 ] || { echo "expected one sdist in dist/, got: ${sdists[*]:-none}" >&2; exit 1; }
 wheel=${wheels[0]}
 case "$wheel" in
-  *-cp39-abi3-manylinux_2_17_x86_64*.whl) ;;
-  *) echo "unexpected wheel name (want cp39-abi3-manylinux_2_17_x86_64): $wheel" >&2; exit 1 ;;
+  *-cp39-abi3-*"$EXPECTED_TAG"*.whl) ;;
+  *) echo "unexpected wheel name (want cp39-abi3-...$EXPECTED_TAG): $wheel" >&2; exit 1 ;;
 esac
 
 echo "== auditwheel show =="
 report=$("$VENV/bin/auditwheel" show "$wheel")
 echo "$report"
 # auditwheel wraps its report at 79 columns; join it before matching.
-if ! tr -s ' \n' ' ' <<<"$report" | grep -qE 'consistent with the following platform tag: "manylinux_2_17_x86_64"'; then
-  echo "auditwheel: $wheel is not manylinux_2_17_x86_64 (manylinux2014)" >&2
+if ! tr -s ' \n' ' ' <<<"$report" | grep -qF "consistent with the following platform tag: \"$EXPECTED_TAG\""; then
+  echo "auditwheel: $wheel is not $EXPECTED_TAG ($COMPATIBILITY)" >&2
   exit 1
 fi
 
