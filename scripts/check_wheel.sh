@@ -5,7 +5,9 @@
 #   3. the whole pytest suite, run from a scratch copy of tests/ (plus the few repo files tests read: README.md,
 #      scripts/soak.py, Cargo.toml, CHANGELOG.md, pyproject.toml), so python/ is never on sys.path;
 #      GRADIENTAI_RS_EXPECT_INSTALLED=1 makes tests/test_version.py assert the import comes from site-packages.
-# Mirrors the `test` job of .github/workflows/release.yml. Extra arguments go to pytest.
+# Mirrors the `test` job of .github/workflows/release.yml. Extra arguments go to pytest. WHEELCHECK_DEPS replaces
+# the `test` extra (musllinux in CI: no pyarrow/polars wheels there, so those tests skip); WHEELCHECK_VENV moves
+# the venv (default ./.venv-wheelcheck, recreated on every run).
 #
 #   scripts/check_wheel.sh                       # the one wheel in dist/ (scripts/build_wheels.sh)
 #   scripts/check_wheel.sh dist/x.whl -x -q      # a given wheel, pytest options after it
@@ -28,6 +30,8 @@ WHEEL=$(realpath "$WHEEL")
 # The real interpreter, resolved before PATH changes (a pyenv shim needs its own PATH).
 PYTHON=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)')
 VENV=${WHEELCHECK_VENV:-$ROOT/.venv-wheelcheck}
+VBIN=$VENV/bin
+case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) VBIN=$VENV/Scripts ;; esac
 
 # PATH without a Rust toolchain: drop ~/.cargo/bin, rustup and anything holding cargo or rustc, so a source build
 # (if pip ever fell back to the sdist) would fail instead of quietly compiling.
@@ -35,10 +39,10 @@ clean_path=
 IFS=: read -ra parts <<<"$PATH"
 for dir in "${parts[@]}"; do
   case "$dir" in *.cargo*|*rustup*|"") continue ;; esac
-  [ -x "$dir/cargo" ] || [ -x "$dir/rustc" ] && continue
+  [ -x "$dir/cargo" ] || [ -x "$dir/rustc" ] || [ -x "$dir/cargo.exe" ] && continue
   clean_path=${clean_path:+$clean_path:}$dir
 done
-export PATH="$VENV/bin:$clean_path"
+export PATH="$VBIN:$clean_path"
 unset CARGO_HOME RUSTUP_HOME CARGO_TARGET_DIR VIRTUAL_ENV PYTHONPATH
 if command -v cargo >/dev/null || command -v rustc >/dev/null; then
   echo "cargo/rustc still on PATH: $(command -v cargo rustc)" >&2
@@ -46,12 +50,17 @@ if command -v cargo >/dev/null || command -v rustc >/dev/null; then
 fi
 echo "== no Rust toolchain on PATH (command -v cargo/rustc fail) =="
 
-echo "== fresh venv $VENV; pip install $(basename "$WHEEL")[test] =="
+echo "== fresh venv $VENV; pip install $(basename "$WHEEL") ${WHEELCHECK_DEPS:-[test]} =="
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 python -m pip install --quiet --upgrade pip
 # --only-binary for our own package: pip must take this wheel, never build anything of ours.
-python -m pip install --quiet --prefer-binary --only-binary gradientai-rs "$WHEEL[test]"
+if [ -n "${WHEELCHECK_DEPS:-}" ]; then
+  # shellcheck disable=SC2086  # a list of requirements
+  python -m pip install --quiet --prefer-binary --only-binary gradientai-rs "$WHEEL" $WHEELCHECK_DEPS
+else
+  python -m pip install --quiet --prefer-binary --only-binary gradientai-rs "$WHEEL[test]"
+fi
 
 # A scratch tree with the tests and the repo files they read, and nothing importable.
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/gradientai-rs-wheelcheck.XXXXXX")
