@@ -68,24 +68,33 @@ where
         let task = runtime().spawn(async move {
             let _ = tx.send(fut.await);
         });
-        loop {
+        let outcome = loop {
             match rx.recv_timeout(SIGNAL_POLL) {
-                Ok(out) => return Ok(out),
+                Ok(out) => break Ok(out),
                 // Past `atexit` only the finishing thread may take the GIL (see [`EXITING`]).
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) if exiting_elsewhere() => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                     if let Err(e) = Python::attach(|py| py.check_signals()) {
                         task.abort();
-                        return Err(e);
+                        break Err(e);
                     }
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    break Err(pyo3::exceptions::PyRuntimeError::new_err(
                         "gradientai_rs internal error: the request task ended without an answer (a panic)",
                     ));
                 }
             }
+        };
+        // A Python thread (a daemon thread's call) that finishes while another thread finalizes the interpreter
+        // must not take the GIL back: CPython < 3.14 ends it with `pthread_exit`, whose forced unwind runs our
+        // drops against a dying interpreter (SIGSEGV, seen in the installed wheel). Park it, as CPython 3.14 does.
+        // (A thread started and joined by a later `atexit` handler would wait here too: abi3 can't ask
+        // `Py_IsFinalizing` without the GIL.)
+        while exiting_elsewhere() {
+            std::thread::park();
         }
+        outcome
     });
     outcome?.map_err(to_pyerr)
 }
