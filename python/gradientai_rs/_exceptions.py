@@ -25,6 +25,7 @@ __all__ = [
     "MissingAPIKeyError",
     "ClientClosedError",
     "ListingChangedWarning",
+    "AccountError",
 ]
 
 
@@ -149,3 +150,13 @@ class APIResponseValidationError(APIError):
 
 class ListingChangedWarning(UserWarning):
     """``list_all`` saw the account change on every attempt; the result is deduplicated but may be off."""
+
+
+class AccountError(GradientAIError):
+    """One account of ``list_all_accounts`` failed: ``account`` names it, ``cause`` (also ``__cause__``) is the
+    error."""
+
+    def __init__(self, account: str, cause: BaseException) -> None:
+        super().__init__(f"account {account!r}: {type(cause).__name__}: {cause}")
+        self.account = account
+        self.cause = cause

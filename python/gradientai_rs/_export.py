@@ -36,13 +36,30 @@ def _require(module: str, extra: str) -> Any:
         ) from exc
 
 
-def to_arrow(obj: Any) -> Any:
+class _Stream:
+    """An Arrow C stream already made (the rows with extra columns)."""
+
+    def __init__(self, capsule: Any) -> None:
+        self._capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._capsule
+
+
+def _source(obj: Any, extras: Optional[Tuple[bool, bool, Any, Any]]) -> Any:
+    """``obj`` itself, or (``age_days`` / ``monthly_cost`` asked for) its stream with those columns."""
+    if extras is None or not (extras[0] or extras[1]):
+        return obj
+    return _Stream(obj._arrow_stream(*extras))
+
+
+def to_arrow(obj: Any, extras: Optional[Tuple[bool, bool, Any, Any]] = None) -> Any:
     """A ``pyarrow.Table`` (zero copy from the Rust buffers)."""
     pa = _require("pyarrow", "arrow")
-    return pa.table(obj)
+    return pa.table(_source(obj, extras))
 
 
-def to_pandas(obj: Any, lists: str = "arrow") -> Any:
+def to_pandas(obj: Any, lists: str = "arrow", extras: Optional[Tuple[bool, bool, Any, Any]] = None) -> Any:
     """A ``pandas.DataFrame`` through Arrow; ``created_at`` is ``datetime64[us, UTC]``.
 
     ``lists="arrow"`` (default) keeps ``regions`` and ``tags`` as Arrow lists (``pd.ArrowDtype``): no Python list
@@ -50,7 +67,7 @@ def to_pandas(obj: Any, lists: str = "arrow") -> Any:
     them object columns of Python lists, as ``pd.DataFrame([s.to_dict() ...])`` would.
     """
     pd = _require("pandas", "pandas")
-    table = to_arrow(obj)
+    table = to_arrow(obj, extras)
     if lists == "python":
         df = table.to_pandas()
         for name in ("regions", "tags"):  # Arrow gives numpy arrays per cell; the SDK path gives lists
@@ -63,10 +80,10 @@ def to_pandas(obj: Any, lists: str = "arrow") -> Any:
     return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None)
 
 
-def to_polars(obj: Any) -> Any:
+def to_polars(obj: Any, extras: Optional[Tuple[bool, bool, Any, Any]] = None) -> Any:
     """A ``polars.DataFrame``."""
     pl = _require("polars", "polars")
-    return pl.DataFrame(obj)
+    return pl.DataFrame(_source(obj, extras))
 
 
 def _cell(value: Any, decimals: Optional[int] = None) -> str:
@@ -124,6 +141,37 @@ def list_html(obj: Any) -> str:
     if obj.changed:
         caption += f"<br><span style='color:#b00'>{html.escape(obj.changed)}</span>"
     return _table(obj, len(obj), caption)
+
+
+def summary_html(obj: Any) -> str:
+    """``Summary._repr_html_``: one row per group, then the totals."""
+    right = "text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums"
+    head = (f"<th style='{_NOWRAP}'>{html.escape(obj.by)}</th><th style='{right}'>count</th>"
+            f"<th style='{right}'>GB</th><th style='{right}'>$/month</th>")
+    body = []
+    count = size = cost = 0.0
+    for group, n, gb, usd in obj.rows:
+        count, size, cost = count + n, size + gb, cost + usd
+        body.append(f"<tr><td style='{_NOWRAP}'>{html.escape(group)}</td><td style='{right}'>{n}</td>"
+                    f"<td style='{right}'>{gb:.2f}</td><td style='{right}'>{usd:.2f}</td></tr>")
+    caption = (f"<b>Summary</b> by {html.escape(obj.by)}: {len(obj)} groups at ${obj.rate_per_gb_month}/GB-month"
+               + (" (multi-valued groups count a snapshot in each of its groups)" if obj.by in ("region", "tag") else ""))
+    return (
+        "<div class='gradientai-rs'><table>"
+        f"<caption style='text-align:left'>{caption}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def plan_html(plan: Any) -> str:
+    """``PrunePlan._repr_html_``: the counts, then the snapshots to delete."""
+    caption = (
+        f"<b>{type(plan).__name__}</b>: keep {len(plan.keep)}, delete {len(plan.delete)} "
+        f"({plan.freed_gigabytes:.2f} GB, ${plan.freed_monthly_cost():.2f}/month) — "
+        f"{html.escape(repr(plan.policy))}, grouped by {html.escape(plan.group_by)}, at "
+        f"{html.escape(plan.now.isoformat())}. Nothing is deleted until <code>apply()</code>."
+    )
+    return _table(plan.delete, len(plan.delete), caption)
 
 
 def _page_number(url: Optional[str]) -> Optional[int]:

@@ -31,7 +31,7 @@ pub struct ListAllArgs<'a, 'py> {
 
 /// `progress=True` (a tqdm bar when tqdm is installed), a callable `(pages_done, pages_total)`, or `None`; with
 /// the function that closes the bar.
-fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<Progress>, Option<Py<PyAny>>)> {
+pub(crate) fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<Progress>, Option<Py<PyAny>>)> {
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
         return Ok((None, None));
     };
@@ -132,7 +132,7 @@ fn list_all<'py>(
 
 /// `client.gpu_droplets.snapshots` of `GradientAI`.
 #[pyclass(frozen, name = "SnapshotsResource", module = "gradientai_rs._core")]
-pub struct PySnapshotsResource(Snapshots);
+pub struct PySnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PySnapshotsResource {
     const CALLS: Calls = Calls::Blocking;
@@ -140,7 +140,7 @@ impl Front for PySnapshotsResource {
 
 /// `client.gpu_droplets.snapshots` of `AsyncGradientAI`: every call returns a coroutine.
 #[pyclass(frozen, name = "AsyncSnapshotsResource", module = "gradientai_rs._core")]
-pub struct PyAsyncSnapshotsResource(Snapshots);
+pub struct PyAsyncSnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PyAsyncSnapshotsResource {
     const CALLS: Calls = Calls::Async;

@@ -11,7 +11,7 @@ use pyo3::types::{PyCapsule, PyList, PySlice, PyTuple};
 use serde_json::Value;
 
 use crate::core::http::HttpClient;
-use crate::core::models::{to_json, Entry, Obj, Snapshot, SnapshotPage};
+use crate::core::models::{to_json, Entry, Obj, Snapshot, SnapshotPage, Str};
 use crate::core::pagination::{next_page_params, Change};
 use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::py::convert::{entries_to_dict, Mode};
@@ -159,12 +159,13 @@ impl PySnapshotListResponse {
 }
 
 /// A pure-Python helper of `gradientai_rs._export`.
-fn export<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn export<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("gradientai_rs._export")?.getattr(name)
 }
 
-/// The exports of a class that holds `rows`: the Arrow C stream, `to_arrow`/`to_pandas`/`to_polars`, and the
-/// notebook repr (`$html` names its helper in `_export`).
+/// The exports of a class that holds `rows`: the Arrow C stream, `to_arrow`/`to_pandas`/`to_polars` (with the
+/// opt-in `age_days` and `monthly_cost_usd` columns), and the notebook repr (`$html` names its helper in
+/// `_export`). The class gives its `account` column (if any) through `account_column()`.
 macro_rules! export_methods {
     ($ty:ty, $html:literal) => {
         #[pymethods]
@@ -176,20 +177,59 @@ macro_rules! export_methods {
                 requested_schema: Option<Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyCapsule>> {
                 let _ = requested_schema;
-                crate::py::arrow::stream_capsule(py, &self.rows)
+                self._arrow_stream(py, false, false, None, None)
             }
 
-            fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_arrow")?.call1((slf,))
+            /// The C stream with the extra columns asked for (`now`: an aware datetime, default the current time).
+            #[pyo3(signature = (age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
+            fn _arrow_stream<'py>(
+                &self,
+                py: Python<'py>,
+                age_days: bool,
+                monthly_cost: bool,
+                now: Option<&Bound<'py, PyAny>>,
+                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyCapsule>> {
+                let extras = crate::core::arrow::ExtraColumns {
+                    account: self.account_column(),
+                    age_days_now: if age_days { Some(crate::py::args::now_micros(now)?) } else { None },
+                    rate: if monthly_cost { Some(crate::py::args::rate(rate_per_gb_month)?) } else { None },
+                };
+                crate::py::arrow::stream_capsule(py, &self.rows, extras)
             }
 
-            #[pyo3(signature = (*, lists = "arrow"))]
-            fn to_pandas<'py>(slf: &Bound<'py, Self>, lists: &str) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_pandas")?.call1((slf, lists))
+            #[pyo3(signature = (*, age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
+            fn to_arrow<'py>(
+                slf: &Bound<'py, Self>,
+                age_days: bool,
+                monthly_cost: bool,
+                now: Option<&Bound<'py, PyAny>>,
+                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_arrow")?.call1((slf, (age_days, monthly_cost, now, rate_per_gb_month)))
             }
 
-            fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_polars")?.call1((slf,))
+            #[pyo3(signature = (*, lists = "arrow", age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
+            fn to_pandas<'py>(
+                slf: &Bound<'py, Self>,
+                lists: &str,
+                age_days: bool,
+                monthly_cost: bool,
+                now: Option<&Bound<'py, PyAny>>,
+                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_pandas")?.call1((slf, lists, (age_days, monthly_cost, now, rate_per_gb_month)))
+            }
+
+            #[pyo3(signature = (*, age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
+            fn to_polars<'py>(
+                slf: &Bound<'py, Self>,
+                age_days: bool,
+                monthly_cost: bool,
+                now: Option<&Bound<'py, PyAny>>,
+                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_polars")?.call1((slf, (age_days, monthly_cost, now, rate_per_gb_month)))
             }
 
             fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
@@ -197,6 +237,12 @@ macro_rules! export_methods {
             }
         }
     };
+}
+
+impl PySnapshotListResponse {
+    fn account_column(&self) -> Option<&[Str]> {
+        None
+    }
 }
 
 export_methods!(PySnapshotListResponse, "page_html");
@@ -207,9 +253,13 @@ export_methods!(PySnapshotList, "list_html");
 #[pyclass(frozen, sequence, name = "SnapshotList", module = "gradientai_rs._core")]
 pub struct PySnapshotList {
     pub(crate) rows: Arc<Rows>,
-    total: u64,
-    pages: u64,
+    pub(crate) total: u64,
+    pub(crate) pages: u64,
     changed: Option<Change>,
+    /// For lists that merge several accounts (`list_all_accounts`): the account of each row.
+    pub(crate) accounts: Option<Arc<Vec<Str>>>,
+    /// `list_all_accounts(errors="collect")`: the accounts that failed, `{name: exception}`.
+    pub(crate) errors: Option<Py<PyAny>>,
 }
 
 impl PySnapshotList {
@@ -219,7 +269,37 @@ impl PySnapshotList {
             total,
             pages,
             changed,
+            accounts: None,
+            errors: None,
         }
+    }
+
+    /// A list whose row `i` belongs to `accounts[i]`.
+    pub fn with_accounts(mut self, accounts: Vec<Str>, errors: Option<Py<PyAny>>) -> Self {
+        debug_assert_eq!(accounts.len(), self.rows.len());
+        self.accounts = Some(Arc::new(accounts));
+        self.errors = errors;
+        self
+    }
+
+    /// The rows `idx` (in that order) as a new list, with their accounts; `total` is the new length.
+    pub fn subset(&self, idx: &[usize]) -> Self {
+        let rows = idx.iter().map(|&i| self.rows[i].clone()).collect();
+        Self {
+            rows: Rows::new(rows),
+            total: idx.len() as u64,
+            pages: self.pages,
+            changed: self.changed.clone(),
+            accounts: self
+                .accounts
+                .as_ref()
+                .map(|a| Arc::new(idx.iter().map(|&i| a[i].clone()).collect())),
+            errors: None,
+        }
+    }
+
+    pub(crate) fn account_column(&self) -> Option<&[Str]> {
+        self.accounts.as_deref().map(Vec::as_slice)
     }
 
     fn item(&self, i: usize) -> PySnapshot {
@@ -263,7 +343,8 @@ impl Model for PySnapshotList {
             .changed
             .as_ref()
             .map(|c| (c.first_total, c.last_total, c.returned, c.attempts));
-        let args = (self.json(None, false), self.total, self.pages, changed).into_pyobject(py)?;
+        let accounts = self.accounts.as_deref().map(|a| a.iter().map(Str::as_str).collect::<Vec<_>>());
+        let args = (self.json(None, false), self.total, self.pages, changed, accounts).into_pyobject(py)?;
         PyTuple::new(py, [f, args.into_any()])
     }
 
