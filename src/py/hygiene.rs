@@ -167,14 +167,15 @@ impl PySnapshotList {
     #[pyo3(signature = (rate_per_gb_month = None))]
     fn monthly_cost(&self, rate_per_gb_month: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
         let all: Vec<usize> = (0..self.rows.len()).collect();
-        Ok(cost::monthly_cost(&self.rows, &all, rate(rate_per_gb_month)?))
+        // `+ 0.0`: an empty sum is -0.0.
+        Ok(cost::monthly_cost(&self.rows, &all, rate(rate_per_gb_month)?) + 0.0)
     }
 
     /// `size_gigabytes` summed.
     #[getter]
     fn size_gigabytes(&self) -> f64 {
         let all: Vec<usize> = (0..self.rows.len()).collect();
-        cost::total_size(&self.rows, &all)
+        cost::total_size(&self.rows, &all) + 0.0
     }
 
     /// Count, GB and USD/month per group: `by` is `resource_type`, `region`, `resource_id`, `tag`, `age` (buckets
