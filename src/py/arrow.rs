@@ -22,11 +22,12 @@ pub fn batches_capsule<'py>(
     PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
 }
 
-/// The rows with the extra columns of `extras` (none: the plain snapshot schema).
+/// The rows `idx` (all when `None`) with the extra columns of `extras` (none: the plain snapshot schema).
 pub fn stream_capsule<'py>(
     py: Python<'py>,
     rows: &[Snapshot],
+    idx: Option<&[usize]>,
     extras: ExtraColumns<'_>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    batches_capsule(py, schema_with(&extras), || record_batches_with(rows, None, &extras))
+    batches_capsule(py, schema_with(&extras), || record_batches_with(rows, idx, &extras))
 }

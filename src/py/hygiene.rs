@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::core::arrow::{summary_record_batch, summary_schema};
 use crate::core::cost::{self, SummaryBy, SummaryRow};
 use crate::core::limits;
-use crate::core::models::{Entry, Str};
+use crate::core::models::{Entry, Snapshot, Str};
 use crate::core::retention::{self, RetentionPolicy};
 use crate::core::select::{self, field_text, Filter, GroupBy, SortField};
 use crate::py::args::{
@@ -108,9 +108,10 @@ impl SelectArgs<'_, '_> {
 }
 
 impl PySnapshotList {
-    /// The rows `idx` as a new list, built with the GIL released.
-    fn pick(&self, py: Python<'_>, idx: impl FnOnce(&Self) -> Vec<usize> + Send) -> PySnapshotList {
-        py.detach(|| self.subset(&idx(self)))
+    /// A selection of this list's rows (`choose` gets the shared rows and this list's indices into them), made
+    /// with the GIL released.
+    fn pick(&self, py: Python<'_>, choose: impl FnOnce(&[Snapshot], &[usize]) -> Vec<usize> + Send) -> PySnapshotList {
+        py.detach(|| self.subset(choose(&self.rows, &self.indices())))
     }
 }
 
@@ -146,36 +147,34 @@ impl PySnapshotList {
             min_size_gb,
         };
         let filter = args.filter(now_micros(now)?)?;
-        Ok(self.pick(py, |s| select::select(&s.rows, &filter)))
+        Ok(self.pick(py, |rows, idx| select::select_in(rows, idx, &filter)))
     }
 
     /// The newest snapshot of each group (`resource_id`, `resource_type`, `region`, `tag`, `name` or `none`).
     #[pyo3(signature = (group_by = "resource_id"))]
     fn most_recent(&self, py: Python<'_>, group_by: &str) -> PyResult<PySnapshotList> {
         let by = GroupBy::parse("group_by", group_by).map_err(to_pyerr)?;
-        Ok(self.pick(py, |s| select::most_recent(&s.rows, by)))
+        Ok(self.pick(py, |rows, idx| select::most_recent_in(rows, idx, by)))
     }
 
     /// A sorted copy (stable; rows without the field last).
     #[pyo3(signature = (field, reverse = false))]
     fn sort_by(&self, py: Python<'_>, field: &str, reverse: bool) -> PyResult<PySnapshotList> {
         let f = SortField::parse("field", field).map_err(to_pyerr)?;
-        Ok(self.pick(py, |s| select::sort_by(&s.rows, f, reverse)))
+        Ok(self.pick(py, |rows, idx| select::sort_in(rows, idx, f, reverse)))
     }
 
     /// What these snapshots cost per month: `size_gigabytes × rate_per_gb_month`, summed (USD).
     #[pyo3(signature = (rate_per_gb_month = None))]
     fn monthly_cost(&self, rate_per_gb_month: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
-        let all: Vec<usize> = (0..self.rows.len()).collect();
         // `+ 0.0`: an empty sum is -0.0.
-        Ok(cost::monthly_cost(&self.rows, &all, rate(rate_per_gb_month)?) + 0.0)
+        Ok(cost::monthly_cost(&self.rows, &self.indices(), rate(rate_per_gb_month)?) + 0.0)
     }
 
     /// `size_gigabytes` summed.
     #[getter]
     fn size_gigabytes(&self) -> f64 {
-        let all: Vec<usize> = (0..self.rows.len()).collect();
-        cost::total_size(&self.rows, &all) + 0.0
+        cost::total_size(&self.rows, &self.indices()) + 0.0
     }
 
     /// Count, GB and USD/month per group: `by` is `resource_type`, `region`, `resource_id`, `tag`, `age` (buckets
@@ -188,7 +187,7 @@ impl PySnapshotList {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PySummary> {
         let rate = rate(rate_per_gb_month)?;
-        let all: Vec<usize> = (0..self.rows.len()).collect();
+        let all = self.indices();
         let rows = if by == "account" {
             let Some(accounts) = self.account_column() else {
                 return Err(PyValueError::new_err(
@@ -206,17 +205,18 @@ impl PySnapshotList {
     /// The account of each row (lists from `list_all_accounts`), else `None`.
     #[getter]
     fn accounts(&self) -> Option<Vec<&str>> {
-        self.account_column().map(|a| a.iter().map(Str::as_str).collect())
+        self.account_column()
+            .map(|a| self.indices().iter().map(|&i| a[i].as_str()).collect())
     }
 
     /// The account of row `i`, or `None` for a list of one account.
     fn account_of(&self, i: isize) -> PyResult<Option<&str>> {
-        let n = self.rows.len() as isize;
+        let n = self.len() as isize;
         let j = if i < 0 { i + n } else { i };
         if j < 0 || j >= n {
             return Err(PyIndexError::new_err("SnapshotList index out of range"));
         }
-        Ok(self.account_column().map(|a| a[j as usize].as_str()))
+        Ok(self.account_column().map(|a| a[self.row_index(j as usize)].as_str()))
     }
 
     /// `list_all_accounts(errors="collect")`: `{account: exception}` of the accounts that failed (else `{}`).
@@ -232,14 +232,14 @@ impl PySnapshotList {
     #[staticmethod]
     #[pyo3(signature = (parts, errors = None))]
     fn _merge(parts: Vec<(String, PyRef<'_, PySnapshotList>)>, errors: Option<Py<PyAny>>) -> PySnapshotList {
-        let n: usize = parts.iter().map(|(_, l)| l.rows.len()).sum();
+        let n: usize = parts.iter().map(|(_, l)| l.len()).sum();
         let mut rows = Vec::with_capacity(n);
         let mut accounts = Vec::with_capacity(n);
         let (mut total, mut pages) = (0, 0);
         for (name, list) in &parts {
             let name = Str::from(name.as_str());
-            rows.extend(list.rows.iter().cloned());
-            accounts.extend(std::iter::repeat_n(name, list.rows.len()));
+            rows.extend(list.indices().iter().map(|&i| list.rows[i].clone()));
+            accounts.extend(std::iter::repeat_n(name, list.len()));
             total += list.total;
             pages += list.pages;
         }
@@ -258,9 +258,8 @@ impl PySnapshotList {
         let policy = policy_of(policy)?;
         let by = GroupBy::parse("group_by", group_by).map_err(to_pyerr)?;
         let now = now_micros(now)?;
-        let all: Vec<usize> = (0..self.rows.len()).collect();
         let plan = py
-            .detach(|| retention::plan(&self.rows, &all, &policy, by, now))
+            .detach(|| retention::plan(&self.rows, &self.indices(), &policy, by, now))
             .map_err(to_pyerr)?;
         let reasons = PyDict::new(py);
         for (i, why) in &plan.reasons {
@@ -268,8 +267,8 @@ impl PySnapshotList {
                 reasons.set_item(id.as_ref(), PyList::new(py, why)?)?;
             }
         }
-        let keep = Bound::new(py, self.subset(&plan.keep))?;
-        let delete = Bound::new(py, self.subset(&plan.delete))?;
+        let keep = Bound::new(py, self.subset(plan.keep))?;
+        let delete = Bound::new(py, self.subset(plan.delete))?;
         PyTuple::new(py, [keep.into_any(), delete.into_any(), reasons.into_any()])
     }
 }

@@ -195,7 +195,7 @@ macro_rules! export_methods {
                     age_days_now: if age_days { Some(crate::py::args::now_micros(now)?) } else { None },
                     rate: if monthly_cost { Some(crate::py::args::rate(rate_per_gb_month)?) } else { None },
                 };
-                crate::py::arrow::stream_capsule(py, &self.rows, extras)
+                crate::py::arrow::stream_capsule(py, &self.rows, self.view_slice(), extras)
             }
 
             #[pyo3(signature = (*, age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
@@ -243,6 +243,9 @@ impl PySnapshotListResponse {
     fn account_column(&self) -> Option<&[Str]> {
         None
     }
+    fn view_slice(&self) -> Option<&[usize]> {
+        None
+    }
 }
 
 export_methods!(PySnapshotListResponse, "page_html");
@@ -250,12 +253,17 @@ export_methods!(PySnapshotList, "list_html");
 
 /// Every snapshot from `list_all`: a read-only sequence of `Snapshot`, with Arrow export. A root model: its
 /// `to_dict()` is the list of snapshot dicts and its `to_json()` a JSON array.
+///
+/// A selection (`select`, `sort_by`, a plan's `keep`/`delete`, ...) shares its parent's rows and holds the indices
+/// of its own (`view`), so choosing costs no copy of a snapshot; `accounts` is parallel to the shared rows.
 #[pyclass(frozen, sequence, name = "SnapshotList", module = "gradientai_rs._core")]
 pub struct PySnapshotList {
     pub(crate) rows: Arc<Rows>,
     pub(crate) total: u64,
     pub(crate) pages: u64,
     changed: Option<Change>,
+    /// The rows of this list, in order, when it is a selection of `rows`; `None`: all of them.
+    pub(crate) view: Option<Arc<Vec<usize>>>,
     /// For lists that merge several accounts (`list_all_accounts`): the account of each row.
     pub(crate) accounts: Option<Arc<Vec<Str>>>,
     /// `list_all_accounts(errors="collect")`: the accounts that failed, `{name: exception}`.
@@ -269,6 +277,7 @@ impl PySnapshotList {
             total,
             pages,
             changed,
+            view: None,
             accounts: None,
             errors: None,
         }
@@ -282,28 +291,56 @@ impl PySnapshotList {
         self
     }
 
-    /// The rows `idx` (in that order) as a new list, with their accounts; `total` is the new length.
-    pub fn subset(&self, idx: &[usize]) -> Self {
-        let rows = idx.iter().map(|&i| self.rows[i].clone()).collect();
+    /// A selection: the shared rows `idx` (indices into `rows`, in that order); `total` is its length.
+    pub fn subset(&self, idx: Vec<usize>) -> Self {
         Self {
-            rows: Rows::new(rows),
+            rows: Arc::clone(&self.rows),
             total: idx.len() as u64,
             pages: self.pages,
             changed: self.changed.clone(),
-            accounts: self
-                .accounts
-                .as_ref()
-                .map(|a| Arc::new(idx.iter().map(|&i| a[i].clone()).collect())),
+            view: Some(Arc::new(idx)),
+            accounts: self.accounts.clone(),
             errors: None,
         }
     }
 
+    /// The account of each shared row (not only this list's).
     pub(crate) fn account_column(&self) -> Option<&[Str]> {
         self.accounts.as_deref().map(Vec::as_slice)
     }
 
+    /// The shared rows of this list, in order (indices into `rows`).
+    pub(crate) fn indices(&self) -> std::borrow::Cow<'_, [usize]> {
+        match &self.view {
+            Some(v) => std::borrow::Cow::Borrowed(v.as_slice()),
+            None => std::borrow::Cow::Owned((0..self.rows.len()).collect()),
+        }
+    }
+
+    /// This list's rows as indices for Arrow (`None`: all of them).
+    fn view_slice(&self) -> Option<&[usize]> {
+        self.view.as_deref().map(Vec::as_slice)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.view.as_ref().map_or(self.rows.len(), |v| v.len())
+    }
+
+    /// The shared row of item `i`.
+    pub(crate) fn row_index(&self, i: usize) -> usize {
+        self.view.as_ref().map_or(i, |v| v[i])
+    }
+
+    /// The snapshots of this list (borrowed, or copied for a selection).
+    fn snapshots(&self) -> std::borrow::Cow<'_, [Snapshot]> {
+        match &self.view {
+            None => std::borrow::Cow::Borrowed(&self.rows[..]),
+            Some(v) => std::borrow::Cow::Owned(v.iter().map(|&i| self.rows[i].clone()).collect()),
+        }
+    }
+
     fn item(&self, i: usize) -> PySnapshot {
-        PySnapshot::new(Arc::clone(&self.rows), i)
+        PySnapshot::new(Arc::clone(&self.rows), self.row_index(i))
     }
 }
 
@@ -320,14 +357,14 @@ impl Model for PySnapshotList {
     }
 
     fn json(&self, indent: Option<usize>, canonical: bool) -> String {
-        to_json(Entry::Snapshots(&self.rows), indent, canonical)
+        to_json(Entry::Snapshots(&self.snapshots()), indent, canonical)
     }
 
     fn dump<'py>(&self, py: Python<'py>, opts: DumpOptions<'_>) -> PyResult<Bound<'py, PyAny>> {
         let mode = Mode::parse(opts.mode)?;
         let list = PyList::empty(py);
-        for s in self.rows.iter() {
-            let mut entries = s.entries();
+        for i in self.indices().iter() {
+            let mut entries = self.rows[*i].entries();
             if opts.exclude_none {
                 entries.retain(|(_, e)| !matches!(e, Entry::Null | Entry::Json(Value::Null)));
             }
@@ -343,7 +380,9 @@ impl Model for PySnapshotList {
             .changed
             .as_ref()
             .map(|c| (c.first_total, c.last_total, c.returned, c.attempts));
-        let accounts = self.accounts.as_deref().map(|a| a.iter().map(Str::as_str).collect::<Vec<_>>());
+        let accounts = self
+            .account_column()
+            .map(|a| self.indices().iter().map(|&i| a[i].as_str()).collect::<Vec<_>>());
         let args = (self.json(None, false), self.total, self.pages, changed, accounts).into_pyobject(py)?;
         PyTuple::new(py, [f, args.into_any()])
     }
@@ -353,15 +392,15 @@ impl Model for PySnapshotList {
         const SHOWN: usize = 3;
         let py = obj.py();
         let mut parts = Vec::new();
-        for i in 0..self.rows.len().min(SHOWN) {
+        for i in 0..self.len().min(SHOWN) {
             parts.push(Bound::new(py, self.item(i))?.repr()?.to_string());
         }
-        if self.rows.len() > SHOWN {
-            parts.push(format!("... {} more", self.rows.len() - SHOWN));
+        if self.len() > SHOWN {
+            parts.push(format!("... {} more", self.len() - SHOWN));
         }
         Ok(format!(
             "SnapshotList(len={}, total={}, [{}])",
-            self.rows.len(),
+            self.len(),
             self.total,
             parts.join(", ")
         ))
@@ -408,12 +447,12 @@ impl PySnapshotList {
     }
 
     fn __len__(&self) -> usize {
-        self.rows.len()
+        self.len()
     }
 
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Ok(slice) = key.cast::<PySlice>() {
-            let ind = slice.indices(self.rows.len() as isize)?;
+            let ind = slice.indices(self.len() as isize)?;
             let list = PyList::empty(py);
             let mut i = ind.start;
             for _ in 0..ind.slicelength {
@@ -425,7 +464,7 @@ impl PySnapshotList {
         let i: isize = key
             .extract()
             .map_err(|_| PyTypeError::new_err("SnapshotList indices must be integers or slices"))?;
-        let n = self.rows.len() as isize;
+        let n = self.len() as isize;
         let j = if i < 0 { i + n } else { i };
         if j < 0 || j >= n {
             return Err(PyIndexError::new_err("SnapshotList index out of range"));
