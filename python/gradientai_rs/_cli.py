@@ -137,6 +137,12 @@ def _global_options(suppress: bool) -> "_Parser":
     return p
 
 
+def _resource_type_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--resource-type", choices=("droplet", "volume"), default=None, help="only snapshots of droplets or volumes"
+    )
+
+
 def _filter_options(p: argparse.ArgumentParser, *, tag_help: str = "only snapshots with this tag (repeatable: any of them)") -> None:
     g = p.add_argument_group("selection options")
     g.add_argument("--name", metavar="GLOB", default=None, help="only names matching this glob (fnmatch rules, case-sensitive)")
@@ -241,9 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exactly once, fetching the pages concurrently (a progress bar is shown on stderr when it is a terminal).",
         parents=[sub_globals],
     )
-    p_list.add_argument(
-        "--resource-type", choices=("droplet", "volume"), default=None, help="only snapshots of droplets or volumes"
-    )
+    _resource_type_option(p_list)
     p_list.add_argument(
         "--per-page", metavar="N", type=int, default=None, help="snapshots per page, 1..200 (default: the API's, 20)"
     )
@@ -269,9 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"group by: {', '.join(COST_BY)} (default: resource_type; account needs --all-contexts)")
     p_cost.add_argument("--rate", metavar="USD", type=float, default=None,
                         help="USD per GB-month (default: 0.06, DigitalOcean's snapshot price)")
-    p_cost.add_argument(
-        "--resource-type", choices=("droplet", "volume"), default=None, help="only snapshots of droplets or volumes"
-    )
+    _resource_type_option(p_cost)
     _filter_options(p_cost)
     _cost_output_options(p_cost)
     p_cost.set_defaults(handler=_cmd_cost)
@@ -291,9 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"keep the {'N newest' if unit == 'last' else 'newest snapshot of each of the last N ' + unit.replace('ily', 'y').replace('ly', '') + 's'}")
     pol.add_argument("--keep-within", metavar="AGE", default=None, help="keep everything newer than AGE (e.g. 30d)")
     pol.add_argument("--keep-tag", metavar="T", action="append", default=None, help="keep snapshots with this tag (repeatable)")
-    p_prune.add_argument(
-        "--resource-type", choices=("droplet", "volume"), default=None, help="only snapshots of droplets or volumes"
-    )
+    _resource_type_option(p_prune)
     p_prune.add_argument("--group-by", choices=("resource_id", "resource_type", "region", "tag", "name", "none"),
                          default="resource_id", metavar="FIELD", help="apply the policy per group (default: resource_id)")
     _filter_options(p_prune, tag_help="only consider snapshots with this tag (repeatable: any of them)")

@@ -182,32 +182,10 @@ class SnapshotRetrieveResponse(_Model):
     @property
     def snapshot(self) -> Optional[Snapshot]: ...
 
-@final
-class SnapshotListResponse(_Model, Generic[_C]):
-    """One page of ``GET /v2/snapshots``. Iterating yields every snapshot of this page and the later ones.
+@type_check_only
+class _Exports:
+    """Arrow / pandas / polars exports of the classes that hold snapshots (stub only; ``export_methods!``)."""
 
-    The type parameter says which client fetched it (``SnapshotListResponse`` alone is a page of ``GradientAI``),
-    so the page helpers are typed: blocking on those, coroutines and async iterators on pages of
-    ``AsyncGradientAI``."""
-
-    @property
-    def meta(self) -> Optional[MetaProperties]: ...
-    @property
-    def links(self) -> PageLinks: ...
-    @property
-    def snapshots(self) -> List[Snapshot]:
-        """Always a list (empty when the answer had none)."""
-    def has_next_page(self) -> bool: ...
-    @overload
-    def get_next_page(self: SnapshotListResponse[_Blocking]) -> SnapshotListResponse[_Blocking]: ...
-    @overload
-    def get_next_page(self: SnapshotListResponse[_Async]) -> _Awaitable[SnapshotListResponse[_Async]]: ...
-    @overload
-    def iter_pages(self: SnapshotListResponse[_Blocking]) -> PageIterator: ...
-    @overload
-    def iter_pages(self: SnapshotListResponse[_Async]) -> AsyncPageIterator: ...
-    def __iter__(self: SnapshotListResponse[_Blocking]) -> SnapshotIterator: ...
-    def __aiter__(self) -> AsyncSnapshotIterator: ...
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
     def _arrow_stream(
         self,
@@ -242,10 +220,37 @@ class SnapshotListResponse(_Model, Generic[_C]):
         now: Optional[datetime.datetime] = None,
         rate_per_gb_month: Optional[float] = None,
     ) -> polars.DataFrame: ...
+
+@final
+class SnapshotListResponse(_Model, _Exports, Generic[_C]):
+    """One page of ``GET /v2/snapshots``. Iterating yields every snapshot of this page and the later ones.
+
+    The type parameter says which client fetched it (``SnapshotListResponse`` alone is a page of ``GradientAI``),
+    so the page helpers are typed: blocking on those, coroutines and async iterators on pages of
+    ``AsyncGradientAI``."""
+
+    @property
+    def meta(self) -> Optional[MetaProperties]: ...
+    @property
+    def links(self) -> PageLinks: ...
+    @property
+    def snapshots(self) -> List[Snapshot]:
+        """Always a list (empty when the answer had none)."""
+    def has_next_page(self) -> bool: ...
+    @overload
+    def get_next_page(self: SnapshotListResponse[_Blocking]) -> SnapshotListResponse[_Blocking]: ...
+    @overload
+    def get_next_page(self: SnapshotListResponse[_Async]) -> _Awaitable[SnapshotListResponse[_Async]]: ...
+    @overload
+    def iter_pages(self: SnapshotListResponse[_Blocking]) -> PageIterator: ...
+    @overload
+    def iter_pages(self: SnapshotListResponse[_Async]) -> AsyncPageIterator: ...
+    def __iter__(self: SnapshotListResponse[_Blocking]) -> SnapshotIterator: ...
+    def __aiter__(self) -> AsyncSnapshotIterator: ...
     def _repr_html_(self) -> str: ...
 
 @final
-class SnapshotList(_Model):
+class SnapshotList(_Model, _Exports):
     """Every snapshot from ``list_all()``: a read-only sequence with Arrow export. A root model: ``to_dict()`` is
     the list of snapshot dicts, ``to_json()`` a JSON array."""
 
@@ -309,40 +314,6 @@ class SnapshotList(_Model):
     def _plan(
         self, policy: _Policy, group_by: _GroupBy = "resource_id", now: Optional[datetime.datetime] = None
     ) -> Tuple[SnapshotList, SnapshotList, Dict[str, List[str]]]: ...
-    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
-    def _arrow_stream(
-        self,
-        age_days: bool = False,
-        monthly_cost: bool = False,
-        now: Optional[datetime.datetime] = None,
-        rate_per_gb_month: Optional[float] = None,
-    ) -> object: ...
-    def to_arrow(
-        self,
-        *,
-        age_days: bool = False,
-        monthly_cost: bool = False,
-        now: Optional[datetime.datetime] = None,
-        rate_per_gb_month: Optional[float] = None,
-    ) -> pyarrow.Table:
-        """A ``pyarrow.Table``; ``age_days`` / ``monthly_cost`` add those columns (at ``now``, at the rate)."""
-    def to_pandas(
-        self,
-        *,
-        lists: Literal["arrow", "python"] = "arrow",
-        age_days: bool = False,
-        monthly_cost: bool = False,
-        now: Optional[datetime.datetime] = None,
-        rate_per_gb_month: Optional[float] = None,
-    ) -> pandas.DataFrame: ...
-    def to_polars(
-        self,
-        *,
-        age_days: bool = False,
-        monthly_cost: bool = False,
-        now: Optional[datetime.datetime] = None,
-        rate_per_gb_month: Optional[float] = None,
-    ) -> polars.DataFrame: ...
     def _repr_html_(self) -> str: ...
 
 @final

@@ -46,28 +46,31 @@ class _Stream:
         return self._capsule
 
 
-def _source(obj: Any, extras: Optional[Tuple[bool, bool, Any, Any]]) -> Any:
+def _source(obj: Any, age_days: bool, monthly_cost: bool, now: Any, rate_per_gb_month: Any) -> Any:
     """``obj`` itself, or (``age_days`` / ``monthly_cost`` asked for) its stream with those columns."""
-    if extras is None or not (extras[0] or extras[1]):
+    if not (age_days or monthly_cost):
         return obj
-    return _Stream(obj._arrow_stream(*extras))
+    return _Stream(obj._arrow_stream(bool(age_days), bool(monthly_cost), now, rate_per_gb_month))
 
 
-def to_arrow(obj: Any, extras: Optional[Tuple[bool, bool, Any, Any]] = None) -> Any:
-    """A ``pyarrow.Table`` (zero copy from the Rust buffers)."""
+def to_arrow(
+    obj: Any, *, age_days: bool = False, monthly_cost: bool = False, now: Any = None, rate_per_gb_month: Any = None
+) -> Any:
+    """A ``pyarrow.Table`` (zero copy from the Rust buffers); ``age_days`` / ``monthly_cost`` add the
+    ``age_days`` / ``monthly_cost_usd`` columns (at ``now``, default the current time; at ``rate_per_gb_month``)."""
     pa = _require("pyarrow", "arrow")
-    return pa.table(_source(obj, extras))
+    return pa.table(_source(obj, age_days, monthly_cost, now, rate_per_gb_month))
 
 
-def to_pandas(obj: Any, lists: str = "arrow", extras: Optional[Tuple[bool, bool, Any, Any]] = None) -> Any:
+def to_pandas(obj: Any, *, lists: str = "arrow", **extras: Any) -> Any:
     """A ``pandas.DataFrame`` through Arrow; ``created_at`` is ``datetime64[us, UTC]``.
 
     ``lists="arrow"`` (default) keeps ``regions`` and ``tags`` as Arrow lists (``pd.ArrowDtype``): no Python list
     per cell, so the conversion stays columnar (a cell reads as a list, a null one as ``pd.NA``). ``lists="python"`` makes
-    them object columns of Python lists, as ``pd.DataFrame([s.to_dict() ...])`` would.
+    them object columns of Python lists, as ``pd.DataFrame([s.to_dict() ...])`` would. ``extras``: ``to_arrow``'s.
     """
     pd = _require("pandas", "pandas")
-    table = to_arrow(obj, extras)
+    table = to_arrow(obj, **extras)
     if lists == "python":
         df = table.to_pandas()
         for name in ("regions", "tags"):  # Arrow gives numpy arrays per cell; the SDK path gives lists
@@ -80,10 +83,12 @@ def to_pandas(obj: Any, lists: str = "arrow", extras: Optional[Tuple[bool, bool,
     return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None)
 
 
-def to_polars(obj: Any, extras: Optional[Tuple[bool, bool, Any, Any]] = None) -> Any:
-    """A ``polars.DataFrame``."""
+def to_polars(
+    obj: Any, *, age_days: bool = False, monthly_cost: bool = False, now: Any = None, rate_per_gb_month: Any = None
+) -> Any:
+    """A ``polars.DataFrame`` (``to_arrow``'s extra columns on request)."""
     pl = _require("polars", "polars")
-    return pl.DataFrame(_source(obj, extras))
+    return pl.DataFrame(_source(obj, age_days, monthly_cost, now, rate_per_gb_month))
 
 
 def _cell(value: Any, decimals: Optional[int] = None) -> str:

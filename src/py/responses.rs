@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyCapsule, PyList, PySlice, PyTuple};
+use pyo3::types::{PyCapsule, PyDict, PyList, PySlice, PyTuple};
 use serde_json::Value;
 
 use crate::core::http::HttpClient;
@@ -198,38 +198,21 @@ macro_rules! export_methods {
                 crate::py::arrow::stream_capsule(py, &self.rows, self.view_slice(), extras)
             }
 
-            #[pyo3(signature = (*, age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
-            fn to_arrow<'py>(
-                slf: &Bound<'py, Self>,
-                age_days: bool,
-                monthly_cost: bool,
-                now: Option<&Bound<'py, PyAny>>,
-                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
-            ) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_arrow")?.call1((slf, (age_days, monthly_cost, now, rate_per_gb_month)))
+            /// `age_days=False, monthly_cost=False, now=None, rate_per_gb_month=None` (checked by `_export`).
+            #[pyo3(signature = (**extras))]
+            fn to_arrow<'py>(slf: &Bound<'py, Self>, extras: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_arrow")?.call((slf,), extras)
             }
 
-            #[pyo3(signature = (*, lists = "arrow", age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
-            fn to_pandas<'py>(
-                slf: &Bound<'py, Self>,
-                lists: &str,
-                age_days: bool,
-                monthly_cost: bool,
-                now: Option<&Bound<'py, PyAny>>,
-                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
-            ) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_pandas")?.call1((slf, lists, (age_days, monthly_cost, now, rate_per_gb_month)))
+            /// `lists="arrow"` and `to_arrow`'s extras.
+            #[pyo3(signature = (**extras))]
+            fn to_pandas<'py>(slf: &Bound<'py, Self>, extras: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_pandas")?.call((slf,), extras)
             }
 
-            #[pyo3(signature = (*, age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
-            fn to_polars<'py>(
-                slf: &Bound<'py, Self>,
-                age_days: bool,
-                monthly_cost: bool,
-                now: Option<&Bound<'py, PyAny>>,
-                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
-            ) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_polars")?.call1((slf, (age_days, monthly_cost, now, rate_per_gb_month)))
+            #[pyo3(signature = (**extras))]
+            fn to_polars<'py>(slf: &Bound<'py, Self>, extras: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_polars")?.call((slf,), extras)
             }
 
             fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
