@@ -49,6 +49,7 @@ EXIT_NO_TOKEN = 5
 EXIT_INTERRUPTED = 130
 
 SORT_FIELDS = ("created_at", "name", "size_gigabytes", "min_disk_size", "id", "resource_id", "resource_type")
+KEEP_UNITS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
 COST_BY = ("resource_type", "region", "resource_id", "tag", "age", "account")
 
 TOKEN_ENV_VARS = ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY")
@@ -288,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[sub_globals],
     )
     pol = p_prune.add_argument_group("policy (at least one)")
-    for unit in ("last", "hourly", "daily", "weekly", "monthly", "yearly"):
+    for unit in KEEP_UNITS:
         pol.add_argument(f"--keep-{unit}", metavar="N", type=int, default=0,
                          help=f"keep the {'N newest' if unit == 'last' else 'newest snapshot of each of the last N ' + unit.replace('ily', 'y').replace('ly', '') + 's'}")
     pol.add_argument("--keep-within", metavar="AGE", default=None, help="keep everything newer than AGE (e.g. 30d)")
@@ -649,16 +650,8 @@ def _cmd_cost(args: argparse.Namespace) -> int:
 
 def _policy(args: argparse.Namespace) -> RetentionPolicy:
     try:
-        return RetentionPolicy(
-            keep_last=args.keep_last,
-            keep_hourly=args.keep_hourly,
-            keep_daily=args.keep_daily,
-            keep_weekly=args.keep_weekly,
-            keep_monthly=args.keep_monthly,
-            keep_yearly=args.keep_yearly,
-            keep_within=args.keep_within,
-            keep_tags=tuple(args.keep_tag or ()),
-        )
+        counts = {f"keep_{unit}": getattr(args, f"keep_{unit}") for unit in KEEP_UNITS}
+        return RetentionPolicy(**counts, keep_within=args.keep_within, keep_tags=tuple(args.keep_tag or ()))
     except ValueError as exc:
         raise UsageError(str(exc).replace("keep_", "--keep-").replace("set at least one of", "give at least one of")) from None
 

@@ -114,3 +114,108 @@ pub async fn delete_many(
         .collect::<()>()
         .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::core::config::{ApiKey, Config};
+
+    /// A server that answers `DELETE /v2/snapshots/{id}`: `gone*` → 404, `deny*` → 403, `boom*` → 500, else 204.
+    async fn server(hits: Arc<AtomicUsize>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let hits = Arc::clone(&hits);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    let id = head.split_whitespace().nth(1).unwrap_or("").rsplit('/').next().unwrap_or("").to_owned();
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    let status = match () {
+                        _ if id.starts_with("gone") => "404 Not Found",
+                        _ if id.starts_with("deny") => "403 Forbidden",
+                        _ if id.starts_with("boom") => "500 Internal Server Error",
+                        _ => "204 No Content",
+                    };
+                    let body = if status.starts_with("204") { "" } else { "{\"id\":\"x\",\"message\":\"no\"}" };
+                    let resp = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        url
+    }
+
+    fn client(url: String) -> HttpClient {
+        HttpClient::new(Config {
+            api_key: Some(ApiKey::new("t")),
+            base_url: url,
+            max_retries: 0,
+            requests_per_minute: None,
+            ..Config::default()
+        })
+        .unwrap()
+    }
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn one_outcome_per_id() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let http = client(server(Arc::clone(&hits)).await);
+        let log = DeleteLog::new();
+        let done = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&done);
+        let progress: Progress = Arc::new(move |d, t| {
+            assert_eq!(t, 4);
+            seen.fetch_max(d as usize, Ordering::SeqCst);
+        });
+        delete_many(&http, ids(&["a", "gone1", "boom1", "b"]), 3, &CallOptions::default(), &log, Some(progress)).await;
+        let mut out = log.take();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        let kinds: Vec<(&str, &str)> = out
+            .iter()
+            .map(|(id, o)| {
+                let k = match o {
+                    Outcome::Deleted => "deleted",
+                    Outcome::AlreadyGone => "gone",
+                    Outcome::Failed(_) => "failed",
+                };
+                (id.as_str(), k)
+            })
+            .collect();
+        assert_eq!(kinds, vec![("a", "deleted"), ("b", "deleted"), ("boom1", "failed"), ("gone1", "gone")]);
+        assert_eq!(hits.load(Ordering::SeqCst), 4);
+        assert_eq!(done.load(Ordering::SeqCst), 4);
+        assert!(log.stopped().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_403_stops_the_run() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let http = client(server(Arc::clone(&hits)).await);
+        let log = DeleteLog::new();
+        delete_many(&http, ids(&["a", "deny1", "b", "c", "d"]), 1, &CallOptions::default(), &log, None).await;
+        let out = log.take();
+        let got: Vec<&str> = out.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(got, vec!["a", "deny1"]);
+        assert!(matches!(out[1].1, Outcome::Failed(_)));
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+        let why = log.stopped().unwrap();
+        assert!(why.contains("403") && why.contains("deny1"), "{why}");
+    }
+}

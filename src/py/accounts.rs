@@ -42,31 +42,7 @@ pub fn _doctl_contexts(config_path: Option<PathBuf>) -> PyResult<Vec<String>> {
     Ok(names)
 }
 
-/// `cls(api_key=<token of the context>, **client_kwargs)`.
-fn from_doctl<'py>(
-    cls: &Bound<'py, PyType>,
-    context: Option<String>,
-    config_path: Option<PathBuf>,
-    client_kwargs: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = cls.py();
-    let kwargs = match client_kwargs {
-        Some(d) => d.copy()?,
-        None => PyDict::new(py),
-    };
-    for key in ["api_key", "access_token"] {
-        if kwargs.contains(key)? {
-            return Err(PyTypeError::new_err(format!(
-                "from_doctl() takes the token from doctl's config; don't pass {key}"
-            )));
-        }
-    }
-    let context = context.filter(|c| !c.trim().is_empty()).or_else(|| env("DIGITALOCEAN_CONTEXT"));
-    let token = config(config_path)?.token_for(context.as_deref()).map_err(to_pyerr)?;
-    kwargs.set_item("api_key", token.expose())?;
-    cls.call((), Some(&kwargs))
-}
-
+/// `from_doctl` on a client class: `cls(api_key=<token of the context>, **client_kwargs)`.
 macro_rules! from_doctl_method {
     ($ty:ty) => {
         #[pymethods]
@@ -81,7 +57,22 @@ macro_rules! from_doctl_method {
                 config_path: Option<PathBuf>,
                 client_kwargs: Option<&Bound<'py, PyDict>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                from_doctl(cls, context, config_path, client_kwargs)
+                let py = cls.py();
+                let kwargs = match client_kwargs {
+                    Some(d) => d.copy()?,
+                    None => PyDict::new(py),
+                };
+                for key in ["api_key", "access_token"] {
+                    if kwargs.contains(key)? {
+                        return Err(PyTypeError::new_err(format!(
+                            "from_doctl() takes the token from doctl's config; don't pass {key}"
+                        )));
+                    }
+                }
+                let context = context.filter(|c| !c.trim().is_empty()).or_else(|| env("DIGITALOCEAN_CONTEXT"));
+                let token = config(config_path)?.token_for(context.as_deref()).map_err(to_pyerr)?;
+                kwargs.set_item("api_key", token.expose())?;
+                cls.call((), Some(&kwargs))
             }
         }
     };
