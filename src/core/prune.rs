@@ -131,13 +131,22 @@ mod tests {
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let hits = Arc::clone(&hits);
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 4096];
                     let n = sock.read(&mut buf).await.unwrap_or(0);
                     let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                    let id = head.split_whitespace().nth(1).unwrap_or("").rsplit('/').next().unwrap_or("").to_owned();
+                    let id = head
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("")
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
                     hits.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                     let status = match () {
@@ -146,7 +155,11 @@ mod tests {
                         _ if id.starts_with("boom") => "500 Internal Server Error",
                         _ => "204 No Content",
                     };
-                    let body = if status.starts_with("204") { "" } else { "{\"id\":\"x\",\"message\":\"no\"}" };
+                    let body = if status.starts_with("204") {
+                        ""
+                    } else {
+                        "{\"id\":\"x\",\"message\":\"no\"}"
+                    };
                     let resp = format!(
                         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
@@ -184,7 +197,15 @@ mod tests {
             assert_eq!(t, 4);
             seen.fetch_max(d as usize, Ordering::SeqCst);
         });
-        delete_many(&http, ids(&["a", "gone1", "boom1", "b"]), 3, &CallOptions::default(), &log, Some(progress)).await;
+        delete_many(
+            &http,
+            ids(&["a", "gone1", "boom1", "b"]),
+            3,
+            &CallOptions::default(),
+            &log,
+            Some(progress),
+        )
+        .await;
         let mut out = log.take();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         let kinds: Vec<(&str, &str)> = out
@@ -198,7 +219,15 @@ mod tests {
                 (id.as_str(), k)
             })
             .collect();
-        assert_eq!(kinds, vec![("a", "deleted"), ("b", "deleted"), ("boom1", "failed"), ("gone1", "gone")]);
+        assert_eq!(
+            kinds,
+            vec![
+                ("a", "deleted"),
+                ("b", "deleted"),
+                ("boom1", "failed"),
+                ("gone1", "gone")
+            ]
+        );
         assert_eq!(hits.load(Ordering::SeqCst), 4);
         assert_eq!(done.load(Ordering::SeqCst), 4);
         assert!(log.stopped().is_none());
@@ -209,7 +238,15 @@ mod tests {
         let hits = Arc::new(AtomicUsize::new(0));
         let http = client(server(Arc::clone(&hits)).await);
         let log = DeleteLog::new();
-        delete_many(&http, ids(&["a", "deny1", "b", "c", "d"]), 1, &CallOptions::default(), &log, None).await;
+        delete_many(
+            &http,
+            ids(&["a", "deny1", "b", "c", "d"]),
+            1,
+            &CallOptions::default(),
+            &log,
+            None,
+        )
+        .await;
         let out = log.take();
         let got: Vec<&str> = out.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(got, vec!["a", "deny1"]);

@@ -38,7 +38,12 @@ pub fn _doctl_contexts(config_path: Option<PathBuf>) -> PyResult<Vec<String>> {
     if cfg.access_token.is_some() {
         names.push(doctl::DEFAULT_CONTEXT.to_owned());
     }
-    names.extend(cfg.contexts.keys().filter(|k| k.as_str() != doctl::DEFAULT_CONTEXT).cloned());
+    names.extend(
+        cfg.contexts
+            .keys()
+            .filter(|k| k.as_str() != doctl::DEFAULT_CONTEXT)
+            .cloned(),
+    );
     Ok(names)
 }
 
@@ -69,8 +74,12 @@ macro_rules! from_doctl_method {
                         )));
                     }
                 }
-                let context = context.filter(|c| !c.trim().is_empty()).or_else(|| env("DIGITALOCEAN_CONTEXT"));
-                let token = config(config_path)?.token_for(context.as_deref()).map_err(to_pyerr)?;
+                let context = context
+                    .filter(|c| !c.trim().is_empty())
+                    .or_else(|| env("DIGITALOCEAN_CONTEXT"));
+                let token = config(config_path)?
+                    .token_for(context.as_deref())
+                    .map_err(to_pyerr)?;
                 kwargs.set_item("api_key", token.expose())?;
                 cls.call((), Some(&kwargs))
             }

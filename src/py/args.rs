@@ -261,7 +261,9 @@ pub fn name_pattern(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<NamePatte
     }
     let source = obj.getattr("pattern")?;
     let Ok(source) = source.cast::<PyString>() else {
-        return Err(PyTypeError::new_err("name: a bytes regex can't match snapshot names; compile a str pattern"));
+        return Err(PyTypeError::new_err(
+            "name: a bytes regex can't match snapshot names; compile a str pattern",
+        ));
     };
     let flags: i64 = obj.getattr("flags")?.extract()?;
     let known = REGEX_FLAGS.iter().fold(RE_UNICODE, |acc, (bit, _)| acc | bit);
@@ -295,10 +297,12 @@ pub fn str_list(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult
         return Ok(vec![Str::from(utf8(s, param)?)]);
     }
     let mut out = Vec::new();
-    for item in obj
-        .try_iter()
-        .map_err(|_| PyTypeError::new_err(format!("{param} must be a str or an iterable of str, got {}", type_name(obj))))?
-    {
+    for item in obj.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{param} must be a str or an iterable of str, got {}",
+            type_name(obj)
+        ))
+    })? {
         let item = item?;
         let s = item
             .cast::<PyString>()

@@ -370,7 +370,13 @@ impl PySummary {
     /// `(group, count, size_gigabytes, monthly_cost_usd)` per group, the most expensive first.
     #[getter]
     fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.rows.iter().map(|r| self.row(py, r)).collect::<PyResult<Vec<_>>>()?)
+        PyList::new(
+            py,
+            self.rows
+                .iter()
+                .map(|r| self.row(py, r))
+                .collect::<PyResult<Vec<_>>>()?,
+        )
     }
 
     /// One dict per group: `group`, `count`, `size_gigabytes`, `monthly_cost_usd`.

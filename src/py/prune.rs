@@ -84,8 +84,13 @@ fn delete_many<'py>(
         Calls::Async => {
             let close = Arc::new(close);
             coroutine(py, Await::Plain, move || {
-                let (http, ids, opts, progress, close) =
-                    (Arc::clone(&http), Arc::clone(&ids), opts.clone(), progress.clone(), Arc::clone(&close));
+                let (http, ids, opts, progress, close) = (
+                    Arc::clone(&http),
+                    Arc::clone(&ids),
+                    opts.clone(),
+                    progress.clone(),
+                    Arc::clone(&close),
+                );
                 async move {
                     let log = DeleteLog::new();
                     prune::delete_many(&http, ids.to_vec(), n, &opts, &log, progress).await;

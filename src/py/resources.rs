@@ -31,7 +31,10 @@ pub struct ListAllArgs<'a, 'py> {
 
 /// `progress=True` (a tqdm bar when tqdm is installed), a callable `(pages_done, pages_total)`, or `None`; with
 /// the function that closes the bar.
-pub(crate) fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<Progress>, Option<Py<PyAny>>)> {
+pub(crate) fn progress_of(
+    py: Python<'_>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<Progress>, Option<Py<PyAny>>)> {
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
         return Ok((None, None));
     };

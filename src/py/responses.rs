@@ -192,26 +192,43 @@ macro_rules! export_methods {
             ) -> PyResult<Bound<'py, PyCapsule>> {
                 let extras = crate::core::arrow::ExtraColumns {
                     account: self.account_column(),
-                    age_days_now: if age_days { Some(crate::py::args::now_micros(now)?) } else { None },
-                    rate: if monthly_cost { Some(crate::py::args::rate(rate_per_gb_month)?) } else { None },
+                    age_days_now: if age_days {
+                        Some(crate::py::args::now_micros(now)?)
+                    } else {
+                        None
+                    },
+                    rate: if monthly_cost {
+                        Some(crate::py::args::rate(rate_per_gb_month)?)
+                    } else {
+                        None
+                    },
                 };
                 crate::py::arrow::stream_capsule(py, &self.rows, self.view_slice(), extras)
             }
 
             /// `age_days=False, monthly_cost=False, now=None, rate_per_gb_month=None` (checked by `_export`).
             #[pyo3(signature = (**extras))]
-            fn to_arrow<'py>(slf: &Bound<'py, Self>, extras: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+            fn to_arrow<'py>(
+                slf: &Bound<'py, Self>,
+                extras: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 export(slf.py(), "to_arrow")?.call((slf,), extras)
             }
 
             /// `lists="arrow"` and `to_arrow`'s extras.
             #[pyo3(signature = (**extras))]
-            fn to_pandas<'py>(slf: &Bound<'py, Self>, extras: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+            fn to_pandas<'py>(
+                slf: &Bound<'py, Self>,
+                extras: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 export(slf.py(), "to_pandas")?.call((slf,), extras)
             }
 
             #[pyo3(signature = (**extras))]
-            fn to_polars<'py>(slf: &Bound<'py, Self>, extras: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+            fn to_polars<'py>(
+                slf: &Bound<'py, Self>,
+                extras: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 export(slf.py(), "to_polars")?.call((slf,), extras)
             }
 
