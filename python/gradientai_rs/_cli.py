@@ -3,8 +3,14 @@
 Exit codes: 0 success, 1 unexpected error or a declined confirmation, 2 usage error, 3 API error (an error status
 or an invalid answer), 4 connection error or timeout, 5 no API token, 130 interrupted (Ctrl-C).
 
-The token is read by the client from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY; it is never a command-line
-argument (it would show in ``ps``) and never printed (error lines are scrubbed of it as well).
+The token is read by the client from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY, or from doctl's config file
+(``--context NAME``; ``--all-contexts`` lists every context); it is never a command-line argument (it would show in
+``ps``) and never printed (error lines are scrubbed of it as well).
+
+Cleaning up: ``snapshots list`` filters and sorts (``--name --tag --region --older-than --newer-than --sort``),
+``snapshots cost`` sums size and monthly cost per group, ``snapshots prune`` prints a retention plan and deletes it
+only with ``--apply`` (after a y/N question on a terminal, or with ``--yes``); it exits 3 when a delete failed or the
+run stopped on a 401/403, and 130 on Ctrl-C after printing what was deleted.
 
 Formats: ``table`` (doctl-like aligned columns; sizes as ``2.34 GiB``, lists joined with ``,``), ``json`` (an array of
 ``Snapshot.to_dict(mode="json")`` objects; one object for ``get``), ``jsonl`` (one object per line) and ``csv`` (a
@@ -194,8 +200,9 @@ def _cost_output_options(p: argparse.ArgumentParser) -> None:
 
 EPILOG = """\
 authentication:
-  The token is read from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY (it is never
-  accepted on the command line, where it would show in `ps`, and never printed).
+  The token is read from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY, or from doctl's
+  config with --context NAME (--all-contexts: every context); it is never accepted on the
+  command line, where it would show in `ps`, and never printed.
 
 exit status:
   0 ok, 1 unexpected error or declined confirmation, 2 usage error, 3 API error

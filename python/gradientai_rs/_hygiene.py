@@ -75,8 +75,8 @@ class PruneResult:
     ``deleted``: 204; ``already_gone``: 404 (deleted before — re-running a plan is safe); ``failed``: ``{id:
     exception}`` after the client's retries; ``not_attempted``: never sent, because the run ``stopped`` (a 401/403:
     ``stopped`` says why, and that error is in ``failed``) or was ``interrupted`` (Ctrl-C: the
-    ``KeyboardInterrupt`` carries this result as ``.result``; requests in flight at that moment may or may not
-    have gone through).
+    ``KeyboardInterrupt`` carries this result as ``.result``; the deletes in flight at that moment are listed in
+    ``not_attempted`` too, though they may have gone through — re-running reports them as ``already_gone``).
     """
 
     deleted: List[str] = field(default_factory=list)
