@@ -11,12 +11,16 @@ import datetime as _dt
 import html
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
 from ._exceptions import AccountError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas  # type: ignore[import-untyped, unused-ignore]
+    import polars
+    import pyarrow  # type: ignore[import-untyped, unused-ignore]
+
     from ._core import SnapshotList
 
 __all__ = [
@@ -50,7 +54,7 @@ class RetentionPolicy:
     keep_monthly: int = 0
     keep_yearly: int = 0
     keep_within: Union[_dt.timedelta, str, None] = None
-    keep_tags: Tuple[str, ...] = ()
+    keep_tags: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         tags: Any = self.keep_tags
@@ -156,7 +160,7 @@ class _Plan:
     def _apply(self, max_concurrency: int, progress: Any) -> Any:
         return self._resource.delete_many(self.delete_ids, max_concurrency=max_concurrency, progress=progress)
 
-    def to_arrow(self, **extras: Any) -> Any:
+    def to_arrow(self, **extras: Any) -> "pyarrow.Table":
         """Every planned snapshot with ``action`` (``keep``/``delete``) and ``reasons`` columns (needs pyarrow)."""
         from ._export import _require
 
@@ -171,14 +175,15 @@ class _Plan:
         delete = delete.append_column("reasons", pa.array([[] for _ in range(delete.num_rows)], pa.list_(pa.string())))
         return pa.concat_tables([keep, delete])
 
-    def to_pandas(self, **extras: Any) -> Any:
+    def to_pandas(self, **extras: Any) -> "pandas.DataFrame":
         return self.to_arrow(**extras).to_pandas()
 
-    def to_polars(self, **extras: Any) -> Any:
+    def to_polars(self, **extras: Any) -> "polars.DataFrame":
         from ._export import _require
 
         pl = _require("polars", "polars")
-        return pl.from_arrow(self.to_arrow(**extras))
+        frame: "polars.DataFrame" = pl.from_arrow(self.to_arrow(**extras))
+        return frame
 
     def __repr__(self) -> str:
         return (
@@ -213,7 +218,7 @@ class AsyncPrunePlan(_Plan):
         return result
 
 
-def _plan(resource: Any, listing: "SnapshotList", policy: Any, resource_type: Any, group_by: str,
+def _plan(resource: Any, listing: "SnapshotList", policy: Any, resource_type: Any, group_by: Any,
           now: Optional[_dt.datetime], filters: Dict[str, Any], cls: Any) -> Any:
     when = _utc_now() if now is None else now
     chosen = listing.select(resource_type=resource_type, now=when, **filters)
@@ -256,7 +261,7 @@ def _check_errors(errors: str) -> None:
 
 def _merge(names: List[str], outcomes: List[Any], errors: str) -> "SnapshotList":
     parts: List[Tuple[str, Any]] = []
-    failed: Dict[str, BaseException] = {}
+    failed: Dict[str, Exception] = {}
     for name, out in zip(names, outcomes):
         if isinstance(out, BaseException):
             if not isinstance(out, Exception):
