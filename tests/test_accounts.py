@@ -57,6 +57,10 @@ def test_list_all_accounts_merges_with_accounts(three):
     vols = listing.select(resource_type="volume")
     assert vols.accounts == [a for a, s in zip(listing.accounts, listing) if s.resource_type == "volume"]
     assert pickle.loads(pickle.dumps(listing)).accounts == listing.accounts
+    assert pickle.loads(pickle.dumps(vols)).accounts == vols.accounts
+    biggest = listing.sort_by("size_gigabytes", reverse=True)
+    owner = dict(zip((s.id for s in listing), listing.accounts or []))
+    assert [biggest.account_of(i) for i in range(len(biggest))] == [owner[s.id] for s in biggest]
     by_account = {g: n for g, n, _, _ in listing.summary("account").rows}
     assert by_account == {"prod": 30, "staging": 12}
 
@@ -67,6 +71,11 @@ def test_account_column_in_arrow(three):
     table = listing.to_arrow(monthly_cost=True)
     assert table.column("account").to_pylist() == listing.accounts
     assert table.column_names[-2:] == ["account", "monthly_cost_usd"]
+    vols = listing.select(resource_type="volume").sort_by("name")
+    vt = vols.to_arrow(age_days=True)
+    assert vt.column("account").to_pylist() == vols.accounts
+    assert vt.column("id").to_pylist() == [s.id for s in vols]
+    assert vt.num_rows == len(vols) < len(listing)
 
 
 def test_failing_account_raises_naming_it(three):
