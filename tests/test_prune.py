@@ -320,3 +320,12 @@ def test_async_plan_and_apply(fake):
 def test_prune_result_pickles():
     r = PruneResult(deleted=["1"], already_gone=["2"], not_attempted=["3"], stopped="x")
     assert pickle.loads(pickle.dumps(r)) == r
+
+
+def test_delete_many_with_a_progress_bar(fake, client, capsys):
+    pytest.importorskip("tqdm")
+    ids = [s["id"] for s in fake.snapshots[:5]]
+    result = client.gpu_droplets.snapshots.delete_many(ids, progress=True)
+    assert sorted(result.deleted) == sorted(ids)
+    err = capsys.readouterr().err
+    assert "deleting" in err and "5/5" in err

@@ -208,14 +208,17 @@ def page_html(obj: Any) -> str:
     return _table(snapshots, len(snapshots), caption)
 
 
-def progress_callback(progress: Any) -> Tuple[Optional[Callable[[int, int], None]], Optional[Callable[[], None]]]:
-    """``progress=True``: a ``tqdm.auto`` bar when tqdm is installed (nothing otherwise); a callable: itself."""
+def progress_callback(
+    progress: Any, unit: str = "page"
+) -> Tuple[Optional[Callable[[int, int], None]], Optional[Callable[[], None]]]:
+    """``progress=True``: a ``tqdm.auto`` bar counting ``unit``s (pages listed, snapshots deleted) when tqdm is
+    installed (nothing otherwise); a callable: itself."""
     if progress is True:
         try:
             from tqdm.auto import tqdm
         except ImportError:
             return None, None
-        bar = tqdm(total=0, unit="page", desc="snapshots")
+        bar = tqdm(total=0, unit=unit, desc="snapshots" if unit == "page" else "deleting")
 
         def update(done: int, total: int) -> None:
             if bar.total != total:

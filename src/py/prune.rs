@@ -77,7 +77,7 @@ fn delete_many<'py>(
     let ids = Arc::new(ids_of(ids)?);
     let n = opt_int(max_concurrency, "max_concurrency", limits::max_concurrency)?
         .map_or(DEFAULT_DELETE_CONCURRENCY, |c| c as usize);
-    let (progress, close) = progress_of(py, progress)?;
+    let (progress, close) = progress_of(py, progress, "snapshot")?;
     let http = Arc::clone(&snapshots.http);
     let opts = CallOptions::default();
     match calls {

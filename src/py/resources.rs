@@ -29,11 +29,12 @@ pub struct ListAllArgs<'a, 'py> {
     pub call: CallOptions,
 }
 
-/// `progress=True` (a tqdm bar when tqdm is installed), a callable `(pages_done, pages_total)`, or `None`; with
-/// the function that closes the bar.
+/// `progress=True` (a tqdm bar when tqdm is installed, counting `unit`s), a callable `(done, total)`, or `None`;
+/// with the function that closes the bar.
 pub(crate) fn progress_of(
     py: Python<'_>,
     progress: Option<&Bound<'_, PyAny>>,
+    unit: &str,
 ) -> PyResult<(Option<Progress>, Option<Py<PyAny>>)> {
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
         return Ok((None, None));
@@ -41,7 +42,7 @@ pub(crate) fn progress_of(
     let pair = py
         .import("gradientai_rs._export")?
         .getattr("progress_callback")?
-        .call1((progress,))?;
+        .call1((progress, unit))?;
     let (callback, close): (Py<PyAny>, Option<Py<PyAny>>) = pair.extract()?;
     if callback.is_none(py) {
         return Ok((None, close));
@@ -66,7 +67,7 @@ impl ListAllArgs<'_, '_> {
         let max_attempts = opt_int(self.max_attempts, "max_attempts", limits::max_attempts)?;
         let per_page = opt_int(self.per_page, "per_page", limits::per_page)?;
         let resource_type = opt_resource_type(self.resource_type)?;
-        let (progress, close) = progress_of(py, self.progress)?;
+        let (progress, close) = progress_of(py, self.progress, "page")?;
         let opts = ListAllOptions {
             resource_type,
             per_page: per_page.unwrap_or(limits::MAX_PER_PAGE),
