@@ -12,9 +12,13 @@ mod _core {
     use pyo3::prelude::*;
 
     #[pymodule_export]
+    use crate::py::accounts::_doctl_contexts;
+    #[pymodule_export]
     use crate::py::calls::PyAPIResponse;
     #[pymodule_export]
     use crate::py::client::{PyAsyncGradientAI, PyGradientAI};
+    #[pymodule_export]
+    use crate::py::hygiene::{_validate_policy, PySummary};
     #[pymodule_export]
     use crate::py::iterators::{AsyncPageIterator, AsyncSnapshotIterator, PageIterator, SnapshotIterator};
     #[pymodule_export]
@@ -39,6 +43,10 @@ mod _core {
             crate::core::pagination::DEFAULT_MAX_CONCURRENCY,
         )?;
         m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
+        m.add(
+            "DEFAULT_RATE_PER_GB_MONTH",
+            crate::core::cost::DEFAULT_RATE_PER_GB_MONTH,
+        )?;
         crate::py::logging::install(m.py())?;
         crate::py::runtime::install_hooks(m)
     }

@@ -19,10 +19,19 @@ from ._core import (
     SnapshotList,
     SnapshotListResponse,
     SnapshotRetrieveResponse,
+    Summary,
     __version__,
 )
 from . import _exceptions
 from ._exceptions import *  # noqa: F403 - the SDK's exception classes, listed in _exceptions.__all__
+from ._hygiene import (
+    AsyncPrunePlan,
+    PrunePlan,
+    PruneResult,
+    RetentionPolicy,
+    list_all_accounts,
+    list_all_accounts_async,
+)
 from ._logging import enable_logging, reset_logging
 from ._types import RateLimit
 
@@ -33,6 +42,7 @@ Client = GradientAI
 AsyncClient = AsyncGradientAI
 Snapshots = Snapshot
 DEFAULT_MAX_CONCURRENCY: int = _core.DEFAULT_MAX_CONCURRENCY
+DEFAULT_RATE_PER_GB_MONTH: float = _core.DEFAULT_RATE_PER_GB_MONTH
 
 __all__ = [
     "__version__",
@@ -53,6 +63,14 @@ __all__ = [
     "APIResponse",
     "RateLimit",
     "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_RATE_PER_GB_MONTH",
+    "Summary",
+    "RetentionPolicy",
+    "PrunePlan",
+    "AsyncPrunePlan",
+    "PruneResult",
+    "list_all_accounts",
+    "list_all_accounts_async",
     "enable_logging",
     "reset_logging",
 ]

@@ -3,8 +3,14 @@
 Exit codes: 0 success, 1 unexpected error or a declined confirmation, 2 usage error, 3 API error (an error status
 or an invalid answer), 4 connection error or timeout, 5 no API token, 130 interrupted (Ctrl-C).
 
-The token is read by the client from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY; it is never a command-line
-argument (it would show in ``ps``) and never printed (error lines are scrubbed of it as well).
+The token is read by the client from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY, or from doctl's config file
+(``--context NAME``; ``--all-contexts`` lists every context); it is never a command-line argument (it would show in
+``ps``) and never printed (error lines are scrubbed of it as well).
+
+Cleaning up: ``snapshots list`` filters and sorts (``--name --tag --region --older-than --newer-than --sort``),
+``snapshots cost`` sums size and monthly cost per group, ``snapshots prune`` prints a retention plan and deletes it
+only with ``--apply`` (after a y/N question on a terminal, or with ``--yes``); it exits 3 when a delete failed or the
+run stopped on a 401/403, and 130 on Ctrl-C after printing what was deleted.
 
 Formats: ``table`` (doctl-like aligned columns; sizes as ``2.34 GiB``, lists joined with ``,``), ``json`` (an array of
 ``Snapshot.to_dict(mode="json")`` objects; one object for ``get``), ``jsonl`` (one object per line) and ``csv`` (a
@@ -25,7 +31,9 @@ import warnings
 from http import HTTPStatus
 from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, TextIO
 
-from ._core import GradientAI, __version__
+from . import _core
+from ._core import GradientAI, SnapshotList, __version__
+from ._hygiene import PruneResult, RetentionPolicy, list_all_accounts
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -45,6 +53,10 @@ EXIT_API = 3
 EXIT_CONNECTION = 4
 EXIT_NO_TOKEN = 5
 EXIT_INTERRUPTED = 130
+
+SORT_FIELDS = ("created_at", "name", "size_gigabytes", "min_disk_size", "id", "resource_id", "resource_type")
+KEEP_UNITS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+COST_BY = ("resource_type", "region", "resource_id", "tag", "age", "account")
 
 TOKEN_ENV_VARS = ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY")
 
@@ -117,7 +129,44 @@ def _global_options(suppress: bool) -> "_Parser":
         default=default,
         help="retries of a failed request: connection errors, 408/409/429/5xx (default: 2)",
     )
+    g.add_argument(
+        "--context",
+        metavar="NAME",
+        default=default,
+        help="use the token of this doctl auth context (doctl's config.yaml; default: the environment's token)",
+    )
+    g.add_argument(
+        "--all-contexts",
+        action="store_true",
+        default=default,
+        help="every doctl auth context (list --all and cost only): rows gain an account column",
+    )
     return p
+
+
+def _resource_type_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--resource-type", choices=("droplet", "volume"), default=None, help="only snapshots of droplets or volumes"
+    )
+
+
+def _filter_options(p: argparse.ArgumentParser, *, tag_help: str = "only snapshots with this tag (repeatable: any of them)") -> None:
+    g = p.add_argument_group("selection options")
+    g.add_argument("--name", metavar="GLOB", default=None, help="only names matching this glob (fnmatch rules, case-sensitive)")
+    g.add_argument("--tag", metavar="T", action="append", default=None, help=tag_help)
+    g.add_argument("--region", metavar="R", action="append", default=None, help="only snapshots in this region (repeatable)")
+    g.add_argument("--older-than", metavar="AGE", default=None, help="only snapshots older than AGE (e.g. 30d, 12h, 2w)")
+    g.add_argument("--newer-than", metavar="AGE", default=None, help="only snapshots newer than AGE (e.g. 7d)")
+
+
+def _select_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, name in (("name", "name"), ("tag", "tags_any"), ("region", "regions"), ("older_than", "older_than"),
+                      ("newer_than", "newer_than")):
+        value = getattr(args, key, None)
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def _output_options(p: argparse.ArgumentParser, *, json_help: str) -> None:
@@ -142,10 +191,18 @@ def _output_options(p: argparse.ArgumentParser, *, json_help: str) -> None:
     g.add_argument("--no-header", action="store_true", help="omit the header line (table, csv)")
 
 
+def _cost_output_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("output options")
+    g.add_argument("-o", "--format", choices=FORMATS, default="table", metavar="FORMAT",
+                   help="table (default), json, jsonl or csv")
+    g.add_argument("--no-header", action="store_true", help="omit the header line (table, csv)")
+
+
 EPILOG = """\
 authentication:
-  The token is read from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY (it is never
-  accepted on the command line, where it would show in `ps`, and never printed).
+  The token is read from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY, or from doctl's
+  config with --context NAME (--all-contexts: every context); it is never accepted on the
+  command line, where it would show in `ps`, and never printed.
 
 exit status:
   0 ok, 1 unexpected error or declined confirmation, 2 usage error, 3 API error
@@ -158,6 +215,10 @@ examples:
   gradientai-rs snapshots list --all --format csv --columns id,name,size_gigabytes > snapshots.csv
   gradientai-rs snapshots get 6372321 --format json
   gradientai-rs snapshots delete 6372321 --force
+  gradientai-rs snapshots list --all --name 'web-*' --older-than 30d --sort size_gigabytes --reverse
+  gradientai-rs snapshots cost --by region
+  gradientai-rs snapshots prune --keep-daily 7 --keep-weekly 4          (a dry run: prints the plan)
+  gradientai-rs snapshots prune --keep-daily 7 --keep-weekly 4 --apply  (asks, then deletes the plan)
 """
 
 
@@ -194,17 +255,61 @@ def build_parser() -> argparse.ArgumentParser:
         "exactly once, fetching the pages concurrently (a progress bar is shown on stderr when it is a terminal).",
         parents=[sub_globals],
     )
-    p_list.add_argument(
-        "--resource-type", choices=("droplet", "volume"), default=None, help="only snapshots of droplets or volumes"
-    )
+    _resource_type_option(p_list)
     p_list.add_argument(
         "--per-page", metavar="N", type=int, default=None, help="snapshots per page, 1..200 (default: the API's, 20)"
     )
     which = p_list.add_mutually_exclusive_group()
     which.add_argument("--page", metavar="N", type=int, default=None, help="page to show, from 1 (default: 1)")
     which.add_argument("--all", action="store_true", help="every snapshot of every page (list_all())")
+    _filter_options(p_list)
+    p_list.add_argument("--sort", metavar="FIELD", choices=SORT_FIELDS, default=None,
+                        help=f"sort by this field: {', '.join(SORT_FIELDS)} (stable; missing values last)")
+    p_list.add_argument("--reverse", action="store_true", help="with --sort: descending")
     _output_options(p_list, json_help="json: a JSON array of objects")
     p_list.set_defaults(handler=_cmd_list)
+
+    p_cost = snap_cmds.add_parser(
+        "cost",
+        help="what snapshots cost per month, by group",
+        description="List every snapshot and print count, size and monthly cost per group (size x rate; "
+        "DigitalOcean bills snapshots at $0.06/GB-month since July 2022). Region and tag groups count a snapshot "
+        "in each of its groups.",
+        parents=[sub_globals],
+    )
+    p_cost.add_argument("--by", choices=COST_BY, default="resource_type", metavar="FIELD",
+                        help=f"group by: {', '.join(COST_BY)} (default: resource_type; account needs --all-contexts)")
+    p_cost.add_argument("--rate", metavar="USD", type=float, default=None,
+                        help="USD per GB-month (default: 0.06, DigitalOcean's snapshot price)")
+    _resource_type_option(p_cost)
+    _filter_options(p_cost)
+    _cost_output_options(p_cost)
+    p_cost.set_defaults(handler=_cmd_cost)
+
+    p_prune = snap_cmds.add_parser(
+        "prune",
+        help="plan (and with --apply, carry out) a retention policy",
+        description="Plan which snapshots a retention policy (restic's forget rules, per resource by default) "
+        "would delete and print the plan; nothing is deleted unless --apply is given, which then asks for "
+        "confirmation on the terminal unless --yes (without a terminal and without --yes it refuses, exit 2). "
+        "Snapshots without an id or a readable date are always kept.",
+        parents=[sub_globals],
+    )
+    pol = p_prune.add_argument_group("policy (at least one)")
+    for unit in KEEP_UNITS:
+        pol.add_argument(f"--keep-{unit}", metavar="N", type=int, default=0,
+                         help=f"keep the {'N newest' if unit == 'last' else 'newest snapshot of each of the last N ' + unit.replace('ily', 'y').replace('ly', '') + 's'}")
+    pol.add_argument("--keep-within", metavar="AGE", default=None, help="keep everything newer than AGE (e.g. 30d)")
+    pol.add_argument("--keep-tag", metavar="T", action="append", default=None, help="keep snapshots with this tag (repeatable)")
+    _resource_type_option(p_prune)
+    p_prune.add_argument("--group-by", choices=("resource_id", "resource_type", "region", "tag", "name", "none"),
+                         default="resource_id", metavar="FIELD", help="apply the policy per group (default: resource_id)")
+    _filter_options(p_prune, tag_help="only consider snapshots with this tag (repeatable: any of them)")
+    p_prune.add_argument("--apply", action="store_true", help="delete the planned snapshots (asks first)")
+    p_prune.add_argument("-y", "--yes", action="store_true", help="with --apply: do not ask")
+    p_prune.add_argument("--max-concurrency", metavar="N", type=int, default=8, help="deletes at a time (default: 8)")
+    _output_options(p_prune, json_help="json: {keep, delete, reasons, freed_gigabytes, freed_monthly_cost_usd}")
+    p_prune.set_defaults(handler=_cmd_prune)
 
     p_get = snap_cmds.add_parser(
         "get",
@@ -330,12 +435,16 @@ class _Out:
 
 
 def _write_table(out: _Out, snapshots: Iterable[Any], columns: Sequence[str], header: bool) -> None:
-    rows = [[_table_cell(s, c) for c in columns] for s in snapshots]
+    _write_rows(out, [COLUMNS[c] for c in columns], [[_table_cell(s, c) for c in columns] for s in snapshots], header)
+
+
+def _write_rows(out: _Out, headers: List[str], rows: List[List[str]], header: bool) -> None:
+    """Aligned columns (3 spaces apart), trailing spaces stripped."""
     if header:
-        rows.insert(0, [COLUMNS[c] for c in columns])
+        rows.insert(0, headers)
     if not rows:
         return
-    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(headers))]
     for r in rows:
         line = "   ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()
         out.write(line + "\n")
@@ -353,10 +462,22 @@ def _emit(args: argparse.Namespace, snapshots: Any, *, single: bool = False) -> 
     out = _Out(sys.stdout)
     fmt = args.format
     columns = args.columns
+    accounts = getattr(snapshots, "accounts", None)
     if fmt == "table":
+        if accounts is not None:
+            cols = columns or list(COLUMNS)
+            _write_rows(out, ["Account"] + [COLUMNS[c] for c in cols],
+                        [[a] + [_table_cell(s, c) for c in cols] for a, s in zip(accounts, snapshots)], not args.no_header)
+            return
         _write_table(out, snapshots, columns or list(COLUMNS), not args.no_header)
         return
     dicts = _dicts(snapshots)
+    if accounts is not None:
+        dicts = [{"account": a, **d} for a, d in zip(accounts, dicts)]
+        if columns is not None:
+            columns = ["account"] + list(columns)
+        elif fmt == "csv":
+            columns = ["account"] + list(COLUMNS)
     if fmt == "csv":
         _write_csv(out, dicts, columns or list(COLUMNS), not args.no_header)
     elif fmt == "jsonl":
@@ -379,7 +500,10 @@ def _client(args: argparse.Namespace, **overrides: Any) -> GradientAI:
         "max_retries": getattr(args, "max_retries", None),
     }
     kwargs.update(overrides)
+    context = getattr(args, "context", None)
     try:
+        if context is not None and "api_key" not in overrides:
+            return GradientAI.from_doctl(context, **kwargs)
         return GradientAI(**kwargs)
     except ValueError as exc:
         message = str(exc)
@@ -395,17 +519,63 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
+def _all_contexts(args: argparse.Namespace) -> bool:
+    if getattr(args, "all_contexts", None):
+        if getattr(args, "context", None) is not None:
+            raise UsageError("--context and --all-contexts exclude each other")
+        return True
+    return False
+
+
+def _list_accounts(args: argparse.Namespace, **list_all_kwargs: Any) -> SnapshotList:
+    """Every snapshot of every doctl context (``list_all_accounts``)."""
+    kwargs: Dict[str, Any] = {
+        "base_url": getattr(args, "base_url", None),
+        "timeout": getattr(args, "timeout", None),
+        "max_retries": getattr(args, "max_retries", None),
+    }
+    names = _core._doctl_contexts()
+    if not names:
+        raise UsageError("doctl's config has no auth contexts")
+    clients = {name: GradientAI.from_doctl(name, **kwargs) for name in names}
+    try:
+        return list_all_accounts(clients, **list_all_kwargs)
+    finally:
+        for c in clients.values():
+            c.close()
+
+
+def _refine(args: argparse.Namespace, snapshots: SnapshotList) -> SnapshotList:
+    """``--name/--tag/--region/--older-than/--newer-than`` then ``--sort``."""
+    chosen = _select_kwargs(args)
+    if chosen:
+        snapshots = snapshots.select(**chosen)
+    if getattr(args, "sort", None):
+        snapshots = snapshots.sort_by(args.sort, reverse=args.reverse)
+    elif getattr(args, "reverse", False):
+        raise UsageError("--reverse needs --sort")
+    return snapshots
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
+    if _all_contexts(args):
+        if args.page is not None:
+            raise UsageError("--all-contexts lists every page; drop --page")
+        listing = _list_accounts(args, resource_type=args.resource_type, per_page=args.per_page)
+        _emit(args, _refine(args, listing))
+        return EXIT_OK
     with _client(args) as client:
         resource = client.gpu_droplets.snapshots
         if args.all:
             snapshots: Any = resource.list_all(
                 resource_type=args.resource_type, per_page=args.per_page, progress=_isatty(sys.stderr) or None
             )
-            _emit(args, snapshots)
+            _emit(args, _refine(args, snapshots))
             return EXIT_OK
         page = resource.list(page=args.page, per_page=args.per_page, resource_type=args.resource_type)
-        rows = page.snapshots or []
+        rows: Any = page.snapshots or []
+        if _select_kwargs(args) or args.sort or args.reverse:
+            rows = _refine(args, SnapshotList(rows))
         _emit(args, rows)
         if args.format == "table" and _isatty(sys.stdout) and _isatty(sys.stderr) and page.has_next_page():
             total = page.meta.total if page.meta is not None else None
@@ -450,6 +620,119 @@ def _cmd_delete(args: argparse.Namespace) -> int:
         client.gpu_droplets.snapshots.delete(sid)
     _Out(sys.stdout).write(f"Deleted snapshot {sid}.\n")
     return EXIT_OK
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    if _all_contexts(args):
+        listing = _list_accounts(args, resource_type=args.resource_type)
+    else:
+        if args.by == "account":
+            raise UsageError("--by account needs --all-contexts")
+        with _client(args) as client:
+            listing = client.gpu_droplets.snapshots.list_all(
+                resource_type=args.resource_type, progress=_isatty(sys.stderr) or None
+            )
+    listing = _refine(args, listing)
+    summary = listing.summary(args.by, rate_per_gb_month=args.rate)
+    out = _Out(sys.stdout)
+    dicts = summary.to_dicts()
+    names = ["group", "count", "size_gigabytes", "monthly_cost_usd"]
+    if args.format == "table":
+        rows = [[d["group"], str(d["count"]), f"{d['size_gigabytes']:.2f}", f"{d['monthly_cost_usd']:.2f}"] for d in dicts]
+        rows.append(["TOTAL", str(len(listing)), f"{listing.size_gigabytes:.2f}",
+                     f"{listing.monthly_cost(summary.rate_per_gb_month):.2f}"])
+        _write_rows(out, [args.by.replace("_", " ").title(), "Count", "Size (GB)", "USD/month"], rows, not args.no_header)
+        if args.by in ("region", "tag"):
+            sys.stdout.flush()
+            sys.stderr.write(f"(a snapshot with several {args.by}s counts in each; the total counts it once)\n")
+    elif args.format == "csv":
+        _write_csv(out, dicts, names, not args.no_header)
+    elif args.format == "jsonl":
+        for d in dicts:
+            out.write(json.dumps(d, separators=(",", ":")) + "\n")
+    else:
+        out.write(json.dumps(dicts, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _policy(args: argparse.Namespace) -> RetentionPolicy:
+    try:
+        counts = {f"keep_{unit}": getattr(args, f"keep_{unit}") for unit in KEEP_UNITS}
+        return RetentionPolicy(**counts, keep_within=args.keep_within, keep_tags=tuple(args.keep_tag or ()))
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("keep_", "--keep-").replace("set at least one of", "give at least one of")) from None
+
+
+def _emit_plan(args: argparse.Namespace, plan: Any) -> None:
+    out = _Out(sys.stdout)
+    rows = [("keep", s, plan.reasons.get(str(s.id), [])) for s in plan.keep] + [("delete", s, []) for s in plan.delete]
+    columns = args.columns or ["id", "name", "created_at", "resource_id", "size_gigabytes"]
+    if args.format == "table":
+        table = [[action] + [_table_cell(s, c) for c in columns] + [",".join(why)] for action, s, why in rows]
+        _write_rows(out, ["Action"] + [COLUMNS[c] for c in columns] + ["Reasons"], table, not args.no_header)
+    elif args.format == "json":
+        data = {
+            "keep": [_select(s.to_dict(mode="json"), args.columns) for s in plan.keep],
+            "delete": [_select(s.to_dict(mode="json"), args.columns) for s in plan.delete],
+            "reasons": plan.reasons,
+            "freed_gigabytes": plan.freed_gigabytes,
+            "freed_monthly_cost_usd": plan.freed_monthly_cost(),
+        }
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        dicts = [{"action": a, **_select(s.to_dict(mode="json"), args.columns), "reasons": why} for a, s, why in rows]
+        if args.format == "jsonl":
+            for d in dicts:
+                out.write(json.dumps(d, separators=(",", ":")) + "\n")
+        else:
+            _write_csv(out, dicts, ["action"] + list(args.columns or COLUMNS) + ["reasons"], not args.no_header)
+    sys.stdout.flush()
+    sys.stderr.write(
+        f"plan: keep {len(plan.keep)}, delete {len(plan.delete)} ({plan.freed_gigabytes:.2f} GB, "
+        f"${plan.freed_monthly_cost():.2f}/month)" + ("" if args.apply else "; dry run, nothing deleted (use --apply)") + "\n"
+    )
+
+
+def _report(result: PruneResult) -> None:
+    line = (f"Deleted {len(result.deleted)} snapshots; {len(result.already_gone)} already gone; "
+            f"{len(result.failed)} failed; {len(result.not_attempted)} not attempted.")
+    _Out(sys.stdout).write(line + "\n")
+    sys.stdout.flush()
+    for sid, exc in result.failed.items():
+        _error(f"snapshot {sid}: {_describe_api_error(exc) if isinstance(exc, Exception) else exc}")
+    if result.stopped:
+        _error(f"stopped: {result.stopped}")
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    if _all_contexts(args):
+        raise UsageError("prune works on one account; use --context NAME")
+    policy = _policy(args)
+    if args.yes and not args.apply:
+        raise UsageError("--yes needs --apply")
+    with _client(args) as client:
+        resource = client.gpu_droplets.snapshots
+        plan = resource.plan_prune(policy, resource_type=args.resource_type, group_by=args.group_by, **_select_kwargs(args))
+        _emit_plan(args, plan)
+        if not args.apply or not len(plan.delete):
+            return EXIT_OK
+        if not args.yes:
+            if not _isatty(sys.stdin):
+                raise UsageError(
+                    f"refusing to delete {len(plan.delete)} snapshots without confirmation: stdin is not a terminal "
+                    "(use --yes)"
+                )
+            if not _confirm(f"Delete {len(plan.delete)} snapshots? [y/N] "):
+                raise Declined("nothing deleted")
+        try:
+            result = plan.apply(max_concurrency=args.max_concurrency, progress=_isatty(sys.stderr) or None)
+        except KeyboardInterrupt as exc:
+            partial = getattr(exc, "result", None)
+            if isinstance(partial, PruneResult):
+                _report(partial)
+            raise
+    _report(result)
+    return EXIT_OK if result.ok else EXIT_API
 
 
 def _token_configured() -> bool:

@@ -2,14 +2,16 @@
 
 import datetime
 import os
+import re
 from types import TracebackType
-from typing import Any, Callable, Iterable, Coroutine, Dict, Generic, List, Literal, Mapping, NoReturn, Optional, Set, Type, Union, final, overload, type_check_only
+from typing import Any, Callable, Iterable, Coroutine, Protocol, Tuple, Dict, Generic, List, Literal, Mapping, NoReturn, Optional, Set, Type, Union, final, overload, type_check_only
 
 import pandas  # type: ignore[import-untyped, unused-ignore]
 import polars
 import pyarrow  # type: ignore[import-untyped, unused-ignore]
 from typing_extensions import Self, TypeVar
 
+from ._hygiene import AsyncPrunePlan, PrunePlan, PruneResult
 from ._types import RateLimit
 
 __all__ = [
@@ -39,10 +41,15 @@ __all__ = [
     "__version__",
     "DEFAULT_MAX_CONCURRENCY",
     "DEBUG_BUILD",
+    "DEFAULT_RATE_PER_GB_MONTH",
+    "Summary",
+    "_validate_policy",
+    "_doctl_contexts",
 ]
 __version__: str
 DEFAULT_MAX_CONCURRENCY: int
 DEBUG_BUILD: bool
+DEFAULT_RATE_PER_GB_MONTH: float
 
 _ResourceType = Literal["droplet", "volume"]
 _Mode = Literal["python", "json"]
@@ -63,8 +70,39 @@ _R = TypeVar("_R")
 _Awaitable = Coroutine[Any, Any, _T]
 
 def _model_from_json(kind: str, data: str) -> _Model: ...
-def _snapshot_list_from_json(data: str, total: int, pages: int, changed: Optional[tuple[int, int, int, int]] = None) -> SnapshotList: ...
+def _snapshot_list_from_json(
+    data: str, total: int, pages: int, changed: Optional[tuple[int, int, int, int]] = None, accounts: Optional[List[str]] = None
+) -> SnapshotList: ...
 def _reset_logging() -> None: ...
+def _validate_policy(policy: _Policy) -> None: ...
+def _doctl_contexts(config_path: Optional[Union[str, os.PathLike[str]]] = None) -> List[str]: ...
+
+_Age = Union[datetime.timedelta, datetime.datetime, str]
+_GroupBy = Literal["resource_id", "resource_type", "region", "tag", "name", "none"]
+_SortField = Literal["created_at", "name", "size_gigabytes", "min_disk_size", "id", "resource_id", "resource_type"]
+_SummaryBy = Literal["resource_type", "region", "resource_id", "tag", "age", "account"]
+_StrList = Union[str, Iterable[str], None]
+
+@type_check_only
+class _Policy(Protocol):
+    """What ``RetentionPolicy`` has (stub only)."""
+
+    @property
+    def keep_last(self) -> int: ...
+    @property
+    def keep_hourly(self) -> int: ...
+    @property
+    def keep_daily(self) -> int: ...
+    @property
+    def keep_weekly(self) -> int: ...
+    @property
+    def keep_monthly(self) -> int: ...
+    @property
+    def keep_yearly(self) -> int: ...
+    @property
+    def keep_within(self) -> Union[datetime.timedelta, str, None]: ...
+    @property
+    def keep_tags(self) -> Iterable[str]: ...
 
 @type_check_only
 class _Model:
@@ -144,8 +182,47 @@ class SnapshotRetrieveResponse(_Model):
     @property
     def snapshot(self) -> Optional[Snapshot]: ...
 
+@type_check_only
+class _Exports:
+    """Arrow / pandas / polars exports of the classes that hold snapshots (stub only; ``export_methods!``)."""
+
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
+    def _arrow_stream(
+        self,
+        age_days: bool = False,
+        monthly_cost: bool = False,
+        now: Optional[datetime.datetime] = None,
+        rate_per_gb_month: Optional[float] = None,
+    ) -> object: ...
+    def to_arrow(
+        self,
+        *,
+        age_days: bool = False,
+        monthly_cost: bool = False,
+        now: Optional[datetime.datetime] = None,
+        rate_per_gb_month: Optional[float] = None,
+    ) -> pyarrow.Table:
+        """A ``pyarrow.Table``; ``age_days`` / ``monthly_cost`` add those columns (at ``now``, at the rate)."""
+    def to_pandas(
+        self,
+        *,
+        lists: Literal["arrow", "python"] = "arrow",
+        age_days: bool = False,
+        monthly_cost: bool = False,
+        now: Optional[datetime.datetime] = None,
+        rate_per_gb_month: Optional[float] = None,
+    ) -> pandas.DataFrame: ...
+    def to_polars(
+        self,
+        *,
+        age_days: bool = False,
+        monthly_cost: bool = False,
+        now: Optional[datetime.datetime] = None,
+        rate_per_gb_month: Optional[float] = None,
+    ) -> polars.DataFrame: ...
+
 @final
-class SnapshotListResponse(_Model, Generic[_C]):
+class SnapshotListResponse(_Model, _Exports, Generic[_C]):
     """One page of ``GET /v2/snapshots``. Iterating yields every snapshot of this page and the later ones.
 
     The type parameter says which client fetched it (``SnapshotListResponse`` alone is a page of ``GradientAI``),
@@ -170,14 +247,10 @@ class SnapshotListResponse(_Model, Generic[_C]):
     def iter_pages(self: SnapshotListResponse[_Async]) -> AsyncPageIterator: ...
     def __iter__(self: SnapshotListResponse[_Blocking]) -> SnapshotIterator: ...
     def __aiter__(self) -> AsyncSnapshotIterator: ...
-    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
-    def to_arrow(self) -> pyarrow.Table: ...
-    def to_pandas(self, *, lists: Literal["arrow", "python"] = "arrow") -> pandas.DataFrame: ...
-    def to_polars(self) -> polars.DataFrame: ...
     def _repr_html_(self) -> str: ...
 
 @final
-class SnapshotList(_Model):
+class SnapshotList(_Model, _Exports):
     """Every snapshot from ``list_all()``: a read-only sequence with Arrow export. A root model: ``to_dict()`` is
     the list of snapshot dicts, ``to_json()`` a JSON array."""
 
@@ -208,9 +281,58 @@ class SnapshotList(_Model):
         self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False
     ) -> List[Dict[str, Any]]: ...
     def to_dicts(self, *, mode: _Mode = "python") -> List[Dict[str, Any]]: ...
+    def select(
+        self,
+        *,
+        name: Union[str, re.Pattern[str], None] = None,
+        tags_any: _StrList = None,
+        tags_all: _StrList = None,
+        regions: _StrList = None,
+        resource_type: Optional[_ResourceType] = None,
+        resource_id: Union[int, str, None] = None,
+        older_than: Optional[_Age] = None,
+        newer_than: Optional[_Age] = None,
+        min_size_gb: Optional[float] = None,
+        now: Optional[datetime.datetime] = None,
+    ) -> SnapshotList:
+        """The snapshots that pass every filter given (``name``: a glob ``str`` or a compiled ``re.Pattern``)."""
+    def most_recent(self, group_by: _GroupBy = "resource_id") -> SnapshotList: ...
+    def sort_by(self, field: _SortField, reverse: bool = False) -> SnapshotList: ...
+    def monthly_cost(self, rate_per_gb_month: Optional[float] = None) -> float: ...
+    @property
+    def size_gigabytes(self) -> float: ...
+    def summary(
+        self, by: _SummaryBy = "resource_type", *, rate_per_gb_month: Optional[float] = None, now: Optional[datetime.datetime] = None
+    ) -> Summary: ...
+    @property
+    def accounts(self) -> Optional[List[str]]: ...
+    def account_of(self, i: int) -> Optional[str]: ...
+    @property
+    def errors(self) -> Dict[str, Exception]: ...
+    @staticmethod
+    def _merge(parts: List[Tuple[str, SnapshotList]], errors: Optional[Mapping[str, Exception]] = None) -> SnapshotList: ...
+    def _plan(
+        self, policy: _Policy, group_by: _GroupBy = "resource_id", now: Optional[datetime.datetime] = None
+    ) -> Tuple[SnapshotList, SnapshotList, Dict[str, List[str]]]: ...
+    def _repr_html_(self) -> str: ...
+
+@final
+class Summary(_Model):
+    """Count, GB and USD/month per group (``SnapshotList.summary``), the most expensive first."""
+
+    @property
+    def by(self) -> str: ...
+    @property
+    def rate_per_gb_month(self) -> float: ...
+    @property
+    def rows(self) -> List[Tuple[str, int, float, float]]:
+        """``(group, count, size_gigabytes, monthly_cost_usd)`` per group."""
+    def to_dicts(self) -> List[Dict[str, Any]]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> Tuple[str, int, float, float]: ...
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
     def to_arrow(self) -> pyarrow.Table: ...
-    def to_pandas(self, *, lists: Literal["arrow", "python"] = "arrow") -> pandas.DataFrame: ...
+    def to_pandas(self) -> pandas.DataFrame: ...
     def to_polars(self) -> polars.DataFrame: ...
     def _repr_html_(self) -> str: ...
 
@@ -269,6 +391,8 @@ _G = TypeVar("_G")
 _D = TypeVar("_D")
 _A = TypeVar("_A")
 _W = TypeVar("_W")
+_P = TypeVar("_P")
+_X = TypeVar("_X")
 
 @type_check_only
 class _SnapshotCalls(Generic[_L, _G, _D]):
@@ -326,7 +450,7 @@ class AsyncSnapshotsResourceWithRawResponse(
     """``AsyncGradientAI().gpu_droplets.snapshots.with_raw_response``: every call returns a coroutine."""
 
 @type_check_only
-class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W]):
+class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W, _P, _X]):
     """The plain resources (stub only): the three calls plus ``list_all`` and ``with_raw_response``."""
 
     def list_all(
@@ -346,11 +470,38 @@ class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W]):
         """Every snapshot, exactly once: page 1, then the rest concurrently, in page order."""
     @property
     def with_raw_response(self) -> _W: ...
+    def delete_many(
+        self, ids: Iterable[Union[int, str]], *, max_concurrency: Optional[int] = None, progress: _Progress = None
+    ) -> _X:
+        """Deletes these snapshots concurrently (404s are ``already_gone``; a 401/403 stops the run)."""
+    def plan_prune(
+        self,
+        policy: _Policy,
+        *,
+        resource_type: Optional[_ResourceType] = None,
+        group_by: _GroupBy = "resource_id",
+        now: Optional[datetime.datetime] = None,
+        name: Union[str, re.Pattern[str], None] = ...,
+        tags_any: _StrList = ...,
+        tags_all: _StrList = ...,
+        regions: _StrList = ...,
+        resource_id: Union[int, str, None] = ...,
+        older_than: Optional[_Age] = ...,
+        newer_than: Optional[_Age] = ...,
+        min_size_gb: Optional[float] = ...,
+    ) -> _P:
+        """Lists everything, selects, plans with ``policy``; deletes nothing."""
 
 @final
 class SnapshotsResource(
     _Resource[
-        SnapshotListResponse[_Blocking], SnapshotRetrieveResponse, None, SnapshotList, SnapshotsResourceWithRawResponse
+        SnapshotListResponse[_Blocking],
+        SnapshotRetrieveResponse,
+        None,
+        SnapshotList,
+        SnapshotsResourceWithRawResponse,
+        PrunePlan,
+        PruneResult,
     ]
 ):
     """``GradientAI().gpu_droplets.snapshots``."""
@@ -363,6 +514,8 @@ class AsyncSnapshotsResource(
         _Awaitable[None],
         _Awaitable[SnapshotList],
         AsyncSnapshotsResourceWithRawResponse,
+        _Awaitable[AsyncPrunePlan],
+        _Awaitable[PruneResult],
     ]
 ):
     """``AsyncGradientAI().gpu_droplets.snapshots``: every call returns a coroutine."""
@@ -414,8 +567,6 @@ class _ClientBase:
     @property
     def max_rate_limit_wait(self) -> float: ...
     @property
-    def max_rate_limit_wait(self) -> float: ...
-    @property
     def rate_limit(self) -> Optional[RateLimit]: ...
     def is_closed(self) -> bool: ...
     def with_options(
@@ -434,6 +585,12 @@ class _ClientBase:
     ) -> Self:
         """A new client with some settings changed (same limiter when the token is unchanged)."""
     copy = with_options
+    @classmethod
+    def from_doctl(
+        cls, context: Optional[str] = None, config_path: Optional[Union[str, os.PathLike[str]]] = None, **client_kwargs: Any
+    ) -> Self:
+        """A client with the token of one of doctl's auth contexts (default: $DIGITALOCEAN_CONTEXT, else the
+        config's current context)."""
     def __reduce__(self) -> NoReturn:
         """Clients refuse to pickle (they hold a token and a connection pool): raises ``TypeError``."""
 

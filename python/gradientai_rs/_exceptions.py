@@ -26,6 +26,7 @@ __all__ = [
     "ClientClosedError",
     "ListingChangedWarning",
     "InsecureTLSWarning",
+    "AccountError",
 ]
 
 
@@ -154,3 +155,13 @@ class ListingChangedWarning(UserWarning):
 
 class InsecureTLSWarning(UserWarning):
     """A client was built with ``verify=False``: server certificates are not checked."""
+
+
+class AccountError(GradientAIError):
+    """One account of ``list_all_accounts`` failed: ``account`` names it, ``cause`` (also ``__cause__``) is the
+    error."""
+
+    def __init__(self, account: str, cause: BaseException) -> None:
+        super().__init__(f"account {account!r}: {type(cause).__name__}: {cause}")
+        self.account = account
+        self.cause = cause

@@ -36,21 +36,41 @@ def _require(module: str, extra: str) -> Any:
         ) from exc
 
 
-def to_arrow(obj: Any) -> Any:
-    """A ``pyarrow.Table`` (zero copy from the Rust buffers)."""
+class _Stream:
+    """An Arrow C stream already made (the rows with extra columns)."""
+
+    def __init__(self, capsule: Any) -> None:
+        self._capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._capsule
+
+
+def _source(obj: Any, age_days: bool, monthly_cost: bool, now: Any, rate_per_gb_month: Any) -> Any:
+    """``obj`` itself, or (``age_days`` / ``monthly_cost`` asked for) its stream with those columns."""
+    if not (age_days or monthly_cost):
+        return obj
+    return _Stream(obj._arrow_stream(bool(age_days), bool(monthly_cost), now, rate_per_gb_month))
+
+
+def to_arrow(
+    obj: Any, *, age_days: bool = False, monthly_cost: bool = False, now: Any = None, rate_per_gb_month: Any = None
+) -> Any:
+    """A ``pyarrow.Table`` (zero copy from the Rust buffers); ``age_days`` / ``monthly_cost`` add the
+    ``age_days`` / ``monthly_cost_usd`` columns (at ``now``, default the current time; at ``rate_per_gb_month``)."""
     pa = _require("pyarrow", "arrow")
-    return pa.table(obj)
+    return pa.table(_source(obj, age_days, monthly_cost, now, rate_per_gb_month))
 
 
-def to_pandas(obj: Any, lists: str = "arrow") -> Any:
+def to_pandas(obj: Any, *, lists: str = "arrow", **extras: Any) -> Any:
     """A ``pandas.DataFrame`` through Arrow; ``created_at`` is ``datetime64[us, UTC]``.
 
     ``lists="arrow"`` (default) keeps ``regions`` and ``tags`` as Arrow lists (``pd.ArrowDtype``): no Python list
     per cell, so the conversion stays columnar (a cell reads as a list, a null one as ``pd.NA``). ``lists="python"`` makes
-    them object columns of Python lists, as ``pd.DataFrame([s.to_dict() ...])`` would.
+    them object columns of Python lists, as ``pd.DataFrame([s.to_dict() ...])`` would. ``extras``: ``to_arrow``'s.
     """
     pd = _require("pandas", "pandas")
-    table = to_arrow(obj)
+    table = to_arrow(obj, **extras)
     if lists == "python":
         df = table.to_pandas()
         for name in ("regions", "tags"):  # Arrow gives numpy arrays per cell; the SDK path gives lists
@@ -63,10 +83,12 @@ def to_pandas(obj: Any, lists: str = "arrow") -> Any:
     return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None)
 
 
-def to_polars(obj: Any) -> Any:
-    """A ``polars.DataFrame``."""
+def to_polars(
+    obj: Any, *, age_days: bool = False, monthly_cost: bool = False, now: Any = None, rate_per_gb_month: Any = None
+) -> Any:
+    """A ``polars.DataFrame`` (``to_arrow``'s extra columns on request)."""
     pl = _require("polars", "polars")
-    return pl.DataFrame(obj)
+    return pl.DataFrame(_source(obj, age_days, monthly_cost, now, rate_per_gb_month))
 
 
 def _cell(value: Any, decimals: Optional[int] = None) -> str:
@@ -126,6 +148,37 @@ def list_html(obj: Any) -> str:
     return _table(obj, len(obj), caption)
 
 
+def summary_html(obj: Any) -> str:
+    """``Summary._repr_html_``: one row per group, then the totals."""
+    right = "text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums"
+    head = (f"<th style='{_NOWRAP}'>{html.escape(obj.by)}</th><th style='{right}'>count</th>"
+            f"<th style='{right}'>GB</th><th style='{right}'>$/month</th>")
+    body = []
+    count = size = cost = 0.0
+    for group, n, gb, usd in obj.rows:
+        count, size, cost = count + n, size + gb, cost + usd
+        body.append(f"<tr><td style='{_NOWRAP}'>{html.escape(group)}</td><td style='{right}'>{n}</td>"
+                    f"<td style='{right}'>{gb:.2f}</td><td style='{right}'>{usd:.2f}</td></tr>")
+    caption = (f"<b>Summary</b> by {html.escape(obj.by)}: {len(obj)} groups at ${obj.rate_per_gb_month}/GB-month"
+               + (" (multi-valued groups count a snapshot in each of its groups)" if obj.by in ("region", "tag") else ""))
+    return (
+        "<div class='gradientai-rs'><table>"
+        f"<caption style='text-align:left'>{caption}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def plan_html(plan: Any) -> str:
+    """``PrunePlan._repr_html_``: the counts, then the snapshots to delete."""
+    caption = (
+        f"<b>{type(plan).__name__}</b>: keep {len(plan.keep)}, delete {len(plan.delete)} "
+        f"({plan.freed_gigabytes:.2f} GB, ${plan.freed_monthly_cost():.2f}/month) — "
+        f"{html.escape(repr(plan.policy))}, grouped by {html.escape(plan.group_by)}, at "
+        f"{html.escape(plan.now.isoformat())}. Nothing is deleted until <code>apply()</code>."
+    )
+    return _table(plan.delete, len(plan.delete), caption)
+
+
 def _page_number(url: Optional[str]) -> Optional[int]:
     try:
         return int(parse_qs(urlsplit(url).query)["page"][0]) if url else None
@@ -155,14 +208,17 @@ def page_html(obj: Any) -> str:
     return _table(snapshots, len(snapshots), caption)
 
 
-def progress_callback(progress: Any) -> Tuple[Optional[Callable[[int, int], None]], Optional[Callable[[], None]]]:
-    """``progress=True``: a ``tqdm.auto`` bar when tqdm is installed (nothing otherwise); a callable: itself."""
+def progress_callback(
+    progress: Any, unit: str = "page"
+) -> Tuple[Optional[Callable[[int, int], None]], Optional[Callable[[], None]]]:
+    """``progress=True``: a ``tqdm.auto`` bar counting ``unit``s (pages listed, snapshots deleted) when tqdm is
+    installed (nothing otherwise); a callable: itself."""
     if progress is True:
         try:
             from tqdm.auto import tqdm
         except ImportError:
             return None, None
-        bar = tqdm(total=0, unit="page", desc="snapshots")
+        bar = tqdm(total=0, unit=unit, desc="snapshots" if unit == "page" else "deleting")
 
         def update(done: int, total: int) -> None:
             if bar.total != total:

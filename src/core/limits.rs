@@ -30,10 +30,18 @@ pub fn out_of_range(param: &'static str, shown: &str) -> Error {
         "max_concurrency" => format!("None (auto) or an integer between 1 and {MAX_CONCURRENCY}"),
         "max_attempts" => format!("an integer between 1 and {MAX_ATTEMPTS}"),
         "max_retries" => format!("an integer between 0 and {}", u32::MAX),
+        "keep_last" | "keep_hourly" | "keep_daily" | "keep_weekly" | "keep_monthly" | "keep_yearly" => {
+            format!("an integer between 0 and {}", u32::MAX)
+        }
         "requests_per_minute" => format!("an integer between 0 and {} (0 or None: no pacing)", u32::MAX),
         _ => "an integer in range".to_owned(),
     };
     Error::invalid(param, format!("{param} must be {allowed}, got {shown}"))
+}
+
+/// A retention count (`keep_last`, `keep_daily`, ...): 0..=u32::MAX.
+pub fn keep_count(param: &'static str, value: i64) -> Result<u32> {
+    in_range(param, value, 0, u64::from(u32::MAX)).map(|v| v as u32)
 }
 
 /// `page`: 1 or more.

@@ -12,6 +12,7 @@ pub mod http;
 pub mod limits;
 pub mod models;
 pub mod pagination;
+pub mod prune;
 pub mod ratelimit;
 pub mod retention;
 pub mod select;

@@ -155,3 +155,189 @@ pub fn list_params(
         resource_type: opt_resource_type(resource_type)?,
     })
 }
+
+// ------------------------------------------------------------------------------------------ selecting and ages
+
+use crate::core::models::Str;
+use crate::core::select::{parse_age_for, NamePattern};
+
+fn datetime_module<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyModule>> {
+    py.import("datetime")
+}
+
+/// A `timedelta` in microseconds (exact).
+fn timedelta_micros(td: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let days: i64 = td.getattr("days")?.extract()?;
+    let seconds: i64 = td.getattr("seconds")?.extract()?;
+    let micros: i64 = td.getattr("microseconds")?.extract()?;
+    Ok(days * 86_400_000_000 + seconds * 1_000_000 + micros)
+}
+
+/// An aware `datetime` as unix microseconds; a naive one is a `ValueError` naming `param`.
+pub fn aware_micros(obj: &Bound<'_, PyAny>, param: &str) -> PyResult<i64> {
+    let dt = datetime_module(obj.py())?;
+    if !obj.is_instance(&dt.getattr("datetime")?)? {
+        return Err(PyTypeError::new_err(format!(
+            "{param} must be an aware datetime.datetime, got {}",
+            type_name(obj)
+        )));
+    }
+    if obj.call_method0("utcoffset")?.is_none() {
+        return Err(PyValueError::new_err(format!(
+            "{param} must be an aware datetime (with tzinfo, e.g. datetime.timezone.utc), got a naive one: {}",
+            obj.repr()?
+        )));
+    }
+    let utc = dt.getattr("timezone")?.getattr("utc")?;
+    let epoch = dt.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
+    timedelta_micros(&obj.call_method1("__sub__", (epoch,))?)
+}
+
+/// `now`: an aware `datetime`, or `None` for the current time, in unix microseconds.
+pub fn now_micros(obj: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
+    match obj.filter(|o| !o.is_none()) {
+        Some(o) => aware_micros(o, "now"),
+        None => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64)),
+    }
+}
+
+/// A duration: a `timedelta` or a string such as `"30d"`, `"12h"`, `"2w"` (the core's `parse_age`), in
+/// microseconds.
+pub fn duration_micros(obj: &Bound<'_, PyAny>, param: &'static str) -> PyResult<i64> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return parse_age_for(param, &utf8(s, param)?).map_err(to_pyerr);
+    }
+    if obj.is_instance(&datetime_module(obj.py())?.getattr("timedelta")?)? {
+        return timedelta_micros(obj);
+    }
+    Err(PyTypeError::new_err(format!(
+        "{param} must be a datetime.timedelta or a duration string such as \"30d\", got {}",
+        type_name(obj)
+    )))
+}
+
+/// `older_than` / `newer_than`: an age (`timedelta` or `"30d"`, counted back from `now`) or an aware `datetime`
+/// (the cutoff itself), as unix microseconds.
+pub fn cutoff_micros(obj: Option<&Bound<'_, PyAny>>, param: &'static str, now: i64) -> PyResult<Option<i64>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if obj.is_instance(&datetime_module(obj.py())?.getattr("datetime")?)? {
+        return aware_micros(obj, param).map(Some);
+    }
+    let age = duration_micros(obj, param).map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(obj.py()) {
+            PyTypeError::new_err(format!(
+                "{param} must be a datetime.timedelta, an aware datetime.datetime or a duration string such as \
+                 \"30d\", got {}",
+                type_name(obj)
+            ))
+        } else {
+            e
+        }
+    })?;
+    Ok(Some(now.saturating_sub(age)))
+}
+
+/// `re` flags that have an inline form in the `regex` crate (`re.UNICODE` is implied for str patterns).
+const REGEX_FLAGS: [(i64, char); 4] = [(2, 'i'), (8, 'm'), (16, 's'), (64, 'x')];
+const RE_UNICODE: i64 = 32;
+
+/// `name`: a glob (`str`, `fnmatch.fnmatchcase` rules) or a compiled `re.Pattern` (searched, `re.search` rules).
+pub fn name_pattern(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<NamePattern>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(s) = obj.cast::<PyString>() {
+        return NamePattern::glob(&utf8(s, "name")?).map(Some).map_err(to_pyerr);
+    }
+    if !obj.is_instance(&obj.py().import("re")?.getattr("Pattern")?)? {
+        return Err(PyTypeError::new_err(format!(
+            "name must be a str (a glob such as \"web-*\") or a compiled re.Pattern (a regex), got {}",
+            type_name(obj)
+        )));
+    }
+    let source = obj.getattr("pattern")?;
+    let Ok(source) = source.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(
+            "name: a bytes regex can't match snapshot names; compile a str pattern",
+        ));
+    };
+    let flags: i64 = obj.getattr("flags")?.extract()?;
+    let known = REGEX_FLAGS.iter().fold(RE_UNICODE, |acc, (bit, _)| acc | bit);
+    if flags & !known != 0 {
+        return Err(PyValueError::new_err(format!(
+            "name: unsupported re flags {:#x} (only re.IGNORECASE, re.MULTILINE, re.DOTALL and re.VERBOSE have a \
+             Rust regex equivalent)",
+            flags & !known
+        )));
+    }
+    let inline: String = REGEX_FLAGS
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, c)| *c)
+        .collect();
+    let text = utf8(source, "name")?;
+    let full = if inline.is_empty() {
+        text
+    } else {
+        format!("(?{inline}){text}")
+    };
+    NamePattern::regex(&full).map(Some).map_err(to_pyerr)
+}
+
+/// A list of strings: `None` → empty, one `str` → itself, else an iterable of `str`.
+pub fn str_list(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult<Vec<Str>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(vec![Str::from(utf8(s, param)?)]);
+    }
+    let mut out = Vec::new();
+    for item in obj.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{param} must be a str or an iterable of str, got {}",
+            type_name(obj)
+        ))
+    })? {
+        let item = item?;
+        let s = item
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err(format!("{param} items must be str, got {}", type_name(&item))))?;
+        out.push(Str::from(utf8(s, param)?));
+    }
+    Ok(out)
+}
+
+/// An optional `str` argument.
+pub fn opt_str(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult<Option<String>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let s = obj
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("{param} must be a str, got {}", type_name(obj))))?;
+    utf8(s, param).map(Some)
+}
+
+/// A rate in USD per GB-month: a finite number >= 0.
+pub fn rate(obj: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(crate::core::cost::DEFAULT_RATE_PER_GB_MONTH);
+    };
+    if obj.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err("rate_per_gb_month must be a number, got bool"));
+    }
+    let v: f64 = obj
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("rate_per_gb_month must be a number, got {}", type_name(obj))))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(PyValueError::new_err(format!(
+            "rate_per_gb_month must be a finite number >= 0, got {v}"
+        )));
+    }
+    Ok(v)
+}

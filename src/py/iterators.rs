@@ -46,7 +46,7 @@ impl PySnapshotListResponse {
 #[pymethods]
 impl PySnapshotList {
     fn __iter__(&self) -> SnapshotIterator {
-        SnapshotIterator(SnapshotCursor::over(Arc::clone(&self.rows), None))
+        SnapshotIterator(SnapshotCursor::over(Arc::clone(&self.rows), self.view.clone(), None))
     }
 }
 
@@ -125,6 +125,8 @@ impl AsyncPageIterator {
 
 struct SnapshotState {
     rows: Arc<Rows>,
+    /// The rows to walk, when not all of them (a selection).
+    view: Option<Arc<Vec<usize>>>,
     index: usize,
     next: Option<ListContext>,
 }
@@ -140,19 +142,26 @@ enum Step {
 }
 
 impl SnapshotCursor {
-    fn over(rows: Arc<Rows>, next: Option<ListContext>) -> Self {
-        Self(Arc::new(Mutex::new(SnapshotState { rows, index: 0, next })))
+    fn over(rows: Arc<Rows>, view: Option<Arc<Vec<usize>>>, next: Option<ListContext>) -> Self {
+        Self(Arc::new(Mutex::new(SnapshotState {
+            rows,
+            view,
+            index: 0,
+            next,
+        })))
     }
 
     fn from_page(page: &PySnapshotListResponse) -> Self {
-        Self::over(Arc::clone(&page.rows), page.next_context())
+        Self::over(Arc::clone(&page.rows), None, page.next_context())
     }
 
     fn step(&self) -> Step {
         let mut st = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if st.index < st.rows.len() {
+        let n = st.view.as_ref().map_or(st.rows.len(), |v| v.len());
+        if st.index < n {
+            let row = st.view.as_ref().map_or(st.index, |v| v[st.index]);
             st.index += 1;
-            return Step::Item(PySnapshot::new(Arc::clone(&st.rows), st.index - 1));
+            return Step::Item(PySnapshot::new(Arc::clone(&st.rows), row));
         }
         st.next.take().map_or(Step::End, Step::Fetch)
     }
@@ -161,6 +170,7 @@ impl SnapshotCursor {
         let mut st = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *st = SnapshotState {
             rows: Arc::clone(&page.rows),
+            view: None,
             index: 0,
             next: page.next_context(),
         };

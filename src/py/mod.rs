@@ -5,9 +5,11 @@
 //! `convert` (core values → Python), `datetime_capi`, `errors` (the one mapping of core errors), `args` (Python
 //! arguments → core values), `runtime` (the tokio runtime, blocking and async calls), `flavor` (blocking vs async
 //! front-ends), `model` (the one model protocol), `models` (leaf models), `arrow`, `responses` (pages and
-//! listings), `iterators`, `unpickle`, `calls` (the calls behind every resource, `APIResponse`), `resources`, `client`,
-//! `logging`.
+//! listings), `hygiene` (select, cost, summaries and plans over a listing), `iterators`, `unpickle`, `calls` (the
+//! calls behind every resource, `APIResponse`), `resources`, `prune` (`delete_many`, `plan_prune`), `client`,
+//! `accounts` (`from_doctl`), `logging`.
 
+pub mod accounts;
 pub mod args;
 pub mod arrow;
 pub mod calls;
@@ -16,10 +18,12 @@ pub mod convert;
 pub mod datetime_capi;
 pub mod errors;
 pub mod flavor;
+pub mod hygiene;
 pub mod iterators;
 pub mod logging;
 pub mod model;
 pub mod models;
+pub mod prune;
 pub mod resources;
 pub mod responses;
 pub mod runtime;

@@ -32,13 +32,14 @@ pub struct ListAllArgs<'a, 'py> {
     pub deadline: Option<f64>,
 }
 
-/// `progress=True` (a tqdm bar when tqdm is installed), a callable `(pages_done, pages_total)`, or `None`; with
-/// the function that closes the bar, and what tells the bar about rate-limit waits (the callable's optional
+/// `progress=True` (a tqdm bar when tqdm is installed, counting `unit`s), a callable `(done, total)`, or `None`;
+/// with the function that closes the bar, and what tells the bar about rate-limit waits (the callable's optional
 /// `rate_limit_wait(seconds)`).
 #[allow(clippy::type_complexity)]
-fn progress_of(
+pub(crate) fn progress_of(
     py: Python<'_>,
     progress: Option<&Bound<'_, PyAny>>,
+    unit: &str,
 ) -> PyResult<(Option<Progress>, Option<Py<PyAny>>, Option<WaitObserver>)> {
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
         return Ok((None, None, None));
@@ -46,7 +47,7 @@ fn progress_of(
     let pair = py
         .import("gradientai_rs._export")?
         .getattr("progress_callback")?
-        .call1((progress,))?;
+        .call1((progress, unit))?;
     let (callback, close): (Py<PyAny>, Option<Py<PyAny>>) = pair.extract()?;
     if callback.is_none(py) {
         return Ok((None, close, None));
@@ -88,7 +89,7 @@ impl ListAllArgs<'_, '_> {
         let per_page = opt_int(self.per_page, "per_page", limits::per_page)?;
         let resource_type = opt_resource_type(self.resource_type)?;
         let deadline = self.deadline.map(limits::deadline).transpose().map_err(to_pyerr)?;
-        let (progress, close, on_rate_limit_wait) = progress_of(py, self.progress)?;
+        let (progress, close, on_rate_limit_wait) = progress_of(py, self.progress, "page")?;
         let opts = ListAllOptions {
             resource_type,
             per_page: per_page.unwrap_or(limits::MAX_PER_PAGE),
@@ -159,7 +160,7 @@ fn list_all<'py>(
 
 /// `client.gpu_droplets.snapshots` of `GradientAI`.
 #[pyclass(frozen, name = "SnapshotsResource", module = "gradientai_rs._core")]
-pub struct PySnapshotsResource(Snapshots);
+pub struct PySnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PySnapshotsResource {
     const CALLS: Calls = Calls::Blocking;
@@ -167,7 +168,7 @@ impl Front for PySnapshotsResource {
 
 /// `client.gpu_droplets.snapshots` of `AsyncGradientAI`: every call returns a coroutine.
 #[pyclass(frozen, name = "AsyncSnapshotsResource", module = "gradientai_rs._core")]
-pub struct PyAsyncSnapshotsResource(Snapshots);
+pub struct PyAsyncSnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PyAsyncSnapshotsResource {
     const CALLS: Calls = Calls::Async;

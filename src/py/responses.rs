@@ -7,11 +7,11 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyCapsule, PyList, PySlice, PyTuple};
+use pyo3::types::{PyCapsule, PyDict, PyList, PySlice, PyTuple};
 use serde_json::Value;
 
 use crate::core::http::HttpClient;
-use crate::core::models::{to_json, Entry, Obj, Snapshot, SnapshotPage};
+use crate::core::models::{to_json, Entry, Obj, Snapshot, SnapshotPage, Str};
 use crate::core::pagination::{next_page_params, Change};
 use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::py::convert::{entries_to_dict, Mode};
@@ -159,12 +159,13 @@ impl PySnapshotListResponse {
 }
 
 /// A pure-Python helper of `gradientai_rs._export`.
-fn export<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn export<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("gradientai_rs._export")?.getattr(name)
 }
 
-/// The exports of a class that holds `rows`: the Arrow C stream, `to_arrow`/`to_pandas`/`to_polars`, and the
-/// notebook repr (`$html` names its helper in `_export`).
+/// The exports of a class that holds `rows`: the Arrow C stream, `to_arrow`/`to_pandas`/`to_polars` (with the
+/// opt-in `age_days` and `monthly_cost_usd` columns), and the notebook repr (`$html` names its helper in
+/// `_export`). The class gives its `account` column (if any) through `account_column()`.
 macro_rules! export_methods {
     ($ty:ty, $html:literal) => {
         #[pymethods]
@@ -176,20 +177,59 @@ macro_rules! export_methods {
                 requested_schema: Option<Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyCapsule>> {
                 let _ = requested_schema;
-                crate::py::arrow::stream_capsule(py, &self.rows)
+                self._arrow_stream(py, false, false, None, None)
             }
 
-            fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_arrow")?.call1((slf,))
+            /// The C stream with the extra columns asked for (`now`: an aware datetime, default the current time).
+            #[pyo3(signature = (age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
+            fn _arrow_stream<'py>(
+                &self,
+                py: Python<'py>,
+                age_days: bool,
+                monthly_cost: bool,
+                now: Option<&Bound<'py, PyAny>>,
+                rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyCapsule>> {
+                let extras = crate::core::arrow::ExtraColumns {
+                    account: self.account_column(),
+                    age_days_now: if age_days {
+                        Some(crate::py::args::now_micros(now)?)
+                    } else {
+                        None
+                    },
+                    rate: if monthly_cost {
+                        Some(crate::py::args::rate(rate_per_gb_month)?)
+                    } else {
+                        None
+                    },
+                };
+                crate::py::arrow::stream_capsule(py, &self.rows, self.view_slice(), extras)
             }
 
-            #[pyo3(signature = (*, lists = "arrow"))]
-            fn to_pandas<'py>(slf: &Bound<'py, Self>, lists: &str) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_pandas")?.call1((slf, lists))
+            /// `age_days=False, monthly_cost=False, now=None, rate_per_gb_month=None` (checked by `_export`).
+            #[pyo3(signature = (**extras))]
+            fn to_arrow<'py>(
+                slf: &Bound<'py, Self>,
+                extras: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_arrow")?.call((slf,), extras)
             }
 
-            fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-                export(slf.py(), "to_polars")?.call1((slf,))
+            /// `lists="arrow"` and `to_arrow`'s extras.
+            #[pyo3(signature = (**extras))]
+            fn to_pandas<'py>(
+                slf: &Bound<'py, Self>,
+                extras: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_pandas")?.call((slf,), extras)
+            }
+
+            #[pyo3(signature = (**extras))]
+            fn to_polars<'py>(
+                slf: &Bound<'py, Self>,
+                extras: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                export(slf.py(), "to_polars")?.call((slf,), extras)
             }
 
             fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
@@ -199,17 +239,35 @@ macro_rules! export_methods {
     };
 }
 
+impl PySnapshotListResponse {
+    fn account_column(&self) -> Option<&[Str]> {
+        None
+    }
+    fn view_slice(&self) -> Option<&[usize]> {
+        None
+    }
+}
+
 export_methods!(PySnapshotListResponse, "page_html");
 export_methods!(PySnapshotList, "list_html");
 
 /// Every snapshot from `list_all`: a read-only sequence of `Snapshot`, with Arrow export. A root model: its
 /// `to_dict()` is the list of snapshot dicts and its `to_json()` a JSON array.
+///
+/// A selection (`select`, `sort_by`, a plan's `keep`/`delete`, ...) shares its parent's rows and holds the indices
+/// of its own (`view`), so choosing costs no copy of a snapshot; `accounts` is parallel to the shared rows.
 #[pyclass(frozen, sequence, name = "SnapshotList", module = "gradientai_rs._core")]
 pub struct PySnapshotList {
     pub(crate) rows: Arc<Rows>,
-    total: u64,
-    pages: u64,
+    pub(crate) total: u64,
+    pub(crate) pages: u64,
     changed: Option<Change>,
+    /// The rows of this list, in order, when it is a selection of `rows`; `None`: all of them.
+    pub(crate) view: Option<Arc<Vec<usize>>>,
+    /// For lists that merge several accounts (`list_all_accounts`): the account of each row.
+    pub(crate) accounts: Option<Arc<Vec<Str>>>,
+    /// `list_all_accounts(errors="collect")`: the accounts that failed, `{name: exception}`.
+    pub(crate) errors: Option<Py<PyAny>>,
 }
 
 impl PySnapshotList {
@@ -219,11 +277,70 @@ impl PySnapshotList {
             total,
             pages,
             changed,
+            view: None,
+            accounts: None,
+            errors: None,
+        }
+    }
+
+    /// A list whose row `i` belongs to `accounts[i]`.
+    pub fn with_accounts(mut self, accounts: Vec<Str>, errors: Option<Py<PyAny>>) -> Self {
+        debug_assert_eq!(accounts.len(), self.rows.len());
+        self.accounts = Some(Arc::new(accounts));
+        self.errors = errors;
+        self
+    }
+
+    /// A selection: the shared rows `idx` (indices into `rows`, in that order); `total` is its length.
+    pub fn subset(&self, idx: Vec<usize>) -> Self {
+        Self {
+            rows: Arc::clone(&self.rows),
+            total: idx.len() as u64,
+            pages: self.pages,
+            changed: self.changed.clone(),
+            view: Some(Arc::new(idx)),
+            accounts: self.accounts.clone(),
+            errors: None,
+        }
+    }
+
+    /// The account of each shared row (not only this list's).
+    pub(crate) fn account_column(&self) -> Option<&[Str]> {
+        self.accounts.as_deref().map(Vec::as_slice)
+    }
+
+    /// The shared rows of this list, in order (indices into `rows`).
+    pub(crate) fn indices(&self) -> std::borrow::Cow<'_, [usize]> {
+        match &self.view {
+            Some(v) => std::borrow::Cow::Borrowed(v.as_slice()),
+            None => std::borrow::Cow::Owned((0..self.rows.len()).collect()),
+        }
+    }
+
+    /// This list's rows as indices for Arrow (`None`: all of them).
+    fn view_slice(&self) -> Option<&[usize]> {
+        self.view.as_deref().map(Vec::as_slice)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.view.as_ref().map_or(self.rows.len(), |v| v.len())
+    }
+
+    /// The shared row of item `i`.
+    pub(crate) fn row_index(&self, i: usize) -> usize {
+        self.view.as_ref().map_or(i, |v| v[i])
+    }
+
+    /// The snapshots of this list (borrowed, or copied for a selection).
+    fn snapshots(&self) -> std::borrow::Cow<'_, [Snapshot]> {
+        match &self.view {
+            None => std::borrow::Cow::Borrowed(&self.rows[..]),
+            Some(v) => std::borrow::Cow::Owned(v.iter().map(|&i| self.rows[i].clone()).collect()),
         }
     }
 
     fn item(&self, i: usize) -> PySnapshot {
-        PySnapshot::new(Arc::clone(&self.rows), i)
+        PySnapshot::new(Arc::clone(&self.rows), self.row_index(i))
     }
 }
 
@@ -240,14 +357,14 @@ impl Model for PySnapshotList {
     }
 
     fn json(&self, indent: Option<usize>, canonical: bool) -> String {
-        to_json(Entry::Snapshots(&self.rows), indent, canonical)
+        to_json(Entry::Snapshots(&self.snapshots()), indent, canonical)
     }
 
     fn dump<'py>(&self, py: Python<'py>, opts: DumpOptions<'_>) -> PyResult<Bound<'py, PyAny>> {
         let mode = Mode::parse(opts.mode)?;
         let list = PyList::empty(py);
-        for s in self.rows.iter() {
-            let mut entries = s.entries();
+        for i in self.indices().iter() {
+            let mut entries = self.rows[*i].entries();
             if opts.exclude_none {
                 entries.retain(|(_, e)| !matches!(e, Entry::Null | Entry::Json(Value::Null)));
             }
@@ -263,7 +380,10 @@ impl Model for PySnapshotList {
             .changed
             .as_ref()
             .map(|c| (c.first_total, c.last_total, c.returned, c.attempts));
-        let args = (self.json(None, false), self.total, self.pages, changed).into_pyobject(py)?;
+        let accounts = self
+            .account_column()
+            .map(|a| self.indices().iter().map(|&i| a[i].as_str()).collect::<Vec<_>>());
+        let args = (self.json(None, false), self.total, self.pages, changed, accounts).into_pyobject(py)?;
         PyTuple::new(py, [f, args.into_any()])
     }
 
@@ -272,15 +392,15 @@ impl Model for PySnapshotList {
         const SHOWN: usize = 3;
         let py = obj.py();
         let mut parts = Vec::new();
-        for i in 0..self.rows.len().min(SHOWN) {
+        for i in 0..self.len().min(SHOWN) {
             parts.push(Bound::new(py, self.item(i))?.repr()?.to_string());
         }
-        if self.rows.len() > SHOWN {
-            parts.push(format!("... {} more", self.rows.len() - SHOWN));
+        if self.len() > SHOWN {
+            parts.push(format!("... {} more", self.len() - SHOWN));
         }
         Ok(format!(
             "SnapshotList(len={}, total={}, [{}])",
-            self.rows.len(),
+            self.len(),
             self.total,
             parts.join(", ")
         ))
@@ -327,12 +447,12 @@ impl PySnapshotList {
     }
 
     fn __len__(&self) -> usize {
-        self.rows.len()
+        self.len()
     }
 
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Ok(slice) = key.cast::<PySlice>() {
-            let ind = slice.indices(self.rows.len() as isize)?;
+            let ind = slice.indices(self.len() as isize)?;
             let list = PyList::empty(py);
             let mut i = ind.start;
             for _ in 0..ind.slicelength {
@@ -344,7 +464,7 @@ impl PySnapshotList {
         let i: isize = key
             .extract()
             .map_err(|_| PyTypeError::new_err("SnapshotList indices must be integers or slices"))?;
-        let n = self.rows.len() as isize;
+        let n = self.len() as isize;
         let j = if i < 0 { i + n } else { i };
         if j < 0 || j >= n {
             return Err(PyIndexError::new_err("SnapshotList index out of range"));

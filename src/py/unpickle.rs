@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 use crate::core::models::{decode_page, Snapshot};
 use crate::core::pagination::Change;
+use crate::py::hygiene::PySummary;
 use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
 use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
 
@@ -25,18 +26,24 @@ pub fn _model_from_json(py: Python<'_>, kind: &str, data: &str) -> PyResult<Py<P
             PySnapshotListResponse::detached(decode_page(data.as_bytes()).map_err(bad)?),
         )?
         .into_any(),
+        "Summary" => Py::new(
+            py,
+            PySummary::from_json(data).map_err(|e| PyValueError::new_err(format!("cannot rebuild {kind}: {e}")))?,
+        )?
+        .into_any(),
         other => return Err(PyValueError::new_err(format!("unknown model {other:?}"))),
     })
 }
 
 /// Rebuilds a `SnapshotList` with its counts.
 #[pyfunction]
-#[pyo3(signature = (data, total, pages, changed = None))]
+#[pyo3(signature = (data, total, pages, changed = None, accounts = None))]
 pub fn _snapshot_list_from_json(
     data: &str,
     total: u64,
     pages: u64,
     changed: Option<(u64, u64, u64, u32)>,
+    accounts: Option<Vec<String>>,
 ) -> PyResult<PySnapshotList> {
     let rows: Vec<Snapshot> = serde_json::from_str(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let changed = changed.map(|(first_total, last_total, returned, attempts)| Change {
@@ -45,5 +52,11 @@ pub fn _snapshot_list_from_json(
         returned,
         attempts,
     });
-    Ok(PySnapshotList::new(rows, total, pages, changed))
+    let n = rows.len();
+    let list = PySnapshotList::new(rows, total, pages, changed);
+    match accounts {
+        None => Ok(list),
+        Some(a) if a.len() == n => Ok(list.with_accounts(a.into_iter().map(Into::into).collect(), None)),
+        Some(a) => Err(PyValueError::new_err(format!("{} accounts for {n} snapshots", a.len()))),
+    }
 }

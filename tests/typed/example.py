@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import gradientai_rs
 from gradientai_rs import (
@@ -21,6 +22,10 @@ from gradientai_rs import (
     SnapshotList,
     SnapshotListResponse,
     SnapshotRetrieveResponse,
+    PrunePlan,
+    PruneResult,
+    RetentionPolicy,
+    Summary,
 )
 
 
@@ -71,6 +76,25 @@ def exports(client: GradientAI) -> int:
     return len(data) + len(dicts)
 
 
+def cleaning_up(client: GradientAI) -> int:
+    everything = client.gpu_droplets.snapshots.list_all()
+    now = dt.datetime.now(dt.timezone.utc)
+    chosen: SnapshotList = everything.select(name="*", tags_any=["web"], older_than="30d", now=now)
+    by_regex: SnapshotList = everything.select(name=re.compile("^web", re.IGNORECASE), newer_than=dt.timedelta(days=7))
+    newest: SnapshotList = everything.most_recent("resource_id").sort_by("size_gigabytes", reverse=True)
+    usd: float = chosen.monthly_cost(0.06)
+    summary: Summary = everything.summary("region")
+    rows: List[Tuple[str, int, float, float]] = summary.rows
+    policy = RetentionPolicy(keep_last=3, keep_daily=7, keep_within="30d")
+    plan: PrunePlan = client.gpu_droplets.snapshots.plan_prune(policy, resource_type="droplet", name="web-*")
+    doomed: SnapshotList = plan.delete
+    reasons: Dict[str, List[str]] = plan.reasons
+    freed: float = plan.freed_gigabytes + plan.freed_monthly_cost()
+    result: PruneResult = client.gpu_droplets.snapshots.delete_many([])
+    gone: List[str] = result.deleted + result.already_gone
+    return len(by_regex) + len(newest) + int(usd) + len(rows) + len(doomed) + len(reasons) + int(freed) + len(gone)
+
+
 async def async_part(url: str) -> int:
     async with AsyncGradientAI(api_key="fake-token", base_url=url) as client:
         page = await client.gpu_droplets.snapshots.list(per_page=10)
@@ -86,12 +110,15 @@ async def async_part(url: str) -> int:
         raw = await client.gpu_droplets.snapshots.with_raw_response.retrieve(everything[0].id)
         retrieved: SnapshotRetrieveResponse = raw.parse()
         assert retrieved.snapshot is not None
-        return count + len(everything)
+        plan = await client.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1000))
+        result: PruneResult = await plan.apply()
+        return count + len(everything) + len(result.deleted)
 
 
 def main(url: str) -> int:
     with GradientAI(api_key="fake-token", base_url=url) as client:
         total = len(newest_names(client)) + int(sizes(client)) + raw_and_errors(client) + exports(client)
+        total += cleaning_up(client)
     total += asyncio.run(async_part(url))
     print(gradientai_rs.__version__, total)
     return 0
