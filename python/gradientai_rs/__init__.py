@@ -24,14 +24,8 @@ from ._core import (
 )
 from . import _exceptions
 from ._exceptions import *  # noqa: F403 - the SDK's exception classes, listed in _exceptions.__all__
-from ._hygiene import (
-    AsyncPrunePlan,
-    PrunePlan,
-    PruneResult,
-    RetentionPolicy,
-    list_all_accounts,
-    list_all_accounts_async,
-)
+from . import _hygiene
+from ._hygiene import *  # noqa: F403 - retention plans and accounts, listed in _hygiene.__all__
 from ._logging import enable_logging, reset_logging
 from ._types import RateLimit
 
@@ -65,16 +59,11 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_RATE_PER_GB_MONTH",
     "Summary",
-    "RetentionPolicy",
-    "PrunePlan",
-    "AsyncPrunePlan",
-    "PruneResult",
-    "list_all_accounts",
-    "list_all_accounts_async",
     "enable_logging",
     "reset_logging",
 ]
 __all__ += _exceptions.__all__
+__all__ += _hygiene.__all__
 
 if _core.DEBUG_BUILD:  # pragma: no cover - only for developers' debug builds
     import warnings as _warnings
