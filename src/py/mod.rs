@@ -2,7 +2,7 @@
 //! GIL is released; Python objects are built after it is taken back.
 //!
 //! Modules by job (each uses only the ones listed before it):
-//! `convert` (core values → Python), `datetime_capi`, `errors` (the one mapping of core errors), `args` (Python
+//! `datetime_capi`, `convert` (core values → Python), `errors` (the one mapping of core errors), `args` (Python
 //! arguments → core values), `runtime` (the tokio runtime, blocking and async calls), `flavor` (blocking vs async
 //! front-ends), `model` (the one model protocol), `models` (leaf models), `arrow`, `responses` (pages and
 //! listings), `hygiene` (select, cost, summaries and plans over a listing), `iterators`, `unpickle`, `calls` (the

@@ -13,9 +13,10 @@ use crate::core::pagination::{self, ListAllOptions, Listing, Progress};
 use crate::core::ratelimit::WaitObserver;
 use crate::core::snapshots::CallOptions;
 use crate::py::args::{opt_int, opt_resource_type};
+use crate::py::calls::snapshot_calls;
 use crate::py::calls::{Answer, Snapshots};
 use crate::py::errors::to_pyerr;
-use crate::py::flavor::{snapshot_calls, Calls, Front};
+use crate::py::flavor::{Calls, Front};
 use crate::py::responses::PySnapshotList;
 use crate::py::runtime::{attach_from_worker, coroutine, off_the_runtime, run_blocking, Await};
 
