@@ -6,10 +6,8 @@ the small result classes and the glue.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import html
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -292,6 +290,8 @@ def list_all_accounts(clients: Mapping[str, Any], *, errors: str = "raise", **li
         except Exception as exc:  # reported by _merge
             return exc
 
+    from concurrent.futures import ThreadPoolExecutor  # imported when used: keeps `import gradientai_rs` quick
+
     with ThreadPoolExecutor(max_workers=min(len(names), 16), thread_name_prefix="gradientai-rs-account") as pool:
         outcomes = list(pool.map(one, names))
     return _merge(names, outcomes, errors)
@@ -302,6 +302,8 @@ async def list_all_accounts_async(clients: Mapping[str, Any], *, errors: str = "
     """``list_all_accounts`` for ``AsyncGradientAI`` clients (concurrently on the running event loop)."""
     _check_errors(errors)
     names = list(clients)
+    import asyncio  # imported when used: keeps `import gradientai_rs` quick
+
     outcomes = await asyncio.gather(
         *(clients[n].gpu_droplets.snapshots.list_all(**list_all_kwargs) for n in names), return_exceptions=True
     )
