@@ -6,8 +6,6 @@ use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder, StringBuil
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 
-use std::borrow::Cow;
-
 use crate::core::cost::SummaryRow;
 use crate::core::models::{Field, Snapshot, Str};
 use crate::core::select::MICROS_PER_DAY;
@@ -32,11 +30,6 @@ pub fn schema() -> SchemaRef {
         ArrowField::new("size_gigabytes", DataType::Float64, true),
         ArrowField::new("tags", list(), true),
     ]))
-}
-
-/// A string column value: strings as they are, numbers as their text (an integer id), anything else null.
-fn text(f: &Field<Str>) -> Option<Cow<'_, str>> {
-    f.text()
 }
 
 fn append_list(b: &mut ListBuilder<StringBuilder>, f: &Field<Vec<Str>>) {
@@ -167,11 +160,11 @@ fn build<'r>(
     let mut cost = extras.rate.map(|_| Float64Builder::with_capacity(n));
     for (i, s) in rows {
         let parsed = s.created_at.parsed().map(|t| t.unix_micros());
-        id.append_option(text(&s.id));
+        id.append_option(s.id.text());
         name.append_option(s.name.value().map(Str::as_str));
         created.append_option(parsed);
         append_list(&mut regions, &s.regions);
-        resource_id.append_option(text(&s.resource_id));
+        resource_id.append_option(s.resource_id.text());
         resource_type.append_option(s.resource_type.value().map(Str::as_str));
         min_disk.append_option(s.min_disk_size.value().copied());
         size.append_option(s.size_gigabytes.value().copied());

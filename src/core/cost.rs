@@ -89,8 +89,8 @@ impl SummaryBy {
     }
 }
 
-/// One group of a summary.
-#[derive(Debug, Clone, PartialEq)]
+/// One group of a summary (its JSON form is what `Summary.to_dict()`/`to_json()` and pickling use).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SummaryRow {
     pub group: String,
     pub count: u64,

@@ -31,7 +31,7 @@ use std::collections::HashMap;
 
 use crate::core::error::{Error, Result};
 use crate::core::models::{Snapshot, Str};
-use crate::core::select::{created_micros, field_text, GroupBy, MICROS_PER_DAY};
+use crate::core::select::{created_micros, GroupBy, MICROS_PER_DAY};
 
 pub const REASON_LAST: &str = "last";
 pub const REASON_HOURLY: &str = "hourly";
@@ -205,7 +205,7 @@ pub fn plan(
         let mut safe: Vec<usize> = Vec::new();
         for &i in &members {
             let row = &rows[i];
-            let id = field_text(&row.id);
+            let id = row.id.text();
             let t = created_micros(row);
             let mut why: Vec<&'static str> = Vec::new();
             if id.is_none() {

@@ -191,11 +191,6 @@ pub struct Filter {
     pub min_size_gb: Option<f64>,
 }
 
-/// A string field as text: strings as they are, numbers as their decimal text (allocates only for numbers).
-pub fn field_text(f: &Field<Str>) -> Option<Cow<'_, str>> {
-    f.text()
-}
-
 /// `created_at` in unix microseconds, when it parses.
 pub fn created_micros(row: &Snapshot) -> Option<i64> {
     row.created_at.parsed().map(|t| t.unix_micros())
@@ -218,7 +213,7 @@ impl Filter {
             }
         }
         if let Some(rid) = &self.resource_id {
-            match field_text(&row.resource_id) {
+            match row.resource_id.text() {
                 Some(v) if v == rid.as_str() => {}
                 _ => return false,
             }
@@ -339,7 +334,7 @@ impl GroupBy {
             }
         };
         match self {
-            Self::ResourceId => each(field_text(&row.resource_id).as_deref().unwrap_or(NONE_GROUP)),
+            Self::ResourceId => each(row.resource_id.text().as_deref().unwrap_or(NONE_GROUP)),
             Self::ResourceType => each(row.resource_type.value().map_or(NONE_GROUP, Str::as_str)),
             Self::Name => each(row.name.value().map_or(NONE_GROUP, Str::as_str)),
             Self::Region => multi(list(&row.regions), &mut each),
@@ -358,7 +353,7 @@ impl GroupBy {
     /// [`GroupBy::single_key`], borrowed from the row when it can be.
     pub fn single_key_ref(self, row: &Snapshot) -> Option<Cow<'_, str>> {
         match self {
-            Self::ResourceId => field_text(&row.resource_id),
+            Self::ResourceId => row.resource_id.text(),
             Self::ResourceType => row.resource_type.value().map(|s| Cow::Borrowed(s.as_str())),
             Self::Name => row.name.value().map(|s| Cow::Borrowed(s.as_str())),
             Self::Region => joined_set(list(&row.regions)),
@@ -478,8 +473,8 @@ fn sort_key(row: &Snapshot, field: SortField) -> Option<Key<'_>> {
         SortField::Name => row.name.value().map(|s| Key::Text(Cow::Borrowed(s.as_str()))),
         SortField::SizeGigabytes => row.size_gigabytes.value().copied().map(Key::Float),
         SortField::MinDiskSize => row.min_disk_size.value().copied().map(Key::Int),
-        SortField::Id => field_text(&row.id).map(Key::Text),
-        SortField::ResourceId => field_text(&row.resource_id).map(Key::Text),
+        SortField::Id => row.id.text().map(Key::Text),
+        SortField::ResourceId => row.resource_id.text().map(Key::Text),
         SortField::ResourceType => row.resource_type.value().map(|s| Key::Text(Cow::Borrowed(s.as_str()))),
     }
 }

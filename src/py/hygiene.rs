@@ -6,14 +6,14 @@
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList, PyTuple};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::core::arrow::{summary_record_batch, summary_schema};
 use crate::core::cost::{self, SummaryBy, SummaryRow};
 use crate::core::limits;
 use crate::core::models::{Entry, Snapshot, Str};
 use crate::core::retention::{self, RetentionPolicy};
-use crate::core::select::{self, field_text, Filter, GroupBy, SortField};
+use crate::core::select::{self, Filter, GroupBy, SortField};
 use crate::py::args::{
     cutoff_micros, duration_micros, name_pattern, now_micros, opt_int, opt_resource_type, opt_str, rate, str_list,
 };
@@ -263,7 +263,7 @@ impl PySnapshotList {
             .map_err(to_pyerr)?;
         let reasons = PyDict::new(py);
         for (i, why) in &plan.reasons {
-            if let Some(id) = field_text(&self.rows[*i].id) {
+            if let Some(id) = self.rows[*i].id.text() {
                 reasons.set_item(id.as_ref(), PyList::new(py, why)?)?;
             }
         }
@@ -285,14 +285,8 @@ pub struct PySummary {
 
 impl PySummary {
     pub fn new(by: String, rate: f64, rows: Vec<SummaryRow>) -> Self {
-        let json_rows = Value::Array(
-            rows.iter()
-                .map(|r| {
-                    json!({"group": r.group, "count": r.count, "size_gigabytes": r.size_gigabytes,
-                    "monthly_cost_usd": r.monthly_cost_usd})
-                })
-                .collect(),
-        );
+        // Plain numbers and strings: serialising them can't fail.
+        let json_rows = serde_json::to_value(&rows).unwrap_or_default();
         Self {
             by,
             rate,
@@ -303,21 +297,14 @@ impl PySummary {
 
     /// Rebuilds a pickled summary from its `to_json()`.
     pub fn from_json(data: &str) -> Result<Self, String> {
-        let v: Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
-        let by = v["by"].as_str().ok_or("by is missing")?.to_owned();
-        let rate = v["rate_per_gb_month"].as_f64().ok_or("rate_per_gb_month is missing")?;
-        let rows = v["rows"]
-            .as_array()
-            .ok_or("rows is missing")?
-            .iter()
-            .map(|r| SummaryRow {
-                group: r["group"].as_str().unwrap_or_default().to_owned(),
-                count: r["count"].as_u64().unwrap_or_default(),
-                size_gigabytes: r["size_gigabytes"].as_f64().unwrap_or_default(),
-                monthly_cost_usd: r["monthly_cost_usd"].as_f64().unwrap_or_default(),
-            })
-            .collect();
-        Ok(Self::new(by, rate, rows))
+        #[derive(serde::Deserialize)]
+        struct Pickled {
+            by: String,
+            rate_per_gb_month: f64,
+            rows: Vec<SummaryRow>,
+        }
+        let p: Pickled = serde_json::from_str(data).map_err(|e| e.to_string())?;
+        Ok(Self::new(p.by, p.rate_per_gb_month, p.rows))
     }
 
     fn row<'py>(&self, py: Python<'py>, r: &SummaryRow) -> PyResult<Bound<'py, PyTuple>> {

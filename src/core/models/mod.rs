@@ -117,11 +117,7 @@ impl Snapshot {
     pub fn id_key(&self) -> Option<Str> {
         match &self.id {
             Field::Value(s) => Some(s.clone()),
-            Field::Raw(v) => match v.as_ref() {
-                Value::Number(n) => Some(Str::from(n.to_string())),
-                _ => None,
-            },
-            _ => None,
+            other => other.text().map(Str::from),
         }
     }
 }
