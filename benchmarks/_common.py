@@ -107,49 +107,17 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------------------------- the fake server
 
 
-class FakeServer:
-    """``python -m gradientai_rs.testing`` in a subprocess; ``url`` is valid inside the ``with`` block.
+class ChildProcess:
+    """A helper process that prints one line (its URL, its port...) on stdout when it is ready, then serves until
+    SIGTERM. ``run(cmd)`` starts it and returns that line; ``stop()`` (or the ``with`` block's end) ends it."""
 
-    The fake accepts any bearer token and gets a huge hourly quota so that long benchmark sessions never hit its
-    (simulated) 5,000 requests/hour limit.
-    """
-
-    def __init__(
-        self,
-        snapshots: int,
-        latency_ms: float = 0.0,
-        seed: int = 7,
-        extra_args: Sequence[str] = (),
-        startup_timeout: float = 180.0,
-    ) -> None:
-        self.snapshots = snapshots
-        self.latency_ms = latency_ms
-        self.seed = seed
-        self.extra_args = list(extra_args)
+    def __init__(self, startup_timeout: float = 180.0) -> None:
         self.startup_timeout = startup_timeout
         self.proc: Optional[subprocess.Popen] = None
-        self.url: str = ""
         self._stderr = tempfile.TemporaryFile()
 
-    def start(self) -> "FakeServer":
-        cmd = [
-            sys.executable,
-            "-m",
-            "gradientai_rs.testing",
-            "--port",
-            "0",
-            "--snapshots",
-            str(self.snapshots),
-            "--seed",
-            str(self.seed),
-            "--latency-ms",
-            str(self.latency_ms),
-            "--any-token",
-            "--hourly-remaining",
-            "1000000000",
-            *self.extra_args,
-        ]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL)
+    def run(self, cmd: Sequence[str]) -> str:
+        self.proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL)
         assert self.proc.stdout is not None
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -159,15 +127,14 @@ class FakeServer:
             left = deadline - time.monotonic()
             if left <= 0 or not sel.select(left):
                 self.stop()
-                raise RuntimeError(f"fake server gave no URL within {self.startup_timeout}s: {self._err()}")
+                raise RuntimeError(f"{cmd[1:]} printed nothing within {self.startup_timeout}s: {self._err()}")
             chunk = os.read(self.proc.stdout.fileno(), 4096)
             if not chunk:
                 self.stop()
-                raise RuntimeError(f"fake server exited before printing its URL: {self._err()}")
+                raise RuntimeError(f"{cmd[1:]} exited before its first line: {self._err()}")
             line += chunk
         sel.close()
-        self.url = line.decode().strip().splitlines()[0]
-        return self
+        return line.decode().strip().splitlines()[0]
 
     def _err(self) -> str:
         try:
@@ -191,11 +158,45 @@ class FakeServer:
         if p.stdout is not None:
             p.stdout.close()
 
-    def __enter__(self) -> "FakeServer":
-        return self.start()
+    def __enter__(self) -> "ChildProcess":
+        return self
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+class FakeServer(ChildProcess):
+    """``python -m gradientai_rs.testing`` in a subprocess; ``url`` is valid inside the ``with`` block.
+
+    The fake accepts any bearer token and gets a huge hourly quota so that long benchmark sessions never hit its
+    (simulated) 5,000 requests/hour limit.
+    """
+
+    def __init__(
+        self,
+        snapshots: int,
+        latency_ms: float = 0.0,
+        seed: int = 7,
+        extra_args: Sequence[str] = (),
+        startup_timeout: float = 180.0,
+    ) -> None:
+        super().__init__(startup_timeout)
+        self.snapshots = snapshots
+        self.latency_ms = latency_ms
+        self.seed = seed
+        self.extra_args = list(extra_args)
+        self.url: str = ""
+
+    def start(self) -> "FakeServer":
+        self.url = self.run([
+            sys.executable, "-m", "gradientai_rs.testing", "--port", "0",
+            "--snapshots", str(self.snapshots), "--seed", str(self.seed), "--latency-ms", str(self.latency_ms),
+            "--any-token", "--hourly-remaining", "1000000000", *self.extra_args,
+        ])
+        return self
+
+    def __enter__(self) -> "FakeServer":
+        return self.start()
 
 
 # --------------------------------------------------------------------------------------------- measuring

@@ -19,13 +19,9 @@ TLS handshake, page 1, then all the other pages at once; TCP's own handshake is 
 from __future__ import annotations
 
 import asyncio
-import os
-import selectors
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -131,52 +127,12 @@ def proxy_child(upstream_port: int, one_way_ms: float) -> int:
     return 0
 
 
-class Child:
+class Child(C.ChildProcess):
     """``bench_network.py <args>`` in a subprocess; ``line`` is its first stdout line."""
 
     def __init__(self, *args: str, timeout: float = 180.0) -> None:
-        self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=self._stderr,
-                                     stdin=subprocess.DEVNULL)
-        assert self.proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        line = b""
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not sel.select(left):
-                self.stop()
-                raise RuntimeError(f"child {args} printed nothing within {timeout}s: {self._err()}")
-            chunk = os.read(self.proc.stdout.fileno(), 4096)
-            if not chunk:
-                self.stop()
-                raise RuntimeError(f"child {args} exited: {self._err()}")
-            line += chunk
-        sel.close()
-        self.line = line.decode().strip()
-
-    def _err(self) -> str:
-        self._stderr.seek(0)
-        return self._stderr.read().decode(errors="replace")[-2000:]
-
-    def stop(self) -> None:
-        p = self.proc
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
-        if p.stdout is not None:
-            p.stdout.close()
-
-    def __enter__(self) -> "Child":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+        super().__init__(timeout)
+        self.line = self.run([sys.executable, __file__, *args])
 
 
 # ------------------------------------------------------------------------------------------------ the variants

@@ -10,21 +10,10 @@ use _core::core::datetime::UtcDateTime;
 use _core::core::models::{decode_envelope, decode_page, to_json, Entry, Snapshot, SnapshotPage};
 use _core::core::pagination::{dedupe, implausible, page_count, page_number, MAX_PAGES};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 use serde_json::{Map, Value};
 
-/// Cases per property: `PROPTEST_CASES` when set, else proptest's default (256).
-fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
+mod common;
+use common::config;
 
 const KNOWN: [&str; 9] = [
     "id",

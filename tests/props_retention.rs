@@ -13,19 +13,9 @@ use _core::core::models::{Field, Snapshot, Str, Timestamp};
 use _core::core::retention::{plan, Plan, RetentionPolicy};
 use _core::core::select::GroupBy;
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 
-fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
+mod common;
+use common::config;
 
 /// 2024-01-01T00:00:00Z, and "now" two years later.
 const START: i64 = 1_704_067_200;
