@@ -65,8 +65,11 @@ def environment() -> Dict[str, Any]:
         env["gradientai_rs_default_max_concurrency"] = gradientai_rs.DEFAULT_MAX_CONCURRENCY
         so = Path(gradientai_rs._core.__file__)
         st = so.stat()
-        env["gradientai_rs_core"] = {"file": so.name, "bytes": st.st_size,
-                                     "mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(st.st_mtime))}
+        env["gradientai_rs_core"] = {
+            "file": so.name,
+            "bytes": st.st_size,
+            "mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(st.st_mtime)),
+        }
     except Exception as exc:  # pragma: no cover - reported, not fatal
         env["gradientai_rs"] = f"import failed: {exc!r}"
     try:
@@ -114,7 +117,7 @@ class ChildProcess:
     def __init__(self, startup_timeout: float = 180.0) -> None:
         self.startup_timeout = startup_timeout
         self.proc: Optional[subprocess.Popen] = None
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
 
     def run(self, cmd: Sequence[str]) -> str:
         self.proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL)
@@ -188,11 +191,25 @@ class FakeServer(ChildProcess):
         self.url: str = ""
 
     def start(self) -> "FakeServer":
-        self.url = self.run([
-            sys.executable, "-m", "gradientai_rs.testing", "--port", "0",
-            "--snapshots", str(self.snapshots), "--seed", str(self.seed), "--latency-ms", str(self.latency_ms),
-            "--any-token", "--hourly-remaining", "1000000000", *self.extra_args,
-        ])
+        self.url = self.run(
+            [
+                sys.executable,
+                "-m",
+                "gradientai_rs.testing",
+                "--port",
+                "0",
+                "--snapshots",
+                str(self.snapshots),
+                "--seed",
+                str(self.seed),
+                "--latency-ms",
+                str(self.latency_ms),
+                "--any-token",
+                "--hourly-remaining",
+                "1000000000",
+                *self.extra_args,
+            ]
+        )
         return self
 
     def __enter__(self) -> "FakeServer":
@@ -248,7 +265,7 @@ def run_one(v: Variant, rec: Dict[str, Any], measure: bool) -> None:
         print(f"   !! variant {v.name!r} failed: {rec['error']}", flush=True)
         return
     finally:
-        result = None  # noqa: F841 - drop the result (its deallocation is not timed)
+        result = None
     if measure:
         rec["wall"].append(w + pw)
         rec["cpu"].append(c + pc)
@@ -401,8 +418,9 @@ class Targets:
             status = "PASS" if value >= threshold else "FAIL"
         else:
             status = "PASS" if value <= threshold else "FAIL"
-        self.items.append({"target": name, "value": value, "threshold": threshold, "op": op, "status": status,
-                           "detail": detail})
+        self.items.append(
+            {"target": name, "value": value, "threshold": threshold, "op": op, "status": status, "detail": detail}
+        )
 
     def print(self) -> None:
         print("\n-- targets")
@@ -520,7 +538,7 @@ def measure_rss_in_child(script: str, variant: str, url: str, timeout: float = 9
         return {"error": f"child timed out after {timeout}s"}
     for line in p.stdout.splitlines():
         if line.startswith("RSS-RESULT "):
-            return json.loads(line[len("RSS-RESULT "):])
+            return json.loads(line[len("RSS-RESULT ") :])
     return {"error": f"child exit {p.returncode}: {(p.stderr or p.stdout)[-1500:]}"}
 
 
@@ -550,4 +568,3 @@ def touch(snapshots: Any) -> int:
         s.created_at
         n += 1
     return n
-

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 N_SNAPSHOTS = 100_000
 PER_PAGE = C.PER_PAGE
@@ -58,12 +58,15 @@ def main() -> int:
         t2 = time.perf_counter()
         ours.close()
         sdk.close()
-    print(f"   fetched (untimed for the benchmark): ours {len(snapshot_list) if snapshot_list is not None else 'n/a'}"
-          f" in {t1 - t0:.2f}s, SDK {len(sdk_snapshots)} in {t2 - t1:.2f}s\n")
+    print(
+        f"   fetched (untimed for the benchmark): ours {len(snapshot_list) if snapshot_list is not None else 'n/a'}"
+        f" in {t1 - t0:.2f}s, SDK {len(sdk_snapshots)} in {t2 - t1:.2f}s\n"
+    )
     payload["fetch_wall_s"] = {"ours_list_all": t1 - t0, "sdk_page_loop": t2 - t1}
 
-    variants = [C.Variant("sdk: pd.DataFrame([s.to_dict() ...])",
-                          lambda: pd.DataFrame([s.to_dict() for s in sdk_snapshots]))]
+    variants = [
+        C.Variant("sdk: pd.DataFrame([s.to_dict() ...])", lambda: pd.DataFrame([s.to_dict() for s in sdk_snapshots]))
+    ]
     if snapshot_list is not None:
         variants += [
             C.Variant("ours: snapshot_list.to_pandas()", lambda: snapshot_list.to_pandas()),
@@ -80,10 +83,14 @@ def main() -> int:
             payload["our_frame"] = describe(df_ours)
             cols = [c for c in df_sdk.columns if c in df_ours.columns]
             same_ids = df_sdk["id"].tolist() == df_ours["id"].tolist()
-            same_times = (pd.to_datetime(df_sdk["created_at"], utc=True).tolist()
-                          == pd.to_datetime(df_ours["created_at"], utc=True).tolist())
-            print(f"   sanity: SDK frame {df_sdk.shape}, ours {df_ours.shape}; common columns {len(cols)}; "
-                  f"ids equal: {same_ids}; created_at equal: {same_times}")
+            same_times = (
+                pd.to_datetime(df_sdk["created_at"], utc=True).tolist()
+                == pd.to_datetime(df_ours["created_at"], utc=True).tolist()
+            )
+            print(
+                f"   sanity: SDK frame {df_sdk.shape}, ours {df_ours.shape}; common columns {len(cols)}; "
+                f"ids equal: {same_ids}; created_at equal: {same_times}"
+            )
             print(f"   created_at dtype: SDK {df_sdk['created_at'].dtype}, ours {df_ours['created_at'].dtype}")
             payload["sanity"] = {"ids_equal": same_ids, "created_at_equal": same_times}
         del df_sdk
@@ -103,11 +110,17 @@ def main() -> int:
     r_wall = C.ratio(C.med(sdk_s, "wall"), C.med(our_s, "wall"))
     r_cpu = C.ratio(C.med(sdk_s, "cpu"), C.med(our_s, "cpu"))
     print(f"\n   SDK / ours to_pandas(): wall {C.fmt_x(r_wall)}, client CPU {C.fmt_x(r_cpu)}")
-    T.add("to_pandas >= 20x faster (wall) than pd.DataFrame([s.to_dict()...])", r_wall, 20, ">=",
-          f"SDK {C.fmt_s(C.med(sdk_s, 'wall'))} vs ours {C.fmt_s(C.med(our_s, 'wall'))}")
+    T.add(
+        "to_pandas >= 20x faster (wall) than pd.DataFrame([s.to_dict()...])",
+        r_wall,
+        20,
+        ">=",
+        f"SDK {C.fmt_s(C.med(sdk_s, 'wall'))} vs ours {C.fmt_s(C.med(our_s, 'wall'))}",
+    )
     T.print()
-    payload.update({"results": S, "ratios": {"wall_sdk_over_ours": r_wall, "cpu_sdk_over_ours": r_cpu},
-                    "targets": T.items})
+    payload.update(
+        {"results": S, "ratios": {"wall_sdk_over_ours": r_wall, "cpu_sdk_over_ours": r_cpu}, "targets": T.items}
+    )
     C.save_json("bench_arrow", payload, args.no_save)
     return 0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 N_SNAPSHOTS = 10_000
 PER_PAGE = C.PER_PAGE
@@ -48,8 +48,9 @@ async def sdk_gather_loop(client):
     first = await client.gpu_droplets.snapshots.list(page=1, per_page=PER_PAGE)
     total = first.meta.total or 0
     pages = -(-total // PER_PAGE)
-    rest = await asyncio.gather(*[client.gpu_droplets.snapshots.list(page=p, per_page=PER_PAGE)
-                                  for p in range(2, pages + 1)])
+    rest = await asyncio.gather(
+        *[client.gpu_droplets.snapshots.list(page=p, per_page=PER_PAGE) for p in range(2, pages + 1)]
+    )
     out = list(first.snapshots or [])
     for r in rest:
         out.extend(r.snapshots or [])
@@ -57,8 +58,9 @@ async def sdk_gather_loop(client):
 
 
 async def gather20(client):
-    pages = await asyncio.gather(*[client.gpu_droplets.snapshots.list(page=i, per_page=PER_PAGE)
-                                   for i in range(1, N_GATHER + 1)])
+    pages = await asyncio.gather(
+        *[client.gpu_droplets.snapshots.list(page=i, per_page=PER_PAGE) for i in range(1, N_GATHER + 1)]
+    )
     return [s for p in pages for s in p.snapshots]
 
 
@@ -89,7 +91,7 @@ async def run_interleaved_async(variants, rounds, warmup, label):
                 w1, c1 = time.perf_counter(), time.process_time()
                 pw = pc = 0.0
                 if v.post is not None:
-                    _, pw, pc = C.timed(lambda: v.post(result))
+                    _, pw, pc = C.timed(lambda: v.post(result))  # noqa: B023 (called in this iteration)
                 if v.expected is not None and len(result) != v.expected:
                     raise AssertionError(f"expected {v.expected} snapshots, got {len(result)}")
             except Exception as exc:
@@ -136,6 +138,7 @@ async def heartbeat_during(coro_factory):
 
 async def amain(url, args, payload):
     import do_gradientai
+
     import gradientai_rs
 
     quick = args.quick
@@ -149,22 +152,39 @@ async def amain(url, args, payload):
     T = C.Targets()
 
     # ---- part 1: 20 concurrent list() calls
-    print(f"\n-- part 1: {N_GATHER} concurrent list(per_page=200) via asyncio.gather, {LATENCY_MS} ms latency", flush=True)
+    print(
+        f"\n-- part 1: {N_GATHER} concurrent list(per_page=200) via asyncio.gather, {LATENCY_MS} ms latency", flush=True
+    )
     rounds = args.reps or (5 if quick else 30)
     try:
         S1 = await run_interleaved_async(
-            [AsyncVariant("sdk AsyncGradientAI gather20", lambda: gather20(sdk), C.touch, N_GATHER * PER_PAGE),
-             AsyncVariant("ours AsyncGradientAI gather20", lambda: gather20(ours), C.touch, N_GATHER * PER_PAGE)],
-            rounds, 2, "gather20")
+            [
+                AsyncVariant("sdk AsyncGradientAI gather20", lambda: gather20(sdk), C.touch, N_GATHER * PER_PAGE),
+                AsyncVariant("ours AsyncGradientAI gather20", lambda: gather20(ours), C.touch, N_GATHER * PER_PAGE),
+            ],
+            rounds,
+            2,
+            "gather20",
+        )
         C.print_table(C.TIMING_HEADERS, C.timing_rows(S1, list(S1)))
         s_sdk, s_our = S1["sdk AsyncGradientAI gather20"], S1["ours AsyncGradientAI gather20"]
         cpu_r = C.ratio(C.med(s_sdk, "cpu"), C.med(s_our, "cpu"))
         wall_r = C.ratio(C.med(s_our, "wall"), C.med(s_sdk, "wall"))
         print(f"   SDK/ours client CPU: {C.fmt_x(cpu_r)}   ours/SDK wall: {C.fmt_x(wall_r)}")
-        T.add("gather20: SDK/ours client CPU >= 5x", cpu_r, 5, ">=",
-              f"SDK {C.fmt_s(C.med(s_sdk, 'cpu'))} vs ours {C.fmt_s(C.med(s_our, 'cpu'))}")
-        T.add("gather20: ours wall <= SDK wall (ratio ours/SDK)", wall_r, 1.0, "<=",
-              f"SDK {C.fmt_s(C.med(s_sdk, 'wall'))} vs ours {C.fmt_s(C.med(s_our, 'wall'))}")
+        T.add(
+            "gather20: SDK/ours client CPU >= 5x",
+            cpu_r,
+            5,
+            ">=",
+            f"SDK {C.fmt_s(C.med(s_sdk, 'cpu'))} vs ours {C.fmt_s(C.med(s_our, 'cpu'))}",
+        )
+        T.add(
+            "gather20: ours wall <= SDK wall (ratio ours/SDK)",
+            wall_r,
+            1.0,
+            "<=",
+            f"SDK {C.fmt_s(C.med(s_sdk, 'wall'))} vs ours {C.fmt_s(C.med(s_our, 'wall'))}",
+        )
         payload["gather20"] = S1
     except Exception as exc:
         payload["gather20_error"] = traceback.format_exc()
@@ -175,26 +195,42 @@ async def amain(url, args, payload):
     rounds = args.reps or (2 if quick else 8)
     try:
         S2 = await run_interleaved_async(
-            [AsyncVariant("sdk async page loop", lambda: sdk_page_loop(sdk), C.touch, N_SNAPSHOTS),
-             AsyncVariant("ours await list_all()", lambda: ours.gpu_droplets.snapshots.list_all(), C.touch, N_SNAPSHOTS),
-             AsyncVariant("sdk async page1+gather (info)", lambda: sdk_gather_loop(sdk), C.touch, N_SNAPSHOTS)],
-            rounds, 1, "list_all")
+            [
+                AsyncVariant("sdk async page loop", lambda: sdk_page_loop(sdk), C.touch, N_SNAPSHOTS),
+                AsyncVariant(
+                    "ours await list_all()", lambda: ours.gpu_droplets.snapshots.list_all(), C.touch, N_SNAPSHOTS
+                ),
+                AsyncVariant("sdk async page1+gather (info)", lambda: sdk_gather_loop(sdk), C.touch, N_SNAPSHOTS),
+            ],
+            rounds,
+            1,
+            "list_all",
+        )
         C.print_table(C.TIMING_HEADERS, C.timing_rows(S2, list(S2)))
         a, c = S2["sdk async page loop"], S2["ours await list_all()"]
         r = C.ratio(C.med(a, "wall"), C.med(c, "wall"))
         g = C.ratio(C.med(S2["sdk async page1+gather (info)"], "wall"), C.med(c, "wall"))
-        print(f"   SDK page loop / ours wall: {C.fmt_x(r)}   (info) SDK page1+gather / ours wall: {C.fmt_x(g)}"
-              f"   SDK page loop / ours CPU: {C.fmt_x(C.ratio(C.med(a, 'cpu'), C.med(c, 'cpu')))}")
-        T.add("async list_all >= 10x faster (wall) than SDK async page loop", r, 10, ">=",
-              f"SDK {C.fmt_s(C.med(a, 'wall'))} vs ours {C.fmt_s(C.med(c, 'wall'))}")
+        print(
+            f"   SDK page loop / ours wall: {C.fmt_x(r)}   (info) SDK page1+gather / ours wall: {C.fmt_x(g)}"
+            f"   SDK page loop / ours CPU: {C.fmt_x(C.ratio(C.med(a, 'cpu'), C.med(c, 'cpu')))}"
+        )
+        T.add(
+            "async list_all >= 10x faster (wall) than SDK async page loop",
+            r,
+            10,
+            ">=",
+            f"SDK {C.fmt_s(C.med(a, 'wall'))} vs ours {C.fmt_s(C.med(c, 'wall'))}",
+        )
         payload["list_all"] = S2
     except Exception as exc:
         payload["list_all_error"] = traceback.format_exc()
         print(f"   !! part 2 failed: {type(exc).__name__}: {exc}")
 
     # ---- part 3: event-loop heartbeat
-    print(f"\n-- part 3: event-loop heartbeat ({TICK * 1e3:g} ms sleeper) during await list_all() of {N_SNAPSHOTS}",
-          flush=True)
+    print(
+        f"\n-- part 3: event-loop heartbeat ({TICK * 1e3:g} ms sleeper) during await list_all() of {N_SNAPSHOTS}",
+        flush=True,
+    )
     runs = args.reps or (3 if quick else 10)
     hb = {"idle": [], "ours list_all": [], "sdk async page loop (info)": []}
     errors = {}
@@ -220,9 +256,14 @@ async def amain(url, args, payload):
         rows.append([k, len(xs), C.fmt_s(C.median(xs)), C.fmt_s(max(xs) if xs else None)])
     C.print_table(["during", "runs", "median of worst gap beyond 5 ms", "worst gap beyond 5 ms"], rows)
     worst_ours = max(hb["ours list_all"]) if hb["ours list_all"] else None
-    T.add("heartbeat: worst gap beyond 5 ms during list_all < 20 ms (seconds)", worst_ours, 0.020, "<=",
-          f"worst {C.fmt_s(worst_ours)} over {len(hb['ours list_all'])} runs; idle worst "
-          f"{C.fmt_s(max([x for x in hb['idle'] if x is not None], default=None))}")
+    T.add(
+        "heartbeat: worst gap beyond 5 ms during list_all < 20 ms (seconds)",
+        worst_ours,
+        0.020,
+        "<=",
+        f"worst {C.fmt_s(worst_ours)} over {len(hb['ours list_all'])} runs; idle worst "
+        f"{C.fmt_s(max([x for x in hb['idle'] if x is not None], default=None))}",
+    )
     payload["heartbeat"] = {"samples": hb, "errors": errors}
 
     try:
@@ -237,10 +278,17 @@ async def amain(url, args, payload):
 def main() -> int:
     args = C.base_parser(__doc__).parse_args()
     env = C.environment()
-    C.print_header(f"bench_async: asyncio clients, {LATENCY_MS} ms latency, {N_SNAPSHOTS} snapshots", env,
-                   "quick" if args.quick else "full")
-    payload = {"env": env, "mode": "quick" if args.quick else "full", "latency_ms": LATENCY_MS,
-               "snapshots": N_SNAPSHOTS}
+    C.print_header(
+        f"bench_async: asyncio clients, {LATENCY_MS} ms latency, {N_SNAPSHOTS} snapshots",
+        env,
+        "quick" if args.quick else "full",
+    )
+    payload = {
+        "env": env,
+        "mode": "quick" if args.quick else "full",
+        "latency_ms": LATENCY_MS,
+        "snapshots": N_SNAPSHOTS,
+    }
     with C.FakeServer(N_SNAPSHOTS, latency_ms=LATENCY_MS) as fake:
         print(f"   fake: {fake.url}")
         try:

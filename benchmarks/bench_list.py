@@ -9,12 +9,11 @@ way (``s.id`` and ``s.created_at``) so that lazy conversion can't make ours look
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 N_SNAPSHOTS = 200
 
@@ -34,14 +33,22 @@ def main() -> int:
     rounds = args.reps or (30 if args.quick else 200)
     warmup = 5 if args.quick else 20
     env = C.environment()
-    C.print_header("bench_list: one list(per_page=200) call, 200 snapshots, 0 ms latency", env,
-                   "quick" if args.quick else "full")
+    C.print_header(
+        "bench_list: one list(per_page=200) call, 200 snapshots, 0 ms latency", env, "quick" if args.quick else "full"
+    )
 
     import do_gradientai
+
     import gradientai_rs
 
-    payload = {"env": env, "mode": "quick" if args.quick else "full", "rounds": rounds, "warmup": warmup,
-               "snapshots": N_SNAPSHOTS, "latency_ms": 0}
+    payload = {
+        "env": env,
+        "mode": "quick" if args.quick else "full",
+        "rounds": rounds,
+        "warmup": warmup,
+        "snapshots": N_SNAPSHOTS,
+        "latency_ms": 0,
+    }
     with C.FakeServer(N_SNAPSHOTS, latency_ms=0) as fake:
         print(f"   fake: {fake.url} ({N_SNAPSHOTS} snapshots, pid {fake.proc.pid})\n")
         sdk = do_gradientai.GradientAI(api_key=C.API_KEY, base_url=fake.url)
@@ -104,13 +111,26 @@ def main() -> int:
     )
 
     T = C.Targets()
-    T.add("client CPU per call: SDK/ours >= 5x", cpu_ratio, 5.0, ">=",
-          f"SDK {C.fmt_s(C.med(sdk_s, 'cpu'))} vs ours {C.fmt_s(C.med(our_s, 'cpu'))}")
+    T.add(
+        "client CPU per call: SDK/ours >= 5x",
+        cpu_ratio,
+        5.0,
+        ">=",
+        f"SDK {C.fmt_s(C.med(sdk_s, 'cpu'))} vs ours {C.fmt_s(C.med(our_s, 'cpu'))}",
+    )
     T.print()
 
-    payload.update({"results": S, "ratios": {"cpu_sdk_over_ours": cpu_ratio, "wall_sdk_over_ours": wall_ratio,
-                                             "cpu_untouched_sdk_over_ours": info_cpu},
-                    "targets": T.items})
+    payload.update(
+        {
+            "results": S,
+            "ratios": {
+                "cpu_sdk_over_ours": cpu_ratio,
+                "wall_sdk_over_ours": wall_ratio,
+                "cpu_untouched_sdk_over_ours": info_cpu,
+            },
+            "targets": T.items,
+        }
+    )
     C.save_json("bench_list", payload, args.no_save)
     return 0
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 N_SNAPSHOTS = 10_000
 N_RSS = 100_000
@@ -79,8 +79,9 @@ def decode_time_of_pages(url, pages):
 
     bodies = []
     for p in range(1, pages + 1):
-        req = urllib.request.Request(f"{url}/v2/snapshots?page={p}&per_page={PER_PAGE}",
-                                     headers={"Authorization": f"Bearer {C.API_KEY}"})
+        req = urllib.request.Request(
+            f"{url}/v2/snapshots?page={p}&per_page={PER_PAGE}", headers={"Authorization": f"Bearer {C.API_KEY}"}
+        )
         with urllib.request.urlopen(req) as r:
             bodies.append(r.read().decode("utf-8"))
     times = []
@@ -97,6 +98,7 @@ def decode_time_of_pages(url, pages):
 
 def rss_child(variant: str, url: str) -> None:
     import do_gradientai  # noqa: F401 - both packages imported in both children, so baselines are alike
+
     import gradientai_rs  # noqa: F401
 
     def setup():
@@ -124,23 +126,29 @@ def rss_child(variant: str, url: str) -> None:
 
 def scenario(latency_ms, rounds, warmup):
     with C.FakeServer(N_SNAPSHOTS, latency_ms=latency_ms) as fake:
-        print(f"\n-- scenario latency {latency_ms:g} ms: fake {fake.url} ({N_SNAPSHOTS} snapshots), "
-              f"{rounds} interleaved rounds after {warmup} warm-up", flush=True)
+        print(
+            f"\n-- scenario latency {latency_ms:g} ms: fake {fake.url} ({N_SNAPSHOTS} snapshots), "
+            f"{rounds} interleaved rounds after {warmup} warm-up",
+            flush=True,
+        )
         vs, clients = variants_for(fake.url, N_SNAPSHOTS)
         recs = C.run_interleaved(vs, rounds, warmup, label=f"{latency_ms:g}ms")
         extra = {}
         if latency_ms == 0:
             try:
                 extra["decode_50_pages_s"], extra["decode_50_pages_bytes"] = decode_time_of_pages(
-                    fake.url, N_SNAPSHOTS // PER_PAGE)
+                    fake.url, N_SNAPSHOTS // PER_PAGE
+                )
             except Exception as exc:  # a private helper: report, don't crash
                 extra["decode_error"] = f"{type(exc).__name__}: {exc}"
                 print(f"   !! decode measurement failed: {extra['decode_error']}")
         for c in clients:
             c.close()
     S = {name: C.summary(r) for name, r in recs.items()}
-    print(f"\n   latency {latency_ms:g} ms — whole listing of {N_SNAPSHOTS} snapshots incl. touching them "
-          "(medians, interquartile range)")
+    print(
+        f"\n   latency {latency_ms:g} ms — whole listing of {N_SNAPSHOTS} snapshots incl. touching them "
+        "(medians, interquartile range)"
+    )
     C.print_table(C.TIMING_HEADERS, C.timing_rows(S, ORDER))
     print("   split (medians): the listing call alone, and touching id/created_at of every snapshot")
     C.print_table(C.SPLIT_HEADERS, C.split_rows(S, ORDER))
@@ -163,8 +171,13 @@ def main() -> int:
     rss_reps = 1 if quick else 3
     env = C.environment()
     C.print_header(f"bench_list_all: {N_SNAPSHOTS} snapshots, page loop vs list_all", env, "quick" if quick else "full")
-    payload = {"env": env, "mode": "quick" if quick else "full", "snapshots": N_SNAPSHOTS, "per_page": PER_PAGE,
-               "rounds": {"0ms": rounds0, "50ms": rounds50}}
+    payload = {
+        "env": env,
+        "mode": "quick" if quick else "full",
+        "snapshots": N_SNAPSHOTS,
+        "per_page": PER_PAGE,
+        "rounds": {"0ms": rounds0, "50ms": rounds50},
+    }
 
     S0, extra0 = scenario(0, rounds0, 1)
     # 50 ms: each round takes ~7 s, so --quick skips the warm-up round there (code paths are warm from 0 ms).
@@ -195,13 +208,22 @@ def main() -> int:
             ["(d) wall at 50 ms (fetch+touch)", C.fmt_s(d50)],
             ["(d) / floor", C.fmt_x(C.ratio(d50, floor))],
             ["strict floor = 2 x 50 ms + Rust decode of the 50 page bodies (info)", C.fmt_s(floor_strict)],
-            ["  decode of 50 pages alone", f"{C.fmt_s(decode)} ({extra0.get('decode_50_pages_bytes', 0) / 1e6:.1f} MB)"],
+            [
+                "  decode of 50 pages alone",
+                f"{C.fmt_s(decode)} ({extra0.get('decode_50_pages_bytes', 0) / 1e6:.1f} MB)",
+            ],
             ["(d) fetch only at 50 ms / strict floor (info)", C.fmt_x(C.ratio(d50_fetch, floor_strict))],
             ["(d) fetch only at 0 ms (info)", C.fmt_s(d0_fetch)],
         ],
     )
-    payload["floor"] = {"latency_s": lat, "floor_s": floor, "floor_strict_s": floor_strict, "d50_s": d50,
-                        "d_over_floor": C.ratio(d50, floor), "d_fetch_over_strict_floor": C.ratio(d50_fetch, floor_strict)}
+    payload["floor"] = {
+        "latency_s": lat,
+        "floor_s": floor,
+        "floor_strict_s": floor_strict,
+        "d50_s": d50,
+        "d_over_floor": C.ratio(d50, floor),
+        "d_fetch_over_strict_floor": C.ratio(d50_fetch, floor_strict),
+    }
 
     print("\n-- ratios")
     rows = []
@@ -209,15 +231,24 @@ def main() -> int:
         a = S.get("(a) sdk page loop")
         for name in ORDER[1:]:
             s = S.get(name)
-            rows.append([label, f"(a) / {name[:3]}", C.fmt_x(C.ratio(C.med(a, "wall"), C.med(s, "wall"))),
-                         C.fmt_x(C.ratio(C.med(a, "cpu"), C.med(s, "cpu")))])
+            rows.append(
+                [
+                    label,
+                    f"(a) / {name[:3]}",
+                    C.fmt_x(C.ratio(C.med(a, "wall"), C.med(s, "wall"))),
+                    C.fmt_x(C.ratio(C.med(a, "cpu"), C.med(s, "cpu"))),
+                ]
+            )
     C.print_table(["latency", "SDK loop / ours", "wall ratio", "client CPU ratio"], rows)
 
     # ---- peak RSS, 100,000 snapshots
     rss = {}
     if not args.skip_rss:
-        print(f"\n-- peak RSS for {N_RSS} snapshots (fresh child process per run; {rss_reps} run(s) per variant, "
-              "interleaved)", flush=True)
+        print(
+            f"\n-- peak RSS for {N_RSS} snapshots (fresh child process per run; {rss_reps} run(s) per variant, "
+            "interleaved)",
+            flush=True,
+        )
         names = {"a": "(a) sdk page loop", "c": "(c) ours list_all()"}
         with C.FakeServer(N_RSS, latency_ms=0) as fake:
             runs = {v: [] for v in names}
@@ -235,29 +266,69 @@ def main() -> int:
             return C.median(xs) if xs else None
 
         for v, rs in runs.items():
-            rss[v] = {k: mid(rs, k) for k in ("baseline_maxrss_kib", "baseline_rss_kib", "peak_minus_baseline_kib",
-                                               "hwm_minus_baseline_kib", "end_minus_baseline_kib", "wall_s")}
+            rss[v] = {
+                k: mid(rs, k)
+                for k in (
+                    "baseline_maxrss_kib",
+                    "baseline_rss_kib",
+                    "peak_minus_baseline_kib",
+                    "hwm_minus_baseline_kib",
+                    "end_minus_baseline_kib",
+                    "wall_s",
+                )
+            }
             rss[v]["runs"] = rs
         C.print_table(
-            ["variant", "baseline ru_maxrss", "ru_maxrss peak - baseline", "VmHWM peak - VmRSS base (check)",
-             "RSS at end - base", "child wall"],
-            [[names[v], C.fmt_mib(x["baseline_maxrss_kib"]), C.fmt_mib(x["peak_minus_baseline_kib"]),
-              C.fmt_mib(x["hwm_minus_baseline_kib"]), C.fmt_mib(x["end_minus_baseline_kib"]), C.fmt_s(x["wall_s"])]
-             for v, x in rss.items()],
+            [
+                "variant",
+                "baseline ru_maxrss",
+                "ru_maxrss peak - baseline",
+                "VmHWM peak - VmRSS base (check)",
+                "RSS at end - base",
+                "child wall",
+            ],
+            [
+                [
+                    names[v],
+                    C.fmt_mib(x["baseline_maxrss_kib"]),
+                    C.fmt_mib(x["peak_minus_baseline_kib"]),
+                    C.fmt_mib(x["hwm_minus_baseline_kib"]),
+                    C.fmt_mib(x["end_minus_baseline_kib"]),
+                    C.fmt_s(x["wall_s"]),
+                ]
+                for v, x in rss.items()
+            ],
         )
         payload["rss_100k"] = rss
 
     # ---- targets
     T = C.Targets()
-    T.add("50 ms: (c) list_all >= 10x faster (wall) than (a) SDK loop", C.ratio(a50, c50), 10, ">=",
-          f"(a) {C.fmt_s(a50)} vs (c) {C.fmt_s(c50)}")
-    T.add("50 ms: (d) list_all(64) within 1.5x of floor", C.ratio(d50, floor), 1.5, "<=",
-          f"(d) {C.fmt_s(d50)} vs floor {C.fmt_s(floor)}")
-    T.add("0 ms: (c) >= 5x less client CPU than (a)", C.ratio(a0_cpu, c0_cpu), 5, ">=",
-          f"(a) {C.fmt_s(a0_cpu)} vs (c) {C.fmt_s(c0_cpu)}")
+    T.add(
+        "50 ms: (c) list_all >= 10x faster (wall) than (a) SDK loop",
+        C.ratio(a50, c50),
+        10,
+        ">=",
+        f"(a) {C.fmt_s(a50)} vs (c) {C.fmt_s(c50)}",
+    )
+    T.add(
+        "50 ms: (d) list_all(64) within 1.5x of floor",
+        C.ratio(d50, floor),
+        1.5,
+        "<=",
+        f"(d) {C.fmt_s(d50)} vs floor {C.fmt_s(floor)}",
+    )
+    T.add(
+        "0 ms: (c) >= 5x less client CPU than (a)",
+        C.ratio(a0_cpu, c0_cpu),
+        5,
+        ">=",
+        f"(a) {C.fmt_s(a0_cpu)} vs (c) {C.fmt_s(c0_cpu)}",
+    )
     if rss:
         pa, pc = rss["a"]["peak_minus_baseline_kib"], rss["c"]["peak_minus_baseline_kib"]
-        T.add("100k: peak RSS (c) <= 0.5 x (a)", C.ratio(pc, pa), 0.5, "<=", f"(a) {C.fmt_mib(pa)} vs (c) {C.fmt_mib(pc)}")
+        T.add(
+            "100k: peak RSS (c) <= 0.5 x (a)", C.ratio(pc, pa), 0.5, "<=", f"(a) {C.fmt_mib(pa)} vs (c) {C.fmt_mib(pc)}"
+        )
     T.print()
     payload["targets"] = T.items
     C.save_json("bench_list_all", payload, args.no_save)

@@ -23,13 +23,12 @@ import signal
 import socket
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 N_SNAPSHOTS = 10_000
 PER_PAGE = C.PER_PAGE
@@ -190,8 +189,15 @@ def main() -> int:
     C.print_header(f"bench_network: {N_SNAPSHOTS} snapshots over HTTPS/h2 with added RTT", env, mode)
     reps = args.reps or (3 if args.quick else 7)
     check = make_check(N_SNAPSHOTS)
-    payload: dict = {"env": env, "mode": mode, "reps": reps, "n_snapshots": N_SNAPSHOTS, "per_page": PER_PAGE,
-                     "rtts_ms": list(RTTS_MS), "scenarios": {}}
+    payload: dict = {
+        "env": env,
+        "mode": mode,
+        "reps": reps,
+        "n_snapshots": N_SNAPSHOTS,
+        "per_page": PER_PAGE,
+        "rtts_ms": list(RTTS_MS),
+        "scenarios": {},
+    }
     summaries = {}
     with Child("--serve-child", "--snapshots", str(N_SNAPSHOTS)) as fake:
         fake_url, ca_path = fake.line.split(" ", 1)
@@ -202,8 +208,8 @@ def main() -> int:
                 version = h2_check(url, ca_path)
                 print(f"\n-- RTT {rtt} ms (proxy {url}; page 1 over {version})", flush=True)
                 vs = [
-                    C.Variant(SDK, lambda: sdk_run(url, ca_path), C.touch, check),
-                    C.Variant(OURS, lambda: ours_run(url, ca_path), C.touch, check),
+                    C.Variant(SDK, lambda: sdk_run(url, ca_path), C.touch, check),  # noqa: B023
+                    C.Variant(OURS, lambda: ours_run(url, ca_path), C.touch, check),  # noqa: B023
                 ]
                 recs = C.run_interleaved(vs, rounds=reps, warmup=1, label=f"{rtt} ms")
                 S = {name: C.summary(rec) for name, rec in recs.items()}
@@ -220,13 +226,33 @@ def main() -> int:
         b = C.med(summaries[rtt].get(OURS), "wall")
         added = None if (b is None or base is None) else b - base
         in_rtts = None if (added is None or rtt == 0) else added / (rtt / 1000)
-        rows.append([f"{rtt} ms", C.fmt_s(a), C.fmt_s(b), C.fmt_s(added) if rtt else "-",
-                     f"{in_rtts:.2f}" if in_rtts is not None else "-", C.fmt_x(C.ratio(a, b))])
-        payload["scenarios"][f"{rtt}ms"].update({"sdk_median_s": a, "ours_median_s": b, "added_s": added,
-                                                 "added_round_trips": in_rtts, "sdk_over_ours": C.ratio(a, b)})
+        rows.append(
+            [
+                f"{rtt} ms",
+                C.fmt_s(a),
+                C.fmt_s(b),
+                C.fmt_s(added) if rtt else "-",
+                f"{in_rtts:.2f}" if in_rtts is not None else "-",
+                C.fmt_x(C.ratio(a, b)),
+            ]
+        )
+        payload["scenarios"][f"{rtt}ms"].update(
+            {
+                "sdk_median_s": a,
+                "ours_median_s": b,
+                "added_s": added,
+                "added_round_trips": in_rtts,
+                "sdk_over_ours": C.ratio(a, b),
+            }
+        )
         if rtt:
-            T.add(f"{rtt} ms: list_all added time <= {SLACK} x {FLOOR_ROUND_TRIPS} round trips", in_rtts,
-                  SLACK * FLOOR_ROUND_TRIPS, "<=", f"{C.fmt_s(b)} - {C.fmt_s(base)} at 0 ms")
+            T.add(
+                f"{rtt} ms: list_all added time <= {SLACK} x {FLOOR_ROUND_TRIPS} round trips",
+                in_rtts,
+                SLACK * FLOOR_ROUND_TRIPS,
+                "<=",
+                f"{C.fmt_s(b)} - {C.fmt_s(base)} at 0 ms",
+            )
     C.print_table(["RTT", "(a) SDK loop", "(b) list_all()", "(b) added vs 0 ms", "added, in RTTs", "(a) / (b)"], rows)
     T.print()
     payload["targets"] = T.items

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 N_SNAPSHOTS = 100_000
 NAME = "*-0[0-4]*"
@@ -57,8 +57,15 @@ def main() -> int:
     print(f"   inputs: ours {len(ours)} rows, SDK {len(sdk_snapshots)} pydantic Snapshots; now = {now.isoformat()}\n")
 
     def select_ours():
-        return ours.select(name=NAME, tags_any=TAGS, regions=REGIONS, resource_type="droplet", older_than="30d",
-                           min_size_gb=10, now=now)
+        return ours.select(
+            name=NAME,
+            tags_any=TAGS,
+            regions=REGIONS,
+            resource_type="droplet",
+            older_than="30d",
+            min_size_gb=10,
+            now=now,
+        )
 
     def select_sdk():
         return [
@@ -82,10 +89,14 @@ def main() -> int:
         C.Variant("sdk: list comprehension over pydantic Snapshots", select_sdk),
         C.Variant("ours: snapshot_list.select(...)", select_ours),
         C.Variant("ours: snapshot_list.most_recent() (info)", lambda: ours.most_recent()),
-        C.Variant("ours: snapshot_list.sort_by('size_gigabytes', reverse=True) (info)",
-                  lambda: ours.sort_by("size_gigabytes", reverse=True)),
-        C.Variant("ours: snapshot_list.select(resource_type='droplet') (info: ~half kept)",
-                  lambda: ours.select(resource_type="droplet")),
+        C.Variant(
+            "ours: snapshot_list.sort_by('size_gigabytes', reverse=True) (info)",
+            lambda: ours.sort_by("size_gigabytes", reverse=True),
+        ),
+        C.Variant(
+            "ours: snapshot_list.select(resource_type='droplet') (info: ~half kept)",
+            lambda: ours.select(resource_type="droplet"),
+        ),
     ]
     recs = C.run_interleaved(variants, rounds, 2, label="select")
     S = {name: C.summary(r) for name, r in recs.items()}
@@ -98,8 +109,13 @@ def main() -> int:
     ours_wall = C.med(our_s, "wall")
     r_wall = C.ratio(C.med(sdk_s, "wall"), ours_wall)
     print(f"\n   ours select(): median {C.fmt_s(ours_wall)}; SDK loop / ours: wall {C.fmt_x(r_wall)}")
-    T.add("select() over 100,000 snapshots < 50 ms (median wall, seconds)", ours_wall, 0.050, "<=",
-          f"ours {C.fmt_s(ours_wall)}, SDK loop {C.fmt_s(C.med(sdk_s, 'wall'))}")
+    T.add(
+        "select() over 100,000 snapshots < 50 ms (median wall, seconds)",
+        ours_wall,
+        0.050,
+        "<=",
+        f"ours {C.fmt_s(ours_wall)}, SDK loop {C.fmt_s(C.med(sdk_s, 'wall'))}",
+    )
     T.add("select() agrees with the pure-Python loop", 1.0 if same else 0.0, 1.0, ">=")
     T.print()
     payload.update({"results": S, "ratios": {"wall_sdk_over_ours": r_wall}, "targets": T.items})

@@ -38,8 +38,18 @@ def sample() -> Dict[str, float]:
 
 
 def start_fake(snapshots: int) -> "tuple[subprocess.Popen[str], str]":
-    cmd = [sys.executable, "-m", "gradientai_rs.testing", "--port", "0", "--snapshots", str(snapshots), "--any-token",
-           "--hourly-remaining", str(10**12)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gradientai_rs.testing",
+        "--port",
+        "0",
+        "--snapshots",
+        str(snapshots),
+        "--any-token",
+        "--hourly-remaining",
+        str(10**12),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     box: List[str] = []
@@ -95,8 +105,10 @@ def main(argv: "List[str] | None" = None) -> int:
     print(f"{'iteration':>9} {'RSS MB':>8} {'growth':>7} {'fds':>4} {'py thr':>6} {'OS thr':>6} {'ms/call':>8}")
     for r in rows:
         growth = (r["rss_mb"] - base["rss_mb"]) / base["rss_mb"]
-        print(f"{r['iteration']:>9} {r['rss_mb']:>8.1f} {growth:>+7.1%} {r['fds']:>4} {r['py_threads']:>6} "
-              f"{r['os_threads']:>6} {r['ms_per_call']:>8.1f}")
+        print(
+            f"{r['iteration']:>9} {r['rss_mb']:>8.1f} {growth:>+7.1%} {r['fds']:>4} {r['py_threads']:>6} "
+            f"{r['os_threads']:>6} {r['ms_per_call']:>8.1f}"
+        )
 
     growth = (max(r["rss_mb"] for r in rows) - base["rss_mb"]) / base["rss_mb"]
     checks = {

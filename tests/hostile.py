@@ -22,7 +22,7 @@ import threading
 import zlib
 from typing import Any, Callable, Dict, List, Optional
 
-__all__ = ["HostileServer", "MODES", "page_body", "big_page_body", "gzip_bomb", "BIG_PAGE_COUNT", "BOMB_SIZE"]
+__all__ = ["BIG_PAGE_COUNT", "BOMB_SIZE", "MODES", "HostileServer", "big_page_body", "gzip_bomb", "page_body"]
 
 BIG_PAGE_COUNT = 170_000
 BOMB_SIZE = 1 << 30  # decompressed bytes of the gzip bomb
@@ -45,7 +45,9 @@ def snapshot(i: int) -> Dict[str, Any]:
 
 def page_body(ids: range = range(3), total: Optional[int] = None) -> bytes:
     snaps = [snapshot(i) for i in ids]
-    return json.dumps({"snapshots": snaps, "links": {}, "meta": {"total": len(snaps) if total is None else total}}).encode()
+    return json.dumps(
+        {"snapshots": snaps, "links": {}, "meta": {"total": len(snaps) if total is None else total}}
+    ).encode()
 
 
 def big_page_body(count: int = BIG_PAGE_COUNT) -> bytes:
@@ -80,8 +82,14 @@ def _gzip_bomb(fill: bytes, size: int) -> bytes:
     return header + segment * repeats + final_block + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
-def _answer(conn: socket.socket, status: str, body: bytes = b"", headers: Optional[Dict[str, str]] = None,
-            length: Optional[int] = None, send_body: bool = True) -> None:
+def _answer(
+    conn: socket.socket,
+    status: str,
+    body: bytes = b"",
+    headers: Optional[Dict[str, str]] = None,
+    length: Optional[int] = None,
+    send_body: bool = True,
+) -> None:
     head = {"Content-Length": str(len(body) if length is None else length), "Connection": "close"}
     head.update(headers or {})
     lines = [f"HTTP/1.1 {status}"] + [f"{k}: {v}" for k, v in head.items()]
@@ -92,6 +100,7 @@ JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 # -- modes: (server, connection, request path with query) -> None -----------------------------------------------
+
 
 def reset_mid_body(srv: HostileServer, conn: socket.socket, path: str) -> None:
     """Headers with Content-Length, half the body, then a TCP RST (SO_LINGER 0)."""
@@ -125,8 +134,10 @@ def wrong_shape(srv: HostileServer, conn: socket.socket, path: str) -> None:
 
 
 def html_502(srv: HostileServer, conn: socket.socket, path: str) -> None:
-    body = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
-            b"</center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n")
+    body = (
+        b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+        b"</center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+    )
     _answer(conn, "502 Bad Gateway", body, {"Content-Type": "text/html"})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List
+from typing import Callable, Dict, List
 
 import pytest
 
@@ -127,7 +127,12 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "context, env, token",
-    [(None, None, "tok-work"), ("default", None, "tok-default"), ("PERSONAL", None, "tok-personal"), (None, "personal", "tok-personal")],
+    [
+        (None, None, "tok-work"),
+        ("default", None, "tok-default"),
+        ("PERSONAL", None, "tok-personal"),
+        (None, "personal", "tok-personal"),
+    ],
 )
 def test_from_doctl_picks_the_context(make_fake, config, monkeypatch, context, env, token):
     fake = make_fake(3, token=token)

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from typing import Any, Callable, Iterator, List
 
 import pytest
@@ -418,7 +417,9 @@ def test_heartbeat_never_stalls_during_list_all_of_10000(external_fake):
         # the heartbeat really ran throughout: at least one tick per 20 ms on average
         assert len(gaps) >= elapsed / 0.02
         worst_stall = max(worst_stall, max(gaps) - tick)
-    print(f"\nMEASURED worst heartbeat stall during list_all(10,000): {worst_stall * 1000:.1f} ms (elapsed {elapsed:.3f} s)")
+    print(
+        f"\nMEASURED worst heartbeat stall during list_all(10,000): {worst_stall * 1000:.1f} ms (elapsed {elapsed:.3f} s)"
+    )
     assert worst_stall < 0.100
 
 
@@ -509,7 +510,9 @@ def test_wait_for_timeout_cancels_requests(fakes, timeout):
         async with aclient(f) as c:
             t0 = time.perf_counter()
             with pytest.raises(asyncio.TimeoutError):
-                await asyncio.wait_for(c.gpu_droplets.snapshots.list_all(per_page=10, max_concurrency=4), timeout=timeout)
+                await asyncio.wait_for(
+                    c.gpu_droplets.snapshots.list_all(per_page=10, max_concurrency=4), timeout=timeout
+                )
             return time.perf_counter() - t0
 
     took = asyncio.run(main())
@@ -622,9 +625,7 @@ def test_twenty_concurrent_lists_with_gather(fakes):
     async def main():
         async with aclient(f) as c:
             t0 = time.perf_counter()
-            pages = await asyncio.gather(
-                *[c.gpu_droplets.snapshots.list(page=i + 1, per_page=10) for i in range(20)]
-            )
+            pages = await asyncio.gather(*[c.gpu_droplets.snapshots.list(page=i + 1, per_page=10) for i in range(20)])
             return pages, time.perf_counter() - t0
 
     pages, took = asyncio.run(main())

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import warnings
-from typing import Any, Callable, List
+from typing import Callable, List
 
 import pytest
 

@@ -33,7 +33,17 @@ ENV_VARS = (
     "GRADIENTAI_RS_LOG",
 )
 HEADERS = ["ID", "Name", "Created at", "Regions", "Resource ID", "Resource Type", "Min Disk Size", "Size", "Tags"]
-FIELDS = ["id", "name", "created_at", "regions", "resource_id", "resource_type", "min_disk_size", "size_gigabytes", "tags"]
+FIELDS = [
+    "id",
+    "name",
+    "created_at",
+    "regions",
+    "resource_id",
+    "resource_type",
+    "min_disk_size",
+    "size_gigabytes",
+    "tags",
+]
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +90,9 @@ def proc_env(token: Optional[str] = TOKEN) -> Dict[str, str]:
     return env
 
 
-def run_proc(*argv: str, token: Optional[str] = TOKEN, stdin: Any = subprocess.DEVNULL, timeout: float = 30) -> subprocess.CompletedProcess:
+def run_proc(
+    *argv: str, token: Optional[str] = TOKEN, stdin: Any = subprocess.DEVNULL, timeout: float = 30
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "gradientai_rs", *argv],
         env=proc_env(token),
@@ -198,7 +210,9 @@ def test_columns_in_every_format(fake, capsys):
     assert [r[1] for r in rows[1:]] == fake.ids()[:3]
 
     code, out, _ = cli(fake, capsys, "snapshots", "list", "--per-page", "3", "--columns", cols, "-o", "json")
-    assert json.loads(out) == [{"size_gigabytes": s["size_gigabytes"], "id": s["id"], "tags": s["tags"]} for s in fake.snapshots[:3]]
+    assert json.loads(out) == [
+        {"size_gigabytes": s["size_gigabytes"], "id": s["id"], "tags": s["tags"]} for s in fake.snapshots[:3]
+    ]
     assert list(json.loads(out)[0]) == ["size_gigabytes", "id", "tags"]
 
     code, out, _ = cli(fake, capsys, "snapshots", "list", "--per-page", "3", "--columns", cols, "-o", "jsonl")
@@ -218,9 +232,13 @@ def test_no_header(fake, capsys):
 
 
 def test_global_options_before_or_after_command(fake, capsys):
-    code, out, _ = run(capsys, "snapshots", "list", "--base-url", fake.url, "--per-page", "2", "-o", "jsonl", "--timeout", "5")
+    code, out, _ = run(
+        capsys, "snapshots", "list", "--base-url", fake.url, "--per-page", "2", "-o", "jsonl", "--timeout", "5"
+    )
     assert code == 0 and len(out.splitlines()) == 2
-    code, out, _ = run(capsys, "--base-url", fake.url, "--max-retries", "0", "snapshots", "ls", "--per-page", "2", "-o", "jsonl")
+    code, out, _ = run(
+        capsys, "--base-url", fake.url, "--max-retries", "0", "snapshots", "ls", "--per-page", "2", "-o", "jsonl"
+    )
     assert code == 0 and len(out.splitlines()) == 2
 
 
@@ -257,7 +275,9 @@ def test_get_table_and_json(fake, capsys):
     assert rows[0] == HEADERS and len(rows) == 2 and rows[1][0] == snap["id"] and rows[1][1] == snap["name"]
     code, out, _ = cli(fake, capsys, "snapshots", "get", snap["id"], "--format", "json")
     assert json.loads(out) == snap
-    code, out, _ = cli(fake, capsys, "snapshots", "get", snap["id"], "-o", "csv", "--columns", "id,regions", "--no-header")
+    code, out, _ = cli(
+        fake, capsys, "snapshots", "get", snap["id"], "-o", "csv", "--columns", "id,regions", "--no-header"
+    )
     assert list(csv.reader(io.StringIO(out))) == [[snap["id"], ",".join(snap["regions"])]]
 
 
@@ -293,7 +313,9 @@ class _TTYInput(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize("answer, deleted", [("y\n", True), ("YES\n", True), ("n\n", False), ("\n", False), ("", False)])
+@pytest.mark.parametrize(
+    "answer, deleted", [("y\n", True), ("YES\n", True), ("n\n", False), ("\n", False), ("", False)]
+)
 def test_delete_confirmation_on_tty(fake, capsys, monkeypatch, answer, deleted):
     monkeypatch.setattr(sys, "stdin", _TTYInput(answer))
     sid = fake.ids()[1]
@@ -402,14 +424,18 @@ def test_wrong_token_exit_3(fake, capsys, monkeypatch):
 
 
 def test_connection_refused_exit_4(capsys, closed_port):
-    code, out, err = run(capsys, "--base-url", f"http://127.0.0.1:{closed_port}", "--max-retries", "0", "snapshots", "list")
+    code, out, err = run(
+        capsys, "--base-url", f"http://127.0.0.1:{closed_port}", "--max-retries", "0", "snapshots", "list"
+    )
     assert code == 4 and out == ""
     assert_one_error_line(err)
 
 
 def test_timeout_exit_4(capsys):
     with FakeDigitalOcean(5, hang=True) as fake:
-        code, out, err = run(capsys, "--base-url", fake.url, "--max-retries", "0", "--timeout", "0.3", "snapshots", "get", "1")
+        code, out, err = run(
+            capsys, "--base-url", fake.url, "--max-retries", "0", "--timeout", "0.3", "snapshots", "get", "1"
+        )
     assert code == 4
     assert_one_error_line(err)
     assert "timed out" in err.lower()
@@ -471,7 +497,9 @@ def test_token_never_printed():
         results = [run_proc("--base-url", fake.url, *argv, token=SECRET) for argv in runs]
         results.append(run_proc("--base-url", fake.url, "snapshots", "list", token=SECRET + "-wrong"))
         results.append(run_proc("demo", "--snapshots", "10", token=SECRET))
-        results.append(run_proc("--base-url", "http://127.0.0.1:9/", "--max-retries", "0", "snapshots", "list", token=SECRET))
+        results.append(
+            run_proc("--base-url", "http://127.0.0.1:9/", "--max-retries", "0", "snapshots", "list", token=SECRET)
+        )
         results.append(run_proc("--help", token=SECRET))
     assert [r.returncode for r in results] == [0, 0, 0, 0, 0, 3, 2, 0, 2, 3, 0, 4, 0]
     for r in results:

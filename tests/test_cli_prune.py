@@ -8,7 +8,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator
 
 import pytest
 
@@ -47,13 +47,31 @@ POLICY = ["--keep-last", "2", "--keep-weekly", "4"]
 
 
 def test_list_filters_and_sort(fake, capsys):
-    code, out, err = cli(fake, capsys, "snapshots", "list", "--all", "--name", "web-*", "--older-than", "30d",
-                         "--sort", "size_gigabytes", "--reverse", "--format", "json")
+    code, out, err = cli(
+        fake,
+        capsys,
+        "snapshots",
+        "list",
+        "--all",
+        "--name",
+        "web-*",
+        "--older-than",
+        "30d",
+        "--sort",
+        "size_gigabytes",
+        "--reverse",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     got = json.loads(out)
     now = dt.datetime.now(dt.timezone.utc)
-    want = [s for s in fake.snapshots if fnmatch.fnmatchcase(s["name"], "web-*")
-            and dt.datetime.fromisoformat(s["created_at"].replace("Z", "+00:00")) < now - dt.timedelta(days=30)]
+    want = [
+        s
+        for s in fake.snapshots
+        if fnmatch.fnmatchcase(s["name"], "web-*")
+        and dt.datetime.fromisoformat(s["created_at"].replace("Z", "+00:00")) < now - dt.timedelta(days=30)
+    ]
     want.sort(key=lambda s: s["size_gigabytes"], reverse=True)
     assert [d["id"] for d in got] == [s["id"] for s in want]
     assert got
@@ -115,7 +133,19 @@ def test_prune_apply_yes_deletes_exactly_the_plan(fake, capsys):
     plan = plan_of(fake, capsys, "--resource-type", "volume", "--name", "data-16-*")
     doomed = {d["id"] for d in plan["delete"]}
     assert doomed
-    code, out, err = cli(fake, capsys, "snapshots", "prune", *POLICY, "--resource-type", "volume", "--name", "data-16-*", "--apply", "--yes")
+    code, out, err = cli(
+        fake,
+        capsys,
+        "snapshots",
+        "prune",
+        *POLICY,
+        "--resource-type",
+        "volume",
+        "--name",
+        "data-16-*",
+        "--apply",
+        "--yes",
+    )
     assert code == 0, err
     assert f"Deleted {len(doomed)} snapshots; 0 already gone; 0 failed; 0 not attempted." in out
     assert set(fake.deleted_ids) == doomed and len(fake.deleted_ids) == len(doomed)

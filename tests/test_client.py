@@ -295,9 +295,8 @@ def test_context_manager_closes(fake, token):
 
 
 def test_context_manager_does_not_swallow_exceptions(fake, token):
-    with pytest.raises(KeyError):
-        with GradientAI(api_key=token, base_url=fake.url) as c:
-            raise KeyError("boom")
+    with pytest.raises(KeyError), GradientAI(api_key=token, base_url=fake.url) as c:
+        raise KeyError("boom")
     assert c.is_closed() is True
 
 
@@ -460,7 +459,13 @@ def test_repr_and_str_hide_token(how, monkeypatch):
     else:
         monkeypatch.setenv("DIGITALOCEAN_ACCESS_TOKEN", SECRET)
         c = GradientAI()
-    for text in (repr(c), str(c), repr(c.with_options(timeout=3)), repr(c.gpu_droplets), repr(c.gpu_droplets.snapshots)):
+    for text in (
+        repr(c),
+        str(c),
+        repr(c.with_options(timeout=3)),
+        repr(c.gpu_droplets),
+        repr(c.gpu_droplets.snapshots),
+    ):
         assert SECRET not in text
         assert SECRET[:12] not in text
     assert "GradientAI" in repr(c)

@@ -104,7 +104,10 @@ def test_one_client_shared_by_16_threads(big_fake: FakeDigitalOcean) -> None:
         results = list(pool.map(work, range(16)))
     secs = time.monotonic() - start
     calls = [c for r in results for c in r]
-    figure("16 threads x 4 calls (2 list + 2 list_all of 2,000) on one client", f"{secs:.2f} s, {big_fake.request_count} requests")
+    figure(
+        "16 threads x 4 calls (2 list + 2 list_all of 2,000) on one client",
+        f"{secs:.2f} s, {big_fake.request_count} requests",
+    )
     assert len(calls) == 64
     for kind, arg, ids in calls:
         if kind == "list_all":
@@ -221,7 +224,7 @@ def _fork_and_run(child: Callable[[], Any], timeout: float = 30) -> Any:
             try:
                 payload = {"ok": child()}
                 code = 0
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 payload = {"error": f"{type(exc).__name__}: {exc}"}
             data = json.dumps(payload).encode()
             while data:
@@ -280,7 +283,7 @@ def test_fork_while_another_thread_has_a_request_in_flight() -> None:
         def hang() -> None:
             try:
                 client.gpu_droplets.snapshots.retrieve("hang-here")
-            except BaseException as exc:  # noqa: BLE001 - recorded, then checked
+            except BaseException as exc:
                 errors.append(exc)
 
         t = threading.Thread(target=hang, daemon=True)
@@ -372,7 +375,7 @@ def echo(obj: Any) -> Tuple[Any, Any]:
 def _raise(fn: Callable[[], Any]) -> BaseException:
     try:
         fn()
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return exc
     raise AssertionError("expected an exception")
 
@@ -400,7 +403,9 @@ def _results(big_fake: FakeDigitalOcean) -> Dict[str, Any]:
 
 
 @pytest.mark.timeout(120)
-def test_every_result_object_pickles_across_processes(big_fake: FakeDigitalOcean, spawn_pool: ProcessPoolExecutor) -> None:
+def test_every_result_object_pickles_across_processes(
+    big_fake: FakeDigitalOcean, spawn_pool: ProcessPoolExecutor
+) -> None:
     for name, obj in _results(big_fake).items():
         back, seen = spawn_pool.submit(echo, obj).result(timeout=60)
         assert type(back) is type(obj), name
@@ -523,8 +528,13 @@ def ready():
 @pytest.mark.parametrize("case", list(_EXIT_CHILD))
 def test_interpreter_exits_with_a_request_in_flight(hanging_fake: FakeDigitalOcean, case: str) -> None:
     code = _EXIT_PRELUDE + textwrap.dedent(_EXIT_CHILD[case])
-    proc = subprocess.Popen([sys.executable, "-c", code, TOKEN, hanging_fake.url], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, TOKEN, hanging_fake.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None and proc.stdin is not None
         assert proc.stdout.readline().strip() == "READY"
@@ -569,8 +579,9 @@ def test_exit_while_a_runtime_thread_is_running_python_code(fake: FakeDigitalOce
     attached, CPython < 3.14 ends it when it asks for the GIL back and the process aborts ("PyGILState_Release:
     thread state must be current"), which the old code did 5 times out of 5. The atexit gate waits for it."""
     for _ in range(3):
-        proc = subprocess.run([sys.executable, "-c", _EXIT_DURING_CALLBACK, TOKEN, fake.url],
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-c", _EXIT_DURING_CALLBACK, TOKEN, fake.url], capture_output=True, text=True, timeout=60
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert "Fatal Python error" not in proc.stderr, proc.stderr[-3000:]
 
@@ -615,9 +626,16 @@ class Lines:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("call, expected", [("list", 20), ("list_all", 45)])
-def test_ctrl_c_interrupts_quickly_and_the_client_still_works(hanging_fake: FakeDigitalOcean, call: str, expected: int) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", _SIGINT_CHILD, TOKEN, hanging_fake.url, call], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def test_ctrl_c_interrupts_quickly_and_the_client_still_works(
+    hanging_fake: FakeDigitalOcean, call: str, expected: int
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SIGINT_CHILD, TOKEN, hanging_fake.url, call],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = Lines(proc)
         assert lines.next(30) == "READY"
@@ -642,7 +660,10 @@ def test_ctrl_c_interrupts_quickly_and_the_client_still_works(hanging_fake: Fake
             proc.kill()
         proc.wait()
     err = proc.stderr.read() if proc.stderr else ""
-    figure(f"Ctrl-C during {call}()", f"KeyboardInterrupt {latency * 1000:.0f} ms after SIGINT "
-           f"(parent saw it after {(seen - sent) * 1000:.0f} ms); same client answered again in {reuse * 1000:.0f} ms")
+    figure(
+        f"Ctrl-C during {call}()",
+        f"KeyboardInterrupt {latency * 1000:.0f} ms after SIGINT "
+        f"(parent saw it after {(seen - sent) * 1000:.0f} ms); same client answered again in {reuse * 1000:.0f} ms",
+    )
     assert latency < 0.5, f"KeyboardInterrupt took {latency:.3f} s"
     assert proc.returncode == 0, err[-3000:]

@@ -17,12 +17,39 @@ pa = pytest.importorskip("pyarrow", reason="pyarrow is in the test extra; CI ins
 TOKEN = "fake-token"
 
 ODD = [
-    {"id": "1", "name": "données-東京-✓", "created_at": "2020-07-28T16:47:44Z", "regions": ["nyc3", "sfo3"],
-     "resource_id": "200776916", "resource_type": "droplet", "min_disk_size": 25, "size_gigabytes": 2.34, "tags": None},
-    {"id": "fbe805e8-866b-11e6-96bf-000f53315a41", "name": "pvc", "created_at": "2019-09-28T23:14:30.5+02:00",
-     "regions": [], "resource_id": "89bcc42f", "resource_type": "volume", "min_disk_size": 2, "size_gigabytes": 1, "tags": []},
-    {"id": "3", "name": "bad-date", "created_at": "yesterday", "regions": ["ams3"], "resource_id": "7",
-     "resource_type": "droplet", "min_disk_size": 20, "size_gigabytes": 0.1008, "tags": ["web", "env:prod"]},
+    {
+        "id": "1",
+        "name": "données-東京-✓",
+        "created_at": "2020-07-28T16:47:44Z",
+        "regions": ["nyc3", "sfo3"],
+        "resource_id": "200776916",
+        "resource_type": "droplet",
+        "min_disk_size": 25,
+        "size_gigabytes": 2.34,
+        "tags": None,
+    },
+    {
+        "id": "fbe805e8-866b-11e6-96bf-000f53315a41",
+        "name": "pvc",
+        "created_at": "2019-09-28T23:14:30.5+02:00",
+        "regions": [],
+        "resource_id": "89bcc42f",
+        "resource_type": "volume",
+        "min_disk_size": 2,
+        "size_gigabytes": 1,
+        "tags": [],
+    },
+    {
+        "id": "3",
+        "name": "bad-date",
+        "created_at": "yesterday",
+        "regions": ["ams3"],
+        "resource_id": "7",
+        "resource_type": "droplet",
+        "min_disk_size": 20,
+        "size_gigabytes": 0.1008,
+        "tags": ["web", "env:prod"],
+    },
 ]
 
 
@@ -228,7 +255,11 @@ def test_env_var_turns_on_a_stderr_handler(tmp_path):
             "c.gpu_droplets.snapshots.list_all(per_page=2)\n"
         )
         out = subprocess.run(
-            [sys.executable, "-c", code], env={"GRADIENTAI_RS_LOG": "debug", "PATH": ""}, capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", code],
+            env={"GRADIENTAI_RS_LOG": "debug", "PATH": ""},
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert out.returncode == 0, out.stderr
     assert "gradientai_rs.pagination" in out.stderr and "DEBUG" in out.stderr

@@ -153,7 +153,17 @@ def test_resource_type_filter(fake):
 
 @pytest.mark.parametrize(
     "query",
-    ["page=0", "page=-1", "page=abc", "page=1.5", "page=", "per_page=0", "per_page=201", "per_page=x", "resource_type=image"],
+    [
+        "page=0",
+        "page=-1",
+        "page=abc",
+        "page=1.5",
+        "page=",
+        "per_page=0",
+        "per_page=201",
+        "per_page=x",
+        "resource_type=image",
+    ],
 )
 def test_bad_params_400(fake, query):
     r = call(fake, f"/v2/snapshots?{query}")
@@ -228,7 +238,12 @@ def test_get_delete_and_404(fake):
     assert sid not in fake.ids() and len(fake.snapshots) == 44
     assert call(fake, "/v2/snapshots?per_page=200").json()["meta"]["total"] == 44
 
-    for path, method in [(f"/v2/snapshots/{sid}", "GET"), (f"/v2/snapshots/{sid}", "DELETE"), ("/v2/droplets", "GET"), ("/", "GET")]:
+    for path, method in [
+        (f"/v2/snapshots/{sid}", "GET"),
+        (f"/v2/snapshots/{sid}", "DELETE"),
+        ("/v2/droplets", "GET"),
+        ("/", "GET"),
+    ]:
         r = call(fake, path, method)
         assert r.status == 404
         assert r.json()["id"] == "not_found"
@@ -258,8 +273,15 @@ def test_generate_snapshots_deterministic_and_realistic():
     tags_null = tags_empty = non_ascii = 0
     for s in a:
         assert set(s) == {
-            "id", "name", "created_at", "regions", "resource_id", "resource_type",
-            "min_disk_size", "size_gigabytes", "tags",
+            "id",
+            "name",
+            "created_at",
+            "regions",
+            "resource_id",
+            "resource_type",
+            "min_disk_size",
+            "size_gigabytes",
+            "tags",
         }
         kinds[s["resource_type"]] += 1
         if s["resource_type"] == "droplet":
@@ -340,7 +362,9 @@ def test_fail_pages():
         assert r.json()["message"] == "Unexpected server-side error"
         r = call(f, "/v2/snapshots?page=2")
         assert r.status == 503 and r.json() == {
-            "id": "service_unavailable", "message": "Service Unavailable", "request_id": r.headers["x-request-id"],
+            "id": "service_unavailable",
+            "message": "Service Unavailable",
+            "request_id": r.headers["x-request-id"],
         }
         r = call(f, "/v2/snapshots?page=2")
         assert r.status == 429 and r.headers["retry-after"] == "7"
@@ -585,8 +609,19 @@ def test_cli_serves_and_exits_on_sigterm():
     pkg_parent = str(Path(__import__("gradientai_rs").__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_parent, env.get("PYTHONPATH")) if p)
     cmd = [
-        sys.executable, "-m", "gradientai_rs.testing", "--port", "0", "--snapshots", "25", "--seed", "4",
-        "--latency-ms", "0", "--token", "cli-token",
+        sys.executable,
+        "-m",
+        "gradientai_rs.testing",
+        "--port",
+        "0",
+        "--snapshots",
+        "25",
+        "--seed",
+        "4",
+        "--latency-ms",
+        "0",
+        "--token",
+        "cli-token",
     ]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
         try:

@@ -59,7 +59,7 @@ def test_history_is_realistic_and_deterministic():
     assert len(set(ids)) == len(ids)
     times = [epoch(s["created_at"]) for s in history]
     assert times == sorted(times)
-    assert HISTORY_NOW - 730 * DAY <= times[0] and times[-1] < HISTORY_NOW
+    assert times[0] >= HISTORY_NOW - 730 * DAY and times[-1] < HISTORY_NOW
     assert times[-1] > HISTORY_NOW - 2 * DAY and times[0] < HISTORY_NOW - 700 * DAY  # spans two years
 
     per_resource = collections.defaultdict(list)
@@ -185,9 +185,8 @@ def test_delete_error_rate_is_deterministic():
     ],
 )
 def test_delete_switch_validation(switches):
-    with FakeDigitalOcean(1) as fake:
-        with pytest.raises(ValueError):
-            fake.configure(**switches)
+    with FakeDigitalOcean(1) as fake, pytest.raises(ValueError):
+        fake.configure(**switches)
 
 
 def test_command_line_serves_a_history():

@@ -23,7 +23,6 @@ from gradientai_rs import (
     GradientAI,
     InternalServerError,
 )
-
 from hostile import BIG_PAGE_COUNT, HostileServer
 
 TOKEN = "hostile-test-token"
@@ -41,7 +40,7 @@ def list_page(srv: HostileServer, **kw: Any) -> Tuple[Any, float]:
     start = time.monotonic()
     try:
         out: Any = client.gpu_droplets.snapshots.list(per_page=5)
-    except Exception as exc:  # noqa: BLE001 - each test checks the exact type
+    except Exception as exc:
         out = exc
     return out, time.monotonic() - start
 
@@ -118,13 +117,24 @@ def test_html_200_is_a_validation_error_with_an_excerpt() -> None:
         ({"snapshots": "none", "meta": {"total": 1}}, "snapshots"),
         ({"snapshots": [], "meta": "3"}, "meta"),
         ({"snapshots": [], "links": [1]}, "links"),
-        ({"snapshots": [{"id": "1"}, 7], "meta": {"total": 2}}, "snapshots[1]: expected a snapshot object, got a number"),
+        (
+            {"snapshots": [{"id": "1"}, 7], "meta": {"total": 2}},
+            "snapshots[1]: expected a snapshot object, got a number",
+        ),
         ({"snapshots": [3.5]}, "snapshots[0]"),
         ([{"id": "1"}], "response"),
         ("snapshots", "response"),
     ],
-    ids=["snapshots-object", "snapshots-string", "meta-string", "links-list", "snapshot-number", "snapshot-float",
-         "top-level-list", "top-level-string"],
+    ids=[
+        "snapshots-object",
+        "snapshots-string",
+        "meta-string",
+        "links-list",
+        "snapshot-number",
+        "snapshot-float",
+        "top-level-list",
+        "top-level-string",
+    ],
 )
 def test_wrong_shape_is_a_validation_error_naming_the_path(body: Any, needle: str) -> None:
     with HostileServer("wrong_shape", body=body) as srv:
@@ -141,7 +151,10 @@ def test_wrong_shape_is_a_validation_error_naming_the_path(body: Any, needle: st
 @pytest.mark.timeout(10)
 def test_wrong_types_inside_snapshots_are_lenient() -> None:
     """Fields of the wrong type are kept as sent (the SDK's pydantic models don't validate responses either)."""
-    body = {"snapshots": [{"id": 6372321, "min_disk_size": "25", "regions": "nyc3", "tags": None}], "meta": {"total": "1"}}
+    body = {
+        "snapshots": [{"id": 6372321, "min_disk_size": "25", "regions": "nyc3", "tags": None}],
+        "meta": {"total": "1"},
+    }
     with HostileServer("wrong_shape", body=body) as srv:
         page, _ = list_page(srv)
     assert not isinstance(page, Exception), repr(page)
@@ -197,11 +210,16 @@ def test_big_page_parses_exactly() -> None:
         snaps = page.snapshots
         ids = [s.id for s in snaps]
         total = time.monotonic() - start
-    figure("big page", f"{size / 1e6:.1f} MB, {len(ids)} snapshots: list() {fetched:.2f} s, + ids in Python {total:.2f} s")
+    figure(
+        "big page", f"{size / 1e6:.1f} MB, {len(ids)} snapshots: list() {fetched:.2f} s, + ids in Python {total:.2f} s"
+    )
     assert page.meta.total == BIG_PAGE_COUNT
     assert len(ids) == BIG_PAGE_COUNT
     assert ids == [str(i) for i in range(BIG_PAGE_COUNT)]
-    assert snaps[-1].name == f"web-{(BIG_PAGE_COUNT - 1) % 20:02d}-s-2vcpu-4gb-fra1-snapshot-{1595954862243 + BIG_PAGE_COUNT - 1}"
+    assert (
+        snaps[-1].name
+        == f"web-{(BIG_PAGE_COUNT - 1) % 20:02d}-s-2vcpu-4gb-fra1-snapshot-{1595954862243 + BIG_PAGE_COUNT - 1}"
+    )
 
 
 # Linux keeps ru_maxrss across fork+exec (the child starts with the pytest process's peak), so the child also
@@ -244,16 +262,19 @@ def test_gzip_bomb_is_refused_without_eating_memory(fill: bytes, call: str, page
 
     gzip_bomb(fill)  # built before the child starts
     with HostileServer("gzip_bomb", fill=fill, pages=pages) as srv:
-        proc = subprocess.run([sys.executable, "-c", _BOMB_CHILD, srv.url, call], capture_output=True, text=True,
-                              timeout=50)
+        proc = subprocess.run(
+            [sys.executable, "-c", _BOMB_CHILD, srv.url, call], capture_output=True, text=True, timeout=50
+        )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     growth_mb = (out["hwm_after_kb"] - out["hwm_before_kb"]) / 1024
     maxrss_growth_mb = (out["maxrss_after_kb"] - out["maxrss_before_kb"]) / 1024
-    figure(f"gzip bomb ({call}, {fill!r}, 1 GiB inflated, {len(gzip_bomb(fill)) / 1e6:.2f} MB on the wire)",
-           f"{out['error']} after {out['seconds']:.2f} s; peak RSS (VmHWM) {out['hwm_before_kb'] / 1024:.0f} -> "
-           f"{out['hwm_after_kb'] / 1024:.0f} MB (+{growth_mb:.0f} MB); ru_maxrss +{maxrss_growth_mb:.0f} MB "
-           f"(from an inherited {out['maxrss_before_kb'] / 1024:.0f} MB)")
+    figure(
+        f"gzip bomb ({call}, {fill!r}, 1 GiB inflated, {len(gzip_bomb(fill)) / 1e6:.2f} MB on the wire)",
+        f"{out['error']} after {out['seconds']:.2f} s; peak RSS (VmHWM) {out['hwm_before_kb'] / 1024:.0f} -> "
+        f"{out['hwm_after_kb'] / 1024:.0f} MB (+{growth_mb:.0f} MB); ru_maxrss +{maxrss_growth_mb:.0f} MB "
+        f"(from an inherited {out['maxrss_before_kb'] / 1024:.0f} MB)",
+    )
     assert out["error"] == "APIResponseValidationError", out
     assert "larger than" in out["message"] and "decompressed" in out["message"], out["message"]
     assert growth_mb < 400, f"peak RSS grew by {growth_mb:.0f} MB"

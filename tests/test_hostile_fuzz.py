@@ -125,7 +125,11 @@ def test_hostile_page_one_never_panics(
         ({"snapshots": [], "links": {"pages": {"last": "https://h/v2/snapshots?page=1000001"}}}, "1000001"),
         ({"snapshots": [], "links": {"pages": {"last": f"https://h/v2/snapshots?page={2**64 - 1}"}}}, str(2**64 - 1)),
         (
-            {"snapshots": [], "links": {"pages": {"last": "https://h/v2/snapshots?page=5000000"}}, "meta": {"total": 3}},
+            {
+                "snapshots": [],
+                "links": {"pages": {"last": "https://h/v2/snapshots?page=5000000"}},
+                "meta": {"total": 3},
+            },
             "5000000",
         ),
     ],

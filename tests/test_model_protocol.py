@@ -12,12 +12,26 @@ import pytest
 from gradientai_rs import GradientAI, Snapshot, SnapshotList
 from gradientai_rs.testing import FakeDigitalOcean
 
-ODD: Dict[str, Any] = {"id": "a", "name": "n", "created_at": "2020-07-28T16:47:44+00:00", "size_gigabytes": 2, "zz": [1]}
+ODD: Dict[str, Any] = {
+    "id": "a",
+    "name": "n",
+    "created_at": "2020-07-28T16:47:44+00:00",
+    "size_gigabytes": 2,
+    "zz": [1],
+}
 
 
 @pytest.fixture
 def models(client: GradientAI, fake: FakeDigitalOcean) -> Dict[str, Any]:
-    fake.enqueue(200, body={"snapshots": [ODD], "links": {"pages": {"next": "https://x/v2/snapshots?page=2"}}, "meta": {"total": 1}, "top": 1})
+    fake.enqueue(
+        200,
+        body={
+            "snapshots": [ODD],
+            "links": {"pages": {"next": "https://x/v2/snapshots?page=2"}},
+            "meta": {"total": 1},
+            "top": 1,
+        },
+    )
     page = client.gpu_droplets.snapshots.list()
     fake.enqueue(200, body={"snapshot": ODD, "other": True})
     retrieved = client.gpu_droplets.snapshots.retrieve("a")
@@ -32,7 +46,15 @@ def models(client: GradientAI, fake: FakeDigitalOcean) -> Dict[str, Any]:
     }
 
 
-NAMES = ["Snapshot", "MetaProperties", "PageLinks", "Pages", "SnapshotListResponse", "SnapshotRetrieveResponse", "SnapshotList"]
+NAMES = [
+    "Snapshot",
+    "MetaProperties",
+    "PageLinks",
+    "Pages",
+    "SnapshotListResponse",
+    "SnapshotRetrieveResponse",
+    "SnapshotList",
+]
 
 
 def _indent_of(text: str) -> int:
@@ -61,7 +83,9 @@ def test_equality_is_canonical_json_and_models_are_unhashable(models: Dict[str, 
 
 
 def test_timestamps_compare_as_instants() -> None:
-    assert Snapshot(id="a", created_at="2020-07-28T16:47:44Z") == Snapshot(id="a", created_at="2020-07-28T16:47:44+00:00")
+    assert Snapshot(id="a", created_at="2020-07-28T16:47:44Z") == Snapshot(
+        id="a", created_at="2020-07-28T16:47:44+00:00"
+    )
     assert Snapshot(id="a", created_at="2020-07-28T16:47:44Z") != Snapshot(id="a", created_at="2020-07-28T16:47:45Z")
     assert Snapshot(id="a", zz=1) != Snapshot(id="a", zz=2)
 

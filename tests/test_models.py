@@ -9,7 +9,6 @@ import pickle
 import pytest
 
 from gradientai_rs import (
-    GradientAI,
     MetaProperties,
     PageLinks,
     Pages,
@@ -20,7 +19,17 @@ from gradientai_rs import (
 )
 
 UTC = dt.timezone.utc
-FIELDS = ["id", "name", "created_at", "regions", "resource_id", "resource_type", "min_disk_size", "size_gigabytes", "tags"]
+FIELDS = [
+    "id",
+    "name",
+    "created_at",
+    "regions",
+    "resource_id",
+    "resource_type",
+    "min_disk_size",
+    "size_gigabytes",
+    "tags",
+]
 
 DOC_EXAMPLE = {
     "snapshots": [
@@ -190,7 +199,15 @@ def test_links_always_present(client, fake, links):
 
 
 def test_links_partial_pages(client, fake):
-    r = canned(client, fake, {"snapshots": [], "links": {"pages": {"next": "https://api.digitalocean.com/v2/snapshots?page=2"}}, "meta": {"total": 30}})
+    r = canned(
+        client,
+        fake,
+        {
+            "snapshots": [],
+            "links": {"pages": {"next": "https://api.digitalocean.com/v2/snapshots?page=2"}},
+            "meta": {"total": 30},
+        },
+    )
     p = r.links.pages
     assert p.next == "https://api.digitalocean.com/v2/snapshots?page=2"
     assert (p.first, p.prev, p.last) == (None, None, None)
@@ -325,7 +342,7 @@ def test_equality(client, fake):
 
 ODD = {
     "id": 6372321,
-    "name": "h\u00e9llo \u2603 \U0001F600",
+    "name": "h\u00e9llo \u2603 \U0001f600",
     "created_at": "2020-07-28T16:47:44.5+05:30",
     "regions": [],
     "min_disk_size": 25,
@@ -364,7 +381,12 @@ def test_pickle_models_from_fake(client, fake):
 
 
 def test_pickle_odd_values(client, fake):
-    body = {"snapshots": [ODD, {"id": "x"}], "links": {"pages": {"next": "n"}}, "meta": {"total": 2, "page": 1}, "extra": [1]}
+    body = {
+        "snapshots": [ODD, {"id": "x"}],
+        "links": {"pages": {"next": "n"}},
+        "meta": {"total": 2, "page": 1},
+        "extra": [1],
+    }
     r = canned(client, fake, body)
     clone = _roundtrip(r)
     assert clone.extra == [1]
@@ -531,7 +553,9 @@ def test_snapshot_constructor_roundtrips_to_dict(client):
     assert Snapshot(**s.to_dict()) == s  # python mode holds a datetime, as pydantic's constructor accepts
 
 
-@pytest.mark.parametrize("raw", ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00", "2020-02-30T00:00:00Z", "2020-01-01T24:00:00Z"])
+@pytest.mark.parametrize(
+    "raw", ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00", "2020-02-30T00:00:00Z", "2020-01-01T24:00:00Z"]
+)
 def test_out_of_range_created_at_never_raises(client, fake, raw):
     # Python's datetime can't hold these; lenient parsing keeps something usable instead of raising on access
     s = canned_snapshot(client, fake, {"id": "a", "created_at": raw})

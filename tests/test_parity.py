@@ -84,7 +84,17 @@ def test_every_snapshot_field_equal(fake, pair):
         b = ours.gpu_droplets.snapshots.list(page=page)
         assert b.meta.total == a.meta.total == 45
         for sa, sb in zip(a.snapshots, b.snapshots):
-            for f in ("id", "name", "created_at", "regions", "resource_id", "resource_type", "min_disk_size", "size_gigabytes", "tags"):
+            for f in (
+                "id",
+                "name",
+                "created_at",
+                "regions",
+                "resource_id",
+                "resource_type",
+                "min_disk_size",
+                "size_gigabytes",
+                "tags",
+            ):
                 va, vb = getattr(sa, f), getattr(sb, f)
                 assert vb == va, f
                 assert type(vb) is type(va), f
@@ -197,7 +207,9 @@ def test_same_exception_real_404(fake, pair):
     a, b = results
     assert type(b).__name__ == type(a).__name__ == "NotFoundError"
     assert b.status_code == a.status_code == 404
-    assert {k: v for k, v in b.body.items() if k != "request_id"} == {k: v for k, v in a.body.items() if k != "request_id"}
+    assert {k: v for k, v in b.body.items() if k != "request_id"} == {
+        k: v for k, v in a.body.items() if k != "request_id"
+    }
 
 
 def test_same_retry_count_on_500(fake, token):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime
 import math
-import time
 import os
 import pickle
+import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -35,7 +35,17 @@ SETTINGS = settings(
 )
 TIMEOUT = 3600 if FUZZ else 60
 
-KNOWN = ["id", "name", "created_at", "regions", "resource_id", "resource_type", "min_disk_size", "size_gigabytes", "tags"]
+KNOWN = [
+    "id",
+    "name",
+    "created_at",
+    "regions",
+    "resource_id",
+    "resource_type",
+    "min_disk_size",
+    "size_gigabytes",
+    "tags",
+]
 EMPTY_PAGE = {"snapshots": [], "links": {}, "meta": {"total": 0}}
 I64_MAX = 2**63 - 1
 
@@ -48,8 +58,9 @@ def prop_fake() -> Iterator[FakeDigitalOcean]:
 
 @pytest.fixture(scope="module")
 def prop_client(prop_fake: FakeDigitalOcean) -> Iterator[GradientAI]:
-    client = GradientAI(api_key=TOKEN, base_url=prop_fake.url, max_retries=0, timeout=CLIENT_TIMEOUT,
-                        requests_per_minute=None)
+    client = GradientAI(
+        api_key=TOKEN, base_url=prop_fake.url, max_retries=0, timeout=CLIENT_TIMEOUT, requests_per_minute=None
+    )
     yield client
     client.close()
 
@@ -170,22 +181,38 @@ anything = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.just(object()),
 )
-ints = st.one_of(st.none(), st.integers(min_value=-3, max_value=260), st.integers(),
-                 st.integers(min_value=I64_MAX - 2, max_value=2**64 + 2), anything)
+ints = st.one_of(
+    st.none(),
+    st.integers(min_value=-3, max_value=260),
+    st.integers(),
+    st.integers(min_value=I64_MAX - 2, max_value=2**64 + 2),
+    anything,
+)
 resource_types = st.one_of(st.sampled_from(["droplet", "volume", "Droplet", "image", "", "droplet "]), anything)
 SURROGATES = ["\ud800", "id-\udc80"]  # str that can't be UTF-8 encoded (e.g. from os.fsdecode of bad bytes)
-keys = st.one_of(st.sampled_from(["page", "per_page", "resource_type", "tag_name", ""]), st.text(max_size=6),
-                 st.sampled_from(SURROGATES))
-values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8), st.lists(st.integers(), max_size=2),
-                   st.sampled_from(SURROGATES))
+keys = st.one_of(
+    st.sampled_from(["page", "per_page", "resource_type", "tag_name", ""]),
+    st.text(max_size=6),
+    st.sampled_from(SURROGATES),
+)
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+    st.sampled_from(SURROGATES),
+)
 extra_queries = st.one_of(
     st.none(),
     st.dictionaries(keys, values, max_size=4),
     st.dictionaries(st.one_of(keys, st.integers(), st.none()), values, max_size=3),
     anything,
 )
-timeouts = st.one_of(st.none(), st.floats(), st.integers(min_value=-5, max_value=10**6),
-                     st.floats(min_value=0.5, max_value=60), anything)
+timeouts = st.one_of(
+    st.none(), st.floats(), st.integers(min_value=-5, max_value=10**6), st.floats(min_value=0.5, max_value=60), anything
+)
 
 
 def verdicts(*checks: Any) -> Tuple[List[Any], Invalids, Invalids]:
@@ -204,8 +231,9 @@ def verdicts(*checks: Any) -> Tuple[List[Any], Invalids, Invalids]:
     return sent, invalid, refusable
 
 
-def check_call(fake: FakeDigitalOcean, call: Any, expected_query: Any, timeout: Any, kwargs: Dict[str, Any],
-               refusable: Invalids) -> None:
+def check_call(
+    fake: FakeDigitalOcean, call: Any, expected_query: Any, timeout: Any, kwargs: Dict[str, Any], refusable: Invalids
+) -> None:
     """Runs one call; ``expected_query`` is the list the first request must carry, or the list of ``Invalid``
     verdicts (when several arguments are invalid, an error about any of them will do). A refusal is also fine
     when it is about one of the ``refusable`` values."""
@@ -250,12 +278,23 @@ def check_call(fake: FakeDigitalOcean, call: Any, expected_query: Any, timeout: 
 @example(page=None, per_page=None, resource_type=None, extra_query={"\ud800": "x"}, timeout=None)
 @example(page=None, per_page=None, resource_type=None, extra_query=None, timeout=10**400)
 @example(page=None, per_page=None, resource_type=None, extra_query=None, timeout=1e-300)  # valid, but 0 ns
-def test_list_arguments(prop_fake: FakeDigitalOcean, prop_client: GradientAI, page: Any, per_page: Any,
-                        resource_type: Any, extra_query: Any, timeout: Any) -> None:
+def test_list_arguments(
+    prop_fake: FakeDigitalOcean,
+    prop_client: GradientAI,
+    page: Any,
+    per_page: Any,
+    resource_type: Any,
+    extra_query: Any,
+    timeout: Any,
+) -> None:
     kwargs = dict(page=page, per_page=per_page, resource_type=resource_type, extra_query=extra_query, timeout=timeout)
     (p, pp, rt, extra, secs), invalid, refusable = verdicts(
-        (int_param, "page", page, 1, None), (int_param, "per_page", per_page, 1, 200),
-        (resource_type_param, resource_type), (extra_query_param, extra_query), (timeout_param, timeout))
+        (int_param, "page", page, 1, None),
+        (int_param, "per_page", per_page, 1, 200),
+        (resource_type_param, resource_type),
+        (extra_query_param, extra_query),
+        (timeout_param, timeout),
+    )
     base = [(k, v) for k, v in (("page", p), ("per_page", pp), ("resource_type", rt)) if v is not None]
     expected = Invalids(invalid) if invalid else merge(base, extra)
     check_call(prop_fake, prop_client.gpu_droplets.snapshots.list, expected, secs, kwargs, refusable)
@@ -263,19 +302,49 @@ def test_list_arguments(prop_fake: FakeDigitalOcean, prop_client: GradientAI, pa
 
 @pytest.mark.timeout(TIMEOUT)
 @SETTINGS
-@given(per_page=ints, resource_type=resource_types, max_concurrency=ints, max_attempts=ints,
-       extra_query=extra_queries, timeout=timeouts)
-@example(per_page=None, resource_type=None, max_concurrency=None, max_attempts=None, extra_query={"page": "\ud800"},
-         timeout=None)
+@given(
+    per_page=ints,
+    resource_type=resource_types,
+    max_concurrency=ints,
+    max_attempts=ints,
+    extra_query=extra_queries,
+    timeout=timeouts,
+)
+@example(
+    per_page=None,
+    resource_type=None,
+    max_concurrency=None,
+    max_attempts=None,
+    extra_query={"page": "\ud800"},
+    timeout=None,
+)
 @example(per_page=2**64, resource_type=None, max_concurrency=2**64, max_attempts=None, extra_query=None, timeout=None)
-def test_list_all_arguments(prop_fake: FakeDigitalOcean, prop_client: GradientAI, per_page: Any, resource_type: Any,
-                            max_concurrency: Any, max_attempts: Any, extra_query: Any, timeout: Any) -> None:
-    kwargs = dict(per_page=per_page, resource_type=resource_type, max_concurrency=max_concurrency,
-                  max_attempts=max_attempts, extra_query=extra_query, timeout=timeout)
+def test_list_all_arguments(
+    prop_fake: FakeDigitalOcean,
+    prop_client: GradientAI,
+    per_page: Any,
+    resource_type: Any,
+    max_concurrency: Any,
+    max_attempts: Any,
+    extra_query: Any,
+    timeout: Any,
+) -> None:
+    kwargs = dict(
+        per_page=per_page,
+        resource_type=resource_type,
+        max_concurrency=max_concurrency,
+        max_attempts=max_attempts,
+        extra_query=extra_query,
+        timeout=timeout,
+    )
     (pp, rt, _, _, extra, secs), invalid, refusable = verdicts(
-        (int_param, "per_page", per_page, 1, 200), (resource_type_param, resource_type),
-        (int_param, "max_concurrency", max_concurrency, 1, 256), (int_param, "max_attempts", max_attempts, 1, 10),
-        (extra_query_param, extra_query), (timeout_param, timeout))
+        (int_param, "per_page", per_page, 1, 200),
+        (resource_type_param, resource_type),
+        (int_param, "max_concurrency", max_concurrency, 1, 256),
+        (int_param, "max_attempts", max_attempts, 1, 10),
+        (extra_query_param, extra_query),
+        (timeout_param, timeout),
+    )
     base = [("page", "1"), ("per_page", pp or "200")] + ([("resource_type", rt)] if rt else [])
     expected = Invalids(invalid) if invalid else merge(base, extra)
     check_call(prop_fake, prop_client.gpu_droplets.snapshots.list_all, expected, secs, kwargs, refusable)
@@ -285,14 +354,32 @@ def test_list_all_arguments(prop_fake: FakeDigitalOcean, prop_client: GradientAI
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=10)
 # Floats as the API writes them (few digits); full-precision floats have their own test below.
-api_floats = st.integers(min_value=-10**9, max_value=10**9).flatmap(
-    lambda m: st.sampled_from([m / 10**e for e in range(0, 7)]))
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**64 - 1), api_floats,
-                         text, st.sampled_from(["2020-07-28T16:47:44Z", "2020-07-28T22:17:44+05:30", "2021-02-29",
-                                          # parse, but outside Python's datetime (years 1..9999):
-                                          "0000-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00", "0001-01-01T00:30:00+01:00"]))
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                                 st.dictionaries(text, inner, max_size=3)), max_leaves=6)
+api_floats = st.integers(min_value=-(10**9), max_value=10**9).flatmap(
+    lambda m: st.sampled_from([m / 10**e for e in range(7)])
+)
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    api_floats,
+    text,
+    st.sampled_from(
+        [
+            "2020-07-28T16:47:44Z",
+            "2020-07-28T22:17:44+05:30",
+            "2021-02-29",
+            # parse, but outside Python's datetime (years 1..9999):
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-01:00",
+            "0001-01-01T00:30:00+01:00",
+        ]
+    ),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)),
+    max_leaves=6,
+)
 typed = {
     "id": st.one_of(st.text(max_size=12), st.integers(min_value=0, max_value=2**40)),
     "regions": st.lists(text, max_size=3),
@@ -319,9 +406,12 @@ def same_json(a: Any, b: Any) -> bool:
 
 @pytest.mark.timeout(TIMEOUT)
 @SETTINGS
-@given(snaps=st.lists(snapshot_objects, min_size=1, max_size=4), page_extra=st.dictionaries(text, json_values, max_size=2))
-def test_any_snapshot_json_decodes_and_keeps_every_key(prop_fake: FakeDigitalOcean, prop_client: GradientAI,
-                                                       snaps: List[Dict[str, Any]], page_extra: Dict[str, Any]) -> None:
+@given(
+    snaps=st.lists(snapshot_objects, min_size=1, max_size=4), page_extra=st.dictionaries(text, json_values, max_size=2)
+)
+def test_any_snapshot_json_decodes_and_keeps_every_key(
+    prop_fake: FakeDigitalOcean, prop_client: GradientAI, snaps: List[Dict[str, Any]], page_extra: Dict[str, Any]
+) -> None:
     body = {**page_extra, "snapshots": snaps, "links": {}, "meta": {"total": len(snaps)}}
     prop_fake.clear_queue()
     prop_fake.enqueue(200, body=body)

@@ -167,18 +167,20 @@ def histories(draw: Any) -> List[Dict[str, Any]]:
     out = []
     for i in range(n):
         t = NOW - draw(st.integers(0, 400 * 86400))
-        out.append({
-            "id": str(1000 + i),
-            "name": f"snap-{i}",
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
-            "regions": ["nyc3"],
-            "resource_id": str(draw(st.integers(1, 3))),
-            "resource_type": "droplet",
-            "min_disk_size": 20,
-            "size_gigabytes": 1.5,
-            "tags": draw(st.sampled_from([[], ["keep"], ["web"]])),
-            "t": t,
-        })
+        out.append(
+            {
+                "id": str(1000 + i),
+                "name": f"snap-{i}",
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
+                "regions": ["nyc3"],
+                "resource_id": str(draw(st.integers(1, 3))),
+                "resource_type": "droplet",
+                "min_disk_size": 20,
+                "size_gigabytes": 1.5,
+                "tags": draw(st.sampled_from([[], ["keep"], ["web"]])),
+                "t": t,
+            }
+        )
     return out
 
 
@@ -203,9 +205,8 @@ def test_plan_matches_restic_reference(rows, data):
         counts = (1, 0, 0, 0, 0, 0)
     policy = RetentionPolicy(*counts, keep_tags=tags)
     snaps = [{k: v for k, v in r.items() if k != "t"} for r in rows]
-    with FakeDigitalOcean(snaps, token=TOKEN) as fake:
-        with GradientAI(api_key=TOKEN, base_url=fake.url) as client:
-            plan = client.gpu_droplets.snapshots.plan_prune(policy, now=dt.datetime.fromtimestamp(NOW, UTC))
+    with FakeDigitalOcean(snaps, token=TOKEN) as fake, GradientAI(api_key=TOKEN, base_url=fake.url) as client:
+        plan = client.gpu_droplets.snapshots.plan_prune(policy, now=dt.datetime.fromtimestamp(NOW, UTC))
     assert {s.id for s in plan.keep} == reference_plan(rows, policy, NOW)
     assert {s.id for s in plan.delete} == {r["id"] for r in rows} - reference_plan(rows, policy, NOW)
 

@@ -15,8 +15,15 @@ from gradientai_rs.testing import FakeDigitalOcean, generate_snapshots
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SPEC_EXAMPLE = {
-    "id": "6372321", "name": "web-01-1595954862243", "created_at": "2020-07-28T16:47:44Z", "regions": ["nyc3", "sfo3"],
-    "resource_id": "200776916", "resource_type": "droplet", "min_disk_size": 25, "size_gigabytes": 2.34, "tags": ["web", "env:prod"],
+    "id": "6372321",
+    "name": "web-01-1595954862243",
+    "created_at": "2020-07-28T16:47:44Z",
+    "regions": ["nyc3", "sfo3"],
+    "resource_id": "200776916",
+    "resource_type": "droplet",
+    "min_disk_size": 25,
+    "size_gigabytes": 2.34,
+    "tags": ["web", "env:prod"],
 }
 
 
@@ -50,7 +57,9 @@ def test_cli_examples_run(readme_env):
     for line in lines:
         args = line.split()
         assert args[0] == "gradientai-rs"
-        out = subprocess.run([sys.executable, "-m", "gradientai_rs", *args[1:]], env=env, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "gradientai_rs", *args[1:]], env=env, capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, f"{line}: {out.stderr}"
         assert out.stdout.strip(), line
     assert "6372321" not in fake.ids()

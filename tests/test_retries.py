@@ -255,7 +255,9 @@ def test_timeout_exhausts_retries(fake, token):
 
 
 def test_hourly_quota_429_raises_at_once(client, fake):
-    fake.enqueue(429, headers={"retry-after": None, "ratelimit-remaining": "0", "ratelimit-reset": "1800000000"}, count=3)
+    fake.enqueue(
+        429, headers={"retry-after": None, "ratelimit-remaining": "0", "ratelimit-reset": "1800000000"}, count=3
+    )
     t0 = time.monotonic()
     with pytest.raises(RateLimitError) as ei:
         client.gpu_droplets.snapshots.list()
@@ -315,7 +317,12 @@ def test_client_rate_limit_tracks_latest(client, fake):
 
 def test_rate_limit_headers_case_insensitive():
     body = b'{"snapshots":[],"links":{},"meta":{"total":0}}'
-    hdrs = [("Content-Type", "application/json"), ("RateLimit-Limit", "250"), ("rateLimit-Remaining", "7"), ("RATELIMIT-RESET", "1444931833")]
+    hdrs = [
+        ("Content-Type", "application/json"),
+        ("RateLimit-Limit", "250"),
+        ("rateLimit-Remaining", "7"),
+        ("RATELIMIT-RESET", "1444931833"),
+    ]
     srv = RawServer(lambda n: http_response(200, body, hdrs))
     try:
         c = GradientAI(api_key="fake-token", base_url=srv.url)
@@ -326,8 +333,15 @@ def test_rate_limit_headers_case_insensitive():
 
 
 def test_rate_limit_case_insensitive_on_quota_429():
-    hdrs = [("Content-Type", "application/json"), ("RateLimit-Limit", "5000"), ("RateLimit-Remaining", "0"), ("RateLimit-Reset", "1800000000")]
-    srv = RawServer(lambda n: http_response(429, b'{"id":"too_many_requests","message":"API Rate limit exceeded."}', hdrs))
+    hdrs = [
+        ("Content-Type", "application/json"),
+        ("RateLimit-Limit", "5000"),
+        ("RateLimit-Remaining", "0"),
+        ("RateLimit-Reset", "1800000000"),
+    ]
+    srv = RawServer(
+        lambda n: http_response(429, b'{"id":"too_many_requests","message":"API Rate limit exceeded."}', hdrs)
+    )
     try:
         c = GradientAI(api_key="fake-token", base_url=srv.url)
         with pytest.raises(RateLimitError) as ei:

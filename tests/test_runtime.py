@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from gradientai_rs import GradientAI, Snapshot, SnapshotList
-from gradientai_rs import _core
+from gradientai_rs import GradientAI, Snapshot, SnapshotList, _core
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -94,10 +93,18 @@ CHILD = textwrap.dedent(
 
 def _start_child(code, fake, call):
     """The child script against the (hanging) fake, without any token or log setting of ours."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY", "GRADIENTAI_RS_LOG")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY", "GRADIENTAI_RS_LOG")
+    }
     return subprocess.Popen(
         [sys.executable, "-c", code, fake.url, call],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -135,8 +142,10 @@ def _interrupt_child(fake, call):
 def test_ctrl_c_interrupts_hung_request(make_fake, call):
     fake = make_fake(45, hang=True)
     rc, out, err, sent, interrupted_at, exited = _interrupt_child(fake, call)
-    print(f"{call}: KeyboardInterrupt after {None if interrupted_at is None else round(interrupted_at - sent, 3)} s, "
-          f"process exit after {exited - sent:.3f} s")
+    print(
+        f"{call}: KeyboardInterrupt after {None if interrupted_at is None else round(interrupted_at - sent, 3)} s, "
+        f"process exit after {exited - sent:.3f} s"
+    )
     assert "returned" not in out
     assert "KeyboardInterrupt" in err
     assert rc != 0

@@ -61,8 +61,17 @@ def test_with_options_checks_the_new_url_too() -> None:
     assert c.with_options(base_url="http://api.example.com", allow_insecure_http=True).base_url.startswith("http://")
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1", "http://127.3.4.5", "http://localhost:8", "http://[::1]:9",
-                                 "http://api.localhost", "https://api.example.com"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1",
+        "http://127.3.4.5",
+        "http://localhost:8",
+        "http://[::1]:9",
+        "http://api.localhost",
+        "https://api.example.com",
+    ],
+)
 def test_loopback_and_https_are_fine(url: str) -> None:
     GradientAI(api_key=TOKEN, base_url=url)
 
@@ -71,7 +80,8 @@ def test_loopback_and_https_are_fine(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", [f"https://user:{SECRET}@api.example.com", f"https://{SECRET}@api.example.com", f"http://u:{SECRET}@127.0.0.1:1"]
+    "url",
+    [f"https://user:{SECRET}@api.example.com", f"https://{SECRET}@api.example.com", f"http://u:{SECRET}@127.0.0.1:1"],
 )
 def test_credentials_in_the_url_are_refused_and_not_echoed(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="credentials") as info:
@@ -114,8 +124,12 @@ def test_sensitive_header_values_are_redacted_from_status_errors(
     # A server that echoes request headers back in the body and in a header.
     fake.enqueue(400, body={"id": "bad_request", "message": f"you sent {echo}"}, headers={"x-echo": echo})
     kwargs: Dict[str, Any] = {}
-    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0,
-                   **({"default_headers": SENSITIVE} if through == "default_headers" else {}))
+    c = GradientAI(
+        api_key=TOKEN,
+        base_url=fake.url,
+        max_retries=0,
+        **({"default_headers": SENSITIVE} if through == "default_headers" else {}),
+    )
     call: Dict[str, Any] = {"extra_headers": SENSITIVE} if through == "extra_headers" else {}
     with pytest.raises(BadRequestError) as info:
         c.gpu_droplets.snapshots.list(**call, **kwargs)

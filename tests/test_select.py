@@ -53,7 +53,12 @@ def test_select_glob_matches_fnmatchcase(history):
 def test_select_regex_matches_re_search(history):
     _, listing, _ = history
     rows = dicts(listing)
-    for rx in [re.compile(r"^web"), re.compile(r"\d{4}-0[1-3]"), re.compile("WEB", re.IGNORECASE), re.compile(r"k8s|pg")]:
+    for rx in [
+        re.compile(r"^web"),
+        re.compile(r"\d{4}-0[1-3]"),
+        re.compile("WEB", re.IGNORECASE),
+        re.compile(r"k8s|pg"),
+    ]:
         want = [d["id"] for d in rows if rx.search(d["name"])]
         assert ids(listing.select(name=rx)) == want, rx
 
@@ -137,7 +142,9 @@ def test_most_recent_and_sort_by(history):
     assert ids(listing.most_recent()) == want
     assert ids(listing.most_recent("resource_id")) == want
     assert ids(listing.sort_by("size_gigabytes")) == [d["id"] for d in sorted(rows, key=lambda d: d["size_gigabytes"])]
-    assert ids(listing.sort_by("name", reverse=True)) == [d["id"] for d in sorted(rows, key=lambda d: d["name"], reverse=True)]
+    assert ids(listing.sort_by("name", reverse=True)) == [
+        d["id"] for d in sorted(rows, key=lambda d: d["name"], reverse=True)
+    ]
     with pytest.raises(ValueError, match="field"):
         listing.sort_by("colour")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="group_by"):
@@ -177,7 +184,9 @@ def test_summary_by_type_region_age(history):
         w = want.setdefault(d["resource_type"], [0, 0.0])
         w[0] += 1
         w[1] += d["size_gigabytes"]
-    assert {g: (n, pytest.approx(gb)) for g, (n, gb) in got.items()} == {g: (n, pytest.approx(gb)) for g, (n, gb) in want.items()}
+    assert {g: (n, pytest.approx(gb)) for g, (n, gb) in got.items()} == {
+        g: (n, pytest.approx(gb)) for g, (n, gb) in want.items()
+    }
     costs = [r[3] for r in s.rows]
     assert costs == sorted(costs, reverse=True)
     by_region = listing.summary("region")

@@ -22,7 +22,16 @@ from gradientai_rs.testing import FakeDigitalOcean  # noqa: E402
 
 TOKEN = "fake-token"
 _TRUST_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR")
-_PROXY_ENV = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
+_PROXY_ENV = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -244,7 +253,9 @@ def test_a_broken_ssl_cert_file_is_a_typed_error_and_prints_nothing(tmp_path: An
     """In a fresh interpreter (stderr is the real one): a ValueError naming the variable, nothing printed."""
     env_name, value = "SSL_CERT_FILE", str(tmp_path / "nope.pem")
     if bad == "garbage":
-        (tmp_path / "junk.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n")
+        (tmp_path / "junk.pem").write_text(
+            "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
+        )
         value = str(tmp_path / "junk.pem")
     elif bad == "empty-dir":
         env_name, value = "SSL_CERT_DIR", str(tmp_path)

@@ -34,7 +34,9 @@ def test_example_passes_pyright() -> None:
 def test_mypy_catches_a_wrong_type(tmp_path: Path) -> None:
     # The check above can fail: a script that misuses a typed result is rejected.
     bad = tmp_path / "bad.py"
-    bad.write_text("from gradientai_rs import GradientAI\nx: int = GradientAI().gpu_droplets.snapshots.list().snapshots\n")
+    bad.write_text(
+        "from gradientai_rs import GradientAI\nx: int = GradientAI().gpu_droplets.snapshots.list().snapshots\n"
+    )
     out = _run(sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(bad))
     assert out.returncode == 1 and "list[Snapshot]" in out.stdout, out.stdout
 
@@ -42,7 +44,8 @@ def test_mypy_catches_a_wrong_type(tmp_path: Path) -> None:
 def test_example_runs_against_the_fake() -> None:
     with FakeDigitalOcean(45, seed=7) as fake:
         env = dict(os.environ, PYTHONPATH="")
-        out = subprocess.run([sys.executable, str(EXAMPLE), fake.url], capture_output=True, text=True, timeout=120, env=env)
+        out = subprocess.run(
+            [sys.executable, str(EXAMPLE), fake.url], capture_output=True, text=True, timeout=120, env=env
+        )
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.split()[1].isdigit()
-

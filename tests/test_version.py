@@ -62,7 +62,9 @@ def test_cli_version(version: str, capsys: pytest.CaptureFixture[str]) -> None:
 def test_changelog_has_this_version(version: str) -> None:
     if not CHANGELOG.is_file():
         pytest.skip(f"no {CHANGELOG.name} next to tests/")
-    assert re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}$", CHANGELOG.read_text(encoding="utf-8"), re.M)
+    assert re.search(
+        rf"^## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}$", CHANGELOG.read_text(encoding="utf-8"), re.M
+    )
 
 
 @pytest.mark.skipif(os.environ.get("GRADIENTAI_RS_EXPECT_INSTALLED") != "1", reason="set by scripts/check_wheel.sh")

@@ -7,7 +7,7 @@ a CLI. ``gradientai_rs.testing`` has a fake DigitalOcean API for offline tests.
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, _exceptions, _hygiene
 from ._core import (
     APIResponse,
     AsyncGradientAI,
@@ -22,9 +22,7 @@ from ._core import (
     Summary,
     __version__,
 )
-from . import _exceptions
 from ._exceptions import *  # noqa: F403 - the SDK's exception classes, listed in _exceptions.__all__
-from . import _hygiene
 from ._hygiene import *  # noqa: F403 - retention plans and accounts, listed in _hygiene.__all__
 from ._logging import enable_logging, reset_logging
 from ._types import RateLimit
@@ -39,26 +37,26 @@ DEFAULT_MAX_CONCURRENCY: int = _core.DEFAULT_MAX_CONCURRENCY
 DEFAULT_RATE_PER_GB_MONTH: float = _core.DEFAULT_RATE_PER_GB_MONTH
 
 __all__ = [
-    "__version__",
-    "GradientAI",
-    "Gradient",
-    "Client",
-    "AsyncGradientAI",
-    "AsyncGradient",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_RATE_PER_GB_MONTH",
+    "APIResponse",
     "AsyncClient",
-    "Snapshot",
-    "Snapshots",
-    "SnapshotList",
-    "SnapshotListResponse",
-    "SnapshotRetrieveResponse",
+    "AsyncGradient",
+    "AsyncGradientAI",
+    "Client",
+    "Gradient",
+    "GradientAI",
     "MetaProperties",
     "PageLinks",
     "Pages",
-    "APIResponse",
     "RateLimit",
-    "DEFAULT_MAX_CONCURRENCY",
-    "DEFAULT_RATE_PER_GB_MONTH",
+    "Snapshot",
+    "SnapshotList",
+    "SnapshotListResponse",
+    "SnapshotRetrieveResponse",
+    "Snapshots",
     "Summary",
+    "__version__",
     "enable_logging",
     "reset_logging",
 ]
@@ -68,7 +66,9 @@ __all__ += _hygiene.__all__
 if _core.DEBUG_BUILD:  # pragma: no cover - only for developers' debug builds
     import warnings as _warnings
 
-    _warnings.warn("gradientai_rs was built in debug mode and is much slower than a release build", RuntimeWarning, stacklevel=2)
+    _warnings.warn(
+        "gradientai_rs was built in debug mode and is much slower than a release build", RuntimeWarning, stacklevel=2
+    )
 
 from ._logging import _configure_from_env  # noqa: E402
 

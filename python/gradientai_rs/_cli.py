@@ -33,7 +33,6 @@ from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Text
 
 from . import _core
 from ._core import GradientAI, SnapshotList, __version__
-from ._hygiene import PruneResult, RetentionPolicy, list_all_accounts
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -41,8 +40,9 @@ from ._exceptions import (
     APITimeoutError,
     MissingAPIKeyError,
 )
+from ._hygiene import PruneResult, RetentionPolicy, list_all_accounts
 
-__all__ = ["main", "build_parser", "COLUMNS"]
+__all__ = ["COLUMNS", "build_parser", "main"]
 
 PROG = "gradientai-rs"
 
@@ -101,9 +101,7 @@ def _columns_arg(value: str) -> List[str]:
         raise argparse.ArgumentTypeError("expected a comma-separated list of column names")
     unknown = [n for n in names if n not in COLUMNS]
     if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown column(s) {', '.join(unknown)}; choose from {','.join(COLUMNS)}"
-        )
+        raise argparse.ArgumentTypeError(f"unknown column(s) {', '.join(unknown)}; choose from {','.join(COLUMNS)}")
     return names
 
 
@@ -150,19 +148,32 @@ def _resource_type_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _filter_options(p: argparse.ArgumentParser, *, tag_help: str = "only snapshots with this tag (repeatable: any of them)") -> None:
+def _filter_options(
+    p: argparse.ArgumentParser, *, tag_help: str = "only snapshots with this tag (repeatable: any of them)"
+) -> None:
     g = p.add_argument_group("selection options")
-    g.add_argument("--name", metavar="GLOB", default=None, help="only names matching this glob (fnmatch rules, case-sensitive)")
+    g.add_argument(
+        "--name", metavar="GLOB", default=None, help="only names matching this glob (fnmatch rules, case-sensitive)"
+    )
     g.add_argument("--tag", metavar="T", action="append", default=None, help=tag_help)
-    g.add_argument("--region", metavar="R", action="append", default=None, help="only snapshots in this region (repeatable)")
-    g.add_argument("--older-than", metavar="AGE", default=None, help="only snapshots older than AGE (e.g. 30d, 12h, 2w)")
+    g.add_argument(
+        "--region", metavar="R", action="append", default=None, help="only snapshots in this region (repeatable)"
+    )
+    g.add_argument(
+        "--older-than", metavar="AGE", default=None, help="only snapshots older than AGE (e.g. 30d, 12h, 2w)"
+    )
     g.add_argument("--newer-than", metavar="AGE", default=None, help="only snapshots newer than AGE (e.g. 7d)")
 
 
 def _select_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
-    for key, name in (("name", "name"), ("tag", "tags_any"), ("region", "regions"), ("older_than", "older_than"),
-                      ("newer_than", "newer_than")):
+    for key, name in (
+        ("name", "name"),
+        ("tag", "tags_any"),
+        ("region", "regions"),
+        ("older_than", "older_than"),
+        ("newer_than", "newer_than"),
+    ):
         value = getattr(args, key, None)
         if value is not None:
             out[name] = value
@@ -193,8 +204,9 @@ def _output_options(p: argparse.ArgumentParser, *, json_help: str) -> None:
 
 def _cost_output_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output options")
-    g.add_argument("-o", "--format", choices=FORMATS, default="table", metavar="FORMAT",
-                   help="table (default), json, jsonl or csv")
+    g.add_argument(
+        "-o", "--format", choices=FORMATS, default="table", metavar="FORMAT", help="table (default), json, jsonl or csv"
+    )
     g.add_argument("--no-header", action="store_true", help="omit the header line (table, csv)")
 
 
@@ -263,8 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--page", metavar="N", type=int, default=None, help="page to show, from 1 (default: 1)")
     which.add_argument("--all", action="store_true", help="every snapshot of every page (list_all())")
     _filter_options(p_list)
-    p_list.add_argument("--sort", metavar="FIELD", choices=SORT_FIELDS, default=None,
-                        help=f"sort by this field: {', '.join(SORT_FIELDS)} (stable; missing values last)")
+    p_list.add_argument(
+        "--sort",
+        metavar="FIELD",
+        choices=SORT_FIELDS,
+        default=None,
+        help=f"sort by this field: {', '.join(SORT_FIELDS)} (stable; missing values last)",
+    )
     p_list.add_argument("--reverse", action="store_true", help="with --sort: descending")
     _output_options(p_list, json_help="json: a JSON array of objects")
     p_list.set_defaults(handler=_cmd_list)
@@ -277,10 +294,20 @@ def build_parser() -> argparse.ArgumentParser:
         "in each of its groups.",
         parents=[sub_globals],
     )
-    p_cost.add_argument("--by", choices=COST_BY, default="resource_type", metavar="FIELD",
-                        help=f"group by: {', '.join(COST_BY)} (default: resource_type; account needs --all-contexts)")
-    p_cost.add_argument("--rate", metavar="USD", type=float, default=None,
-                        help="USD per GB-month (default: 0.06, DigitalOcean's snapshot price)")
+    p_cost.add_argument(
+        "--by",
+        choices=COST_BY,
+        default="resource_type",
+        metavar="FIELD",
+        help=f"group by: {', '.join(COST_BY)} (default: resource_type; account needs --all-contexts)",
+    )
+    p_cost.add_argument(
+        "--rate",
+        metavar="USD",
+        type=float,
+        default=None,
+        help="USD per GB-month (default: 0.06, DigitalOcean's snapshot price)",
+    )
     _resource_type_option(p_cost)
     _filter_options(p_cost)
     _cost_output_options(p_cost)
@@ -297,13 +324,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pol = p_prune.add_argument_group("policy (at least one)")
     for unit in KEEP_UNITS:
-        pol.add_argument(f"--keep-{unit}", metavar="N", type=int, default=0,
-                         help=f"keep the {'N newest' if unit == 'last' else 'newest snapshot of each of the last N ' + unit.replace('ily', 'y').replace('ly', '') + 's'}")
+        pol.add_argument(
+            f"--keep-{unit}",
+            metavar="N",
+            type=int,
+            default=0,
+            help=f"keep the {'N newest' if unit == 'last' else 'newest snapshot of each of the last N ' + unit.replace('ily', 'y').replace('ly', '') + 's'}",
+        )
     pol.add_argument("--keep-within", metavar="AGE", default=None, help="keep everything newer than AGE (e.g. 30d)")
-    pol.add_argument("--keep-tag", metavar="T", action="append", default=None, help="keep snapshots with this tag (repeatable)")
+    pol.add_argument(
+        "--keep-tag", metavar="T", action="append", default=None, help="keep snapshots with this tag (repeatable)"
+    )
     _resource_type_option(p_prune)
-    p_prune.add_argument("--group-by", choices=("resource_id", "resource_type", "region", "tag", "name", "none"),
-                         default="resource_id", metavar="FIELD", help="apply the policy per group (default: resource_id)")
+    p_prune.add_argument(
+        "--group-by",
+        choices=("resource_id", "resource_type", "region", "tag", "name", "none"),
+        default="resource_id",
+        metavar="FIELD",
+        help="apply the policy per group (default: resource_id)",
+    )
     _filter_options(p_prune, tag_help="only consider snapshots with this tag (repeatable: any of them)")
     p_prune.add_argument("--apply", action="store_true", help="delete the planned snapshots (asks first)")
     p_prune.add_argument("-y", "--yes", action="store_true", help="with --apply: do not ask")
@@ -347,9 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--snapshots", metavar="N", type=int, default=250, help="snapshots in the fake API (default: 250)"
     )
     p_demo.add_argument("--seed", metavar="S", type=int, default=0, help="seed of the fake data (default: 0)")
-    p_demo.add_argument(
-        "--rows", metavar="N", type=int, default=5, help="rows of the first page to show (default: 5)"
-    )
+    p_demo.add_argument("--rows", metavar="N", type=int, default=5, help="rows of the first page to show (default: 5)")
     p_demo.add_argument(
         "--live",
         action="store_true",
@@ -466,8 +503,12 @@ def _emit(args: argparse.Namespace, snapshots: Any, *, single: bool = False) -> 
     if fmt == "table":
         if accounts is not None:
             cols = columns or list(COLUMNS)
-            _write_rows(out, ["Account"] + [COLUMNS[c] for c in cols],
-                        [[a] + [_table_cell(s, c) for c in cols] for a, s in zip(accounts, snapshots)], not args.no_header)
+            _write_rows(
+                out,
+                ["Account"] + [COLUMNS[c] for c in cols],
+                [[a] + [_table_cell(s, c) for c in cols] for a, s in zip(accounts, snapshots)],
+                not args.no_header,
+            )
             return
         _write_table(out, snapshots, columns or list(COLUMNS), not args.no_header)
         return
@@ -638,10 +679,20 @@ def _cmd_cost(args: argparse.Namespace) -> int:
     dicts = summary.to_dicts()
     names = ["group", "count", "size_gigabytes", "monthly_cost_usd"]
     if args.format == "table":
-        rows = [[d["group"], str(d["count"]), f"{d['size_gigabytes']:.2f}", f"{d['monthly_cost_usd']:.2f}"] for d in dicts]
-        rows.append(["TOTAL", str(len(listing)), f"{listing.size_gigabytes:.2f}",
-                     f"{listing.monthly_cost(summary.rate_per_gb_month):.2f}"])
-        _write_rows(out, [args.by.replace("_", " ").title(), "Count", "Size (GB)", "USD/month"], rows, not args.no_header)
+        rows = [
+            [d["group"], str(d["count"]), f"{d['size_gigabytes']:.2f}", f"{d['monthly_cost_usd']:.2f}"] for d in dicts
+        ]
+        rows.append(
+            [
+                "TOTAL",
+                str(len(listing)),
+                f"{listing.size_gigabytes:.2f}",
+                f"{listing.monthly_cost(summary.rate_per_gb_month):.2f}",
+            ]
+        )
+        _write_rows(
+            out, [args.by.replace("_", " ").title(), "Count", "Size (GB)", "USD/month"], rows, not args.no_header
+        )
         if args.by in ("region", "tag"):
             sys.stdout.flush()
             sys.stderr.write(f"(a snapshot with several {args.by}s counts in each; the total counts it once)\n")
@@ -660,7 +711,9 @@ def _policy(args: argparse.Namespace) -> RetentionPolicy:
         counts = {f"keep_{unit}": getattr(args, f"keep_{unit}") for unit in KEEP_UNITS}
         return RetentionPolicy(**counts, keep_within=args.keep_within, keep_tags=tuple(args.keep_tag or ()))
     except ValueError as exc:
-        raise UsageError(str(exc).replace("keep_", "--keep-").replace("set at least one of", "give at least one of")) from None
+        raise UsageError(
+            str(exc).replace("keep_", "--keep-").replace("set at least one of", "give at least one of")
+        ) from None
 
 
 def _emit_plan(args: argparse.Namespace, plan: Any) -> None:
@@ -689,13 +742,17 @@ def _emit_plan(args: argparse.Namespace, plan: Any) -> None:
     sys.stdout.flush()
     sys.stderr.write(
         f"plan: keep {len(plan.keep)}, delete {len(plan.delete)} ({plan.freed_gigabytes:.2f} GB, "
-        f"${plan.freed_monthly_cost():.2f}/month)" + ("" if args.apply else "; dry run, nothing deleted (use --apply)") + "\n"
+        f"${plan.freed_monthly_cost():.2f}/month)"
+        + ("" if args.apply else "; dry run, nothing deleted (use --apply)")
+        + "\n"
     )
 
 
 def _report(result: PruneResult) -> None:
-    line = (f"Deleted {len(result.deleted)} snapshots; {len(result.already_gone)} already gone; "
-            f"{len(result.failed)} failed; {len(result.not_attempted)} not attempted.")
+    line = (
+        f"Deleted {len(result.deleted)} snapshots; {len(result.already_gone)} already gone; "
+        f"{len(result.failed)} failed; {len(result.not_attempted)} not attempted."
+    )
     _Out(sys.stdout).write(line + "\n")
     sys.stdout.flush()
     for sid, exc in result.failed.items():
@@ -712,7 +769,9 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         raise UsageError("--yes needs --apply")
     with _client(args) as client:
         resource = client.gpu_droplets.snapshots
-        plan = resource.plan_prune(policy, resource_type=args.resource_type, group_by=args.group_by, **_select_kwargs(args))
+        plan = resource.plan_prune(
+            policy, resource_type=args.resource_type, group_by=args.group_by, **_select_kwargs(args)
+        )
         _emit_plan(args, plan)
         if not args.apply or not len(plan.delete):
             return EXIT_OK

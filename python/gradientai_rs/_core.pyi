@@ -4,7 +4,27 @@ import datetime
 import os
 import re
 from types import TracebackType
-from typing import Any, Callable, Iterable, Coroutine, Protocol, Tuple, Dict, Generic, List, Literal, Mapping, NoReturn, Optional, Set, Type, Union, final, overload, type_check_only
+from typing import (
+    Any,
+    Callable,
+    Coroutine,
+    Dict,
+    Generic,
+    Iterable,
+    List,
+    Literal,
+    Mapping,
+    NoReturn,
+    Optional,
+    Protocol,
+    Set,
+    Tuple,
+    Type,
+    Union,
+    final,
+    overload,
+    type_check_only,
+)
 
 import pandas  # type: ignore[import-untyped, unused-ignore]
 import polars
@@ -15,36 +35,36 @@ from ._hygiene import AsyncPrunePlan, PrunePlan, PruneResult
 from ._types import RateLimit
 
 __all__ = [
+    "DEBUG_BUILD",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_RATE_PER_GB_MONTH",
+    "APIResponse",
+    "AsyncGpuDropletsResource",
     "AsyncGradientAI",
+    "AsyncPageIterator",
+    "AsyncSnapshotIterator",
+    "AsyncSnapshotsResource",
+    "AsyncSnapshotsResourceWithRawResponse",
+    "GpuDropletsResource",
     "GradientAI",
-    "_model_from_json",
     "MetaProperties",
+    "PageIterator",
     "PageLinks",
     "Pages",
     "Snapshot",
-    "SnapshotRetrieveResponse",
-    "AsyncPageIterator",
-    "AsyncSnapshotIterator",
-    "PageIterator",
+    "SnapshotIterator",
     "SnapshotList",
     "SnapshotListResponse",
-    "SnapshotIterator",
-    "_snapshot_list_from_json",
-    "APIResponse",
-    "AsyncSnapshotsResource",
-    "AsyncGpuDropletsResource",
-    "AsyncSnapshotsResourceWithRawResponse",
-    "GpuDropletsResource",
+    "SnapshotRetrieveResponse",
     "SnapshotsResource",
     "SnapshotsResourceWithRawResponse",
-    "_reset_logging",
-    "__version__",
-    "DEFAULT_MAX_CONCURRENCY",
-    "DEBUG_BUILD",
-    "DEFAULT_RATE_PER_GB_MONTH",
     "Summary",
-    "_validate_policy",
+    "__version__",
     "_doctl_contexts",
+    "_model_from_json",
+    "_reset_logging",
+    "_snapshot_list_from_json",
+    "_validate_policy",
 ]
 __version__: str
 DEFAULT_MAX_CONCURRENCY: int
@@ -71,7 +91,11 @@ _Awaitable = Coroutine[Any, Any, _T]
 
 def _model_from_json(kind: str, data: str) -> _Model: ...
 def _snapshot_list_from_json(
-    data: str, total: int, pages: int, changed: Optional[tuple[int, int, int, int]] = None, accounts: Optional[List[str]] = None
+    data: str,
+    total: int,
+    pages: int,
+    changed: Optional[tuple[int, int, int, int]] = None,
+    accounts: Optional[List[str]] = None,
 ) -> SnapshotList: ...
 def _reset_logging() -> None: ...
 def _validate_policy(policy: _Policy) -> None: ...
@@ -118,7 +142,9 @@ class _Model:
         exclude_defaults: bool = False,
         warnings: bool = True,
     ) -> Dict[str, Any]: ...
-    def model_dump(self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False) -> Dict[str, Any]: ...
+    def model_dump(
+        self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False
+    ) -> Dict[str, Any]: ...
     def to_json(self, *, indent: Optional[int] = ...) -> str: ...
     def model_dump_json(self, *, indent: Optional[int] = None) -> str: ...
     @property
@@ -302,7 +328,11 @@ class SnapshotList(_Model, _Exports):
     @property
     def size_gigabytes(self) -> float: ...
     def summary(
-        self, by: _SummaryBy = "resource_type", *, rate_per_gb_month: Optional[float] = None, now: Optional[datetime.datetime] = None
+        self,
+        by: _SummaryBy = "resource_type",
+        *,
+        rate_per_gb_month: Optional[float] = None,
+        now: Optional[datetime.datetime] = None,
     ) -> Summary: ...
     @property
     def accounts(self) -> Optional[List[str]]: ...
@@ -310,7 +340,9 @@ class SnapshotList(_Model, _Exports):
     @property
     def errors(self) -> Dict[str, Exception]: ...
     @staticmethod
-    def _merge(parts: List[Tuple[str, SnapshotList]], errors: Optional[Mapping[str, Exception]] = None) -> SnapshotList: ...
+    def _merge(
+        parts: List[Tuple[str, SnapshotList]], errors: Optional[Mapping[str, Exception]] = None
+    ) -> SnapshotList: ...
     def _plan(
         self, policy: _Policy, group_by: _GroupBy = "resource_id", now: Optional[datetime.datetime] = None
     ) -> Tuple[SnapshotList, SnapshotList, Dict[str, List[str]]]: ...
@@ -587,7 +619,10 @@ class _ClientBase:
     copy = with_options
     @classmethod
     def from_doctl(
-        cls, context: Optional[str] = None, config_path: Optional[Union[str, os.PathLike[str]]] = None, **client_kwargs: Any
+        cls,
+        context: Optional[str] = None,
+        config_path: Optional[Union[str, os.PathLike[str]]] = None,
+        **client_kwargs: Any,
     ) -> Self:
         """A client with the token of one of doctl's auth contexts (default: $DIGITALOCEAN_CONTEXT, else the
         config's current context)."""

@@ -8,25 +8,25 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 __all__ = [
-    "GradientAIError",
-    "APIError",
-    "APIStatusError",
     "APIConnectionError",
-    "APITimeoutError",
+    "APIError",
     "APIResponseValidationError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "UnprocessableEntityError",
-    "RateLimitError",
-    "InternalServerError",
-    "MissingAPIKeyError",
-    "ClientClosedError",
-    "ListingChangedWarning",
-    "InsecureTLSWarning",
+    "APIStatusError",
+    "APITimeoutError",
     "AccountError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConflictError",
+    "GradientAIError",
+    "InsecureTLSWarning",
+    "InternalServerError",
+    "ListingChangedWarning",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
 ]
 
 
@@ -89,7 +89,9 @@ class APIStatusError(APIError):
     status_code: int
     retries_taken: int = 0
 
-    def __init__(self, message: str, *, response: object = None, body: object = None, status_code: int = 0, **fields: Any) -> None:
+    def __init__(
+        self, message: str, *, response: object = None, body: object = None, status_code: int = 0, **fields: Any
+    ) -> None:
         super().__init__(message, None, body=body, status_code=status_code, response=response, **fields)
 
 
@@ -145,7 +147,14 @@ class APIResponseValidationError(APIError):
 
     status_code: int
 
-    def __init__(self, message: str = "Data returned by API invalid for expected schema.", *, body: object = None, status_code: int = 200, **fields: Any) -> None:
+    def __init__(
+        self,
+        message: str = "Data returned by API invalid for expected schema.",
+        *,
+        body: object = None,
+        status_code: int = 200,
+        **fields: Any,
+    ) -> None:
         super().__init__(message, None, body=body, status_code=status_code, **fields)
 
 

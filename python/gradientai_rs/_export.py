@@ -151,16 +151,21 @@ def list_html(obj: Any) -> str:
 def summary_html(obj: Any) -> str:
     """``Summary._repr_html_``: one row per group, then the totals."""
     right = "text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums"
-    head = (f"<th style='{_NOWRAP}'>{html.escape(obj.by)}</th><th style='{right}'>count</th>"
-            f"<th style='{right}'>GB</th><th style='{right}'>$/month</th>")
+    head = (
+        f"<th style='{_NOWRAP}'>{html.escape(obj.by)}</th><th style='{right}'>count</th>"
+        f"<th style='{right}'>GB</th><th style='{right}'>$/month</th>"
+    )
     body = []
     count = size = cost = 0.0
     for group, n, gb, usd in obj.rows:
         count, size, cost = count + n, size + gb, cost + usd
-        body.append(f"<tr><td style='{_NOWRAP}'>{html.escape(group)}</td><td style='{right}'>{n}</td>"
-                    f"<td style='{right}'>{gb:.2f}</td><td style='{right}'>{usd:.2f}</td></tr>")
-    caption = (f"<b>Summary</b> by {html.escape(obj.by)}: {len(obj)} groups at ${obj.rate_per_gb_month}/GB-month"
-               + (" (multi-valued groups count a snapshot in each of its groups)" if obj.by in ("region", "tag") else ""))
+        body.append(
+            f"<tr><td style='{_NOWRAP}'>{html.escape(group)}</td><td style='{right}'>{n}</td>"
+            f"<td style='{right}'>{gb:.2f}</td><td style='{right}'>{usd:.2f}</td></tr>"
+        )
+    caption = f"<b>Summary</b> by {html.escape(obj.by)}: {len(obj)} groups at ${obj.rate_per_gb_month}/GB-month" + (
+        " (multi-valued groups count a snapshot in each of its groups)" if obj.by in ("region", "tag") else ""
+    )
     return (
         "<div class='gradientai-rs'><table>"
         f"<caption style='text-align:left'>{caption}</caption>"
@@ -236,5 +241,7 @@ def progress_callback(
     if progress is False or progress is None:
         return None, None
     if not callable(progress):
-        raise TypeError(f"progress must be True, False, None or a callable (pages_done, pages_total), got {type(progress).__name__}")
+        raise TypeError(
+            f"progress must be True, False, None or a callable (pages_done, pages_total), got {type(progress).__name__}"
+        )
     return progress, None

@@ -22,10 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._core import SnapshotList
 
 __all__ = [
-    "RetentionPolicy",
-    "PrunePlan",
     "AsyncPrunePlan",
+    "PrunePlan",
     "PruneResult",
+    "RetentionPolicy",
     "list_all_accounts",
     "list_all_accounts_async",
 ]
@@ -105,8 +105,12 @@ class PruneResult:
         )
 
     def _repr_html_(self) -> str:
-        rows = [("deleted", len(self.deleted)), ("already gone (404)", len(self.already_gone)),
-                ("failed", len(self.failed)), ("not attempted", len(self.not_attempted))]
+        rows = [
+            ("deleted", len(self.deleted)),
+            ("already gone (404)", len(self.already_gone)),
+            ("failed", len(self.failed)),
+            ("not attempted", len(self.not_attempted)),
+        ]
         body = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{v}</td></tr>" for k, v in rows)
         note = ""
         if self.stopped:
@@ -167,7 +171,8 @@ class _Plan:
         delete = self.delete.to_arrow(**extras)
         keep = keep.append_column("action", pa.array(["keep"] * keep.num_rows, pa.string()))
         keep = keep.append_column(
-            "reasons", pa.array([self.reasons.get(str(i), []) for i in keep.column("id").to_pylist()], pa.list_(pa.string()))
+            "reasons",
+            pa.array([self.reasons.get(str(i), []) for i in keep.column("id").to_pylist()], pa.list_(pa.string())),
         )
         delete = delete.append_column("action", pa.array(["delete"] * delete.num_rows, pa.string()))
         delete = delete.append_column("reasons", pa.array([[] for _ in range(delete.num_rows)], pa.list_(pa.string())))
@@ -216,8 +221,16 @@ class AsyncPrunePlan(_Plan):
         return result
 
 
-def _plan(resource: Any, listing: "SnapshotList", policy: Any, resource_type: Any, group_by: Any,
-          now: Optional[_dt.datetime], filters: Dict[str, Any], cls: Any) -> Any:
+def _plan(
+    resource: Any,
+    listing: "SnapshotList",
+    policy: Any,
+    resource_type: Any,
+    group_by: Any,
+    now: Optional[_dt.datetime],
+    filters: Dict[str, Any],
+    cls: Any,
+) -> Any:
     when = _utc_now() if now is None else now
     chosen = listing.select(resource_type=resource_type, now=when, **filters)
     keep, delete, reasons = chosen._plan(policy, group_by, when)
@@ -231,8 +244,9 @@ def _check(policy: Any, now: Optional[_dt.datetime]) -> None:
         raise ValueError(f"now must be an aware datetime (with tzinfo), got {now!r}")
 
 
-def plan_prune(resource: Any, policy: Any, resource_type: Any, group_by: str, now: Optional[_dt.datetime],
-               filters: Dict[str, Any]) -> PrunePlan:
+def plan_prune(
+    resource: Any, policy: Any, resource_type: Any, group_by: str, now: Optional[_dt.datetime], filters: Dict[str, Any]
+) -> PrunePlan:
     """``SnapshotsResource.plan_prune``."""
     _check(policy, now)
     listing = resource.list_all(resource_type=resource_type)
@@ -240,8 +254,9 @@ def plan_prune(resource: Any, policy: Any, resource_type: Any, group_by: str, no
     return plan
 
 
-async def plan_prune_async(resource: Any, policy: Any, resource_type: Any, group_by: str,
-                           now: Optional[_dt.datetime], filters: Dict[str, Any]) -> AsyncPrunePlan:
+async def plan_prune_async(
+    resource: Any, policy: Any, resource_type: Any, group_by: str, now: Optional[_dt.datetime], filters: Dict[str, Any]
+) -> AsyncPrunePlan:
     """``AsyncSnapshotsResource.plan_prune``."""
     _check(policy, now)
     listing = await resource.list_all(resource_type=resource_type)
@@ -297,8 +312,9 @@ def list_all_accounts(clients: Mapping[str, Any], *, errors: str = "raise", **li
     return _merge(names, outcomes, errors)
 
 
-async def list_all_accounts_async(clients: Mapping[str, Any], *, errors: str = "raise",
-                                  **list_all_kwargs: Any) -> "SnapshotList":
+async def list_all_accounts_async(
+    clients: Mapping[str, Any], *, errors: str = "raise", **list_all_kwargs: Any
+) -> "SnapshotList":
     """``list_all_accounts`` for ``AsyncGradientAI`` clients (concurrently on the running event loop)."""
     _check_errors(errors)
     names = list(clients)

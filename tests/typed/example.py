@@ -18,13 +18,13 @@ from gradientai_rs import (
     GradientAI,
     MetaProperties,
     NotFoundError,
+    PrunePlan,
+    PruneResult,
+    RetentionPolicy,
     Snapshot,
     SnapshotList,
     SnapshotListResponse,
     SnapshotRetrieveResponse,
-    PrunePlan,
-    PruneResult,
-    RetentionPolicy,
     Summary,
 )
 

@@ -14,7 +14,7 @@ import time
 from json.encoder import encode_basestring  # the ensure_ascii=False string encoder (C)
 from typing import Any, Iterable
 
-__all__ = ["generate_snapshots", "generate_history", "HISTORY_NOW", "HISTORY_TAGS", "REGIONS", "TAGS", "MIN_DISK_SIZES"]
+__all__ = ["HISTORY_NOW", "HISTORY_TAGS", "MIN_DISK_SIZES", "REGIONS", "TAGS", "generate_history", "generate_snapshots"]
 
 REGIONS = ("nyc1", "nyc3", "sfo2", "sfo3", "ams3", "fra1", "lon1", "sgp1", "blr1", "tor1", "syd1")
 TAGS = (

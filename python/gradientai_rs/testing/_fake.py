@@ -100,7 +100,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=st
 class _Entry:
     """One snapshot: the dict, its pre-serialised JSON bytes, and lookup keys."""
 
-    __slots__ = ("snap", "data", "rtype", "sid")
+    __slots__ = ("data", "rtype", "sid", "snap")
 
     def __init__(self, snap: Any, data: bytes | None = None) -> None:
         self.snap = snap
@@ -160,7 +160,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request logs
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:

@@ -168,7 +168,9 @@ class TLSServer:
         config.keep_alive_timeout = 90
         config.backlog = 256
         self.url = f"https://127.0.0.1:{port}"
-        self._thread = threading.Thread(target=self._run, args=(config,), name=f"FakeDigitalOcean-tls:{port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(config,), name=f"FakeDigitalOcean-tls:{port}", daemon=True
+        )
         self._thread.start()
         if not self._started.wait(30) or self._error is not None:
             raise RuntimeError(f"the TLS fake did not start: {self._error!r}")
@@ -184,7 +186,7 @@ class TLSServer:
         loop.call_soon(self._started.set)
         try:
             loop.run_until_complete(serve(self._app, config, shutdown_trigger=self._stop.wait))  # type: ignore[arg-type]
-        except BaseException as exc:  # noqa: BLE001 - reported by start()
+        except BaseException as exc:
             self._error = exc
             self._started.set()
         finally:
