@@ -1,4 +1,5 @@
-"""A fake DigitalOcean ``/v2/snapshots`` API server for tests, demos and benchmarks.
+"""A fake DigitalOcean API server (snapshots, and the droplets and volumes they come from) for tests, demos and
+benchmarks.
 
 Standard library only; never imports the parent package (which needs a compiled extension).
 """
@@ -20,9 +21,10 @@ import types
 import uuid
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Protocol, Tuple, Union
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from ._data import SnapshotGenerator, _to_epoch, generate_history, parse_created_at
+from ._sources import generate_sources, is_gpu_droplet
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._tls import TLSServer
@@ -31,6 +33,17 @@ __all__ = ["Exchange", "FakeDigitalOcean", "RecordedRequest", "Switches"]
 
 LIST_PATH = "/v2/snapshots"
 _ITEM_PREFIX = LIST_PATH + "/"
+DROPLETS_PATH = "/v2/droplets"
+VOLUMES_PATH = "/v2/volumes"
+_LIST_PATHS = frozenset({LIST_PATH, DROPLETS_PATH, VOLUMES_PATH})
+# GET /v2/droplets?type=: "When `type` is set to `gpus`, only GPU Droplets will be returned. By default, only
+# non-GPU Droplets are returned." (the SDK's gpu_droplet_list_params.py, from DigitalOcean's OpenAPI description)
+DROPLET_TYPES = ("droplets", "gpus")
+# What the ``refuse`` switch can refuse: snapshot, droplet (every type) and volume reads, or the GPU listing only.
+REFUSABLE = ("droplets", "gpus", "snapshots", "volumes")
+# DigitalOcean's answer to a token without the scope a read needs (e.g. droplet:read, block_storage:read).
+FORBIDDEN_MESSAGE = "You are not authorized to perform this operation"
+SOURCE_STATES = ("exists", "gone", "unknown")
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 20
 RATELIMIT_LIMIT = 5000
@@ -100,6 +113,13 @@ class Switches:
     - ``delete_failures``: ``{snapshot_id: status or [status, ...]}``: an int fails every ``DELETE`` of that
       snapshot, a list fails the next attempts in turn and then lets the delete through.
     - ``delete_error_rate`` (0..1): that share of the other deletes answer 500 (seeded by ``seed``).
+    - ``refuse``: reads answered 403 ``{"id": "forbidden", "message": "You are not authorized to perform this
+      operation"}``, as for a token without the scope: any of ``"snapshots"`` (``GET /v2/snapshots`` and
+      ``/v2/snapshots/{id}``), ``"droplets"`` (``GET /v2/droplets`` of every type and ``/v2/droplets/{id}``),
+      ``"gpus"`` (``GET /v2/droplets?type=gpus`` only) and ``"volumes"`` (``GET /v2/volumes`` and
+      ``/v2/volumes/{id}``). A string is one name.
+
+    ``fail_pages``, ``truncate_pages`` and ``insert_per_list_request`` apply to snapshot list pages only.
 
     ``fail_pages``, ``delete_failures`` and ``hourly_remaining`` are plans the fake consumes: configuring one
     restarts it from the given value; configuring other switches leaves them where they are.
@@ -122,6 +142,7 @@ class Switches:
     hang_paths: frozenset[str] = frozenset()
     delete_failures: Mapping[str, Union[int, Tuple[int, ...]]] = dataclasses.field(default_factory=dict)
     delete_error_rate: float = 0.0
+    refuse: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # Normalising must be idempotent: ``dataclasses.replace`` passes the normalised values of the other fields.
@@ -155,6 +176,11 @@ class Switches:
                 plans[str(sid)] = _statuses("delete_failures", plan)
         put("delete_failures", types.MappingProxyType(plans))
         put("delete_error_rate", _share("delete_error_rate", self.delete_error_rate))
+        refuse = frozenset({self.refuse} if isinstance(self.refuse, str) else (self.refuse or ()))
+        unknown = sorted(str(name) for name in refuse - set(REFUSABLE))
+        if unknown:
+            raise ValueError(f"refuse: unknown listing(s) {', '.join(unknown)}; choose from {', '.join(REFUSABLE)}")
+        put("refuse", refuse)
 
     @property
     def latency_s(self) -> float:
@@ -170,7 +196,7 @@ class RecordedRequest:
     query: list[tuple[str, str]]  # in order, blank values kept
     params: dict[str, str]  # last value per name
     headers: dict[str, str]  # lower-cased names
-    page: int | None  # effective page of a list request (1 if absent); None otherwise or if invalid
+    page: int | None  # effective page of a list request (snapshots, droplets, volumes; 1 if absent); else None
     time: float  # time.monotonic() at arrival
 
 
@@ -304,6 +330,42 @@ class _Entry:
             self.sid = None
 
 
+class _Source:
+    """One droplet or volume: the dict (replaced, never edited, when the fake changes it), its JSON bytes and
+    lookup keys."""
+
+    __slots__ = ("data", "gpu", "key", "obj")
+
+    def __init__(self, obj: dict[str, Any]) -> None:
+        self.obj = obj
+        self.data = _encode(obj).encode("utf-8")
+        self.key = str(obj.get("id"))
+        self.gpu = is_gpu_droplet(obj)
+
+    def replaced(self, **changes: Any) -> _Source:
+        return _Source({**self.obj, **changes})
+
+
+def _sources_by_id(objs: Iterable[dict[str, Any]]) -> dict[str, _Source]:
+    out: dict[str, _Source] = {}
+    for obj in objs:
+        if not isinstance(obj, dict) or obj.get("id") is None:
+            raise ValueError("droplets and volumes must be dicts with an id")
+        src = _Source(dict(obj))
+        out[src.key] = src
+    return out
+
+
+def _resource_key(snap: Any) -> tuple[str, str] | None:
+    """(resource_type, resource_id as text) of a snapshot whose source is known, else None."""
+    if not isinstance(snap, dict):
+        return None
+    rtype, rid = snap.get("resource_type"), snap.get("resource_id")
+    if rtype not in RESOURCE_TYPES or isinstance(rid, bool) or not isinstance(rid, (str, int)) or rid == "":
+        return None
+    return rtype, str(rid)
+
+
 def _make_entries(snaps: list[Any], encoded: list[bytes] | None) -> list[_Entry]:
     was_enabled = gc.isenabled()
     gc.disable()  # many small objects: avoid repeated cyclic-GC passes (no cycles are created)
@@ -397,6 +459,15 @@ class FakeDigitalOcean:
     Successful HTTP deletes are recorded, in order, in ``fake.deleted_ids``. All sleeps wake on
     ``close()``. Snapshot JSON is serialised once when added; mutate the dataset through
     ``add_snapshots`` / ``delete_snapshot``, not by editing the dicts in place.
+
+    The sources of the snapshots are served too (``GET /v2/droplets``, ``/v2/droplets/{id}``, ``/v2/volumes``,
+    ``/v2/volumes/{id}``). ``droplets`` / ``volumes``: a list of API dicts is served as given; a number makes
+    that many from the snapshots (see :func:`~gradientai_rs.testing._sources.generate_sources`: some sources
+    gone, GPU droplets among both), of which ``gpus`` are GPU droplets; None is none, except with ``history``,
+    where the sources are made from the history. Read them as ``fake.droplets`` / ``fake.volumes``, the gone
+    ones as ``fake.destroyed_droplets`` / ``fake.destroyed_volumes``, each snapshot's verdict with
+    :meth:`source_states` / :meth:`orphaned_snapshot_ids`; change them with :meth:`destroy_droplet`,
+    :meth:`destroy_volume`, :meth:`add_droplets`, :meth:`add_volumes`.
     """
 
     def __init__(
@@ -407,6 +478,9 @@ class FakeDigitalOcean:
         port: int = 0,
         history: bool | int = False,
         history_now: Any = None,
+        droplets: int | list[dict[str, Any]] | None = None,
+        volumes: int | list[dict[str, Any]] | None = None,
+        gpus: int | None = None,
         tls: bool = False,
         http2: bool = False,
         **switches: Any,
@@ -442,6 +516,12 @@ class FakeDigitalOcean:
         self._index: dict[str, _Entry] = {}
         self._reindex()
         self._filtered: dict[str, list[_Entry]] = {}
+        self._droplets: dict[str, _Source] = {}
+        self._volumes: dict[str, _Source] = {}
+        self._destroyed_droplets: list[dict[str, Any]] = []
+        self._destroyed_volumes: list[dict[str, Any]] = []
+        self._views: dict[tuple[str, str | None, str | None, str | None], list[_Source]] = {}
+        self._init_sources(bool(history), droplets, volumes, gpus)
 
         self._requests: list[RecordedRequest] = []
         self._queue: collections.deque[_Canned] = collections.deque()
@@ -695,6 +775,7 @@ class FakeDigitalOcean:
             for e in entries:
                 self._index.setdefault(e.sid, e)  # type: ignore[arg-type]
             self._filtered.clear()
+            self._link_snapshots(entries, add=True)
         return new
 
     def delete_snapshot(self, snapshot_id: str) -> bool:
@@ -711,6 +792,7 @@ class FakeDigitalOcean:
                     self._index[sid] = e
                     break
             self._filtered.clear()
+            self._link_snapshots([entry], add=False)
             return True
 
     def _dataset(self, rtype: str | None) -> list[_Entry]:
@@ -721,6 +803,186 @@ class FakeDigitalOcean:
         if lst is None:
             lst = self._filtered[rtype] = [e for e in self._entries if e.rtype == rtype]
         return lst
+
+    # ------------------------------------------------------------------ droplets and volumes
+
+    def _init_sources(
+        self,
+        history: bool,
+        droplets: int | list[dict[str, Any]] | None,
+        volumes: int | list[dict[str, Any]] | None,
+        gpus: int | None,
+    ) -> None:
+        for name, value in (("droplets", droplets), ("volumes", volumes), ("gpus", gpus)):
+            if isinstance(value, bool) or (isinstance(value, int) and value < 0):
+                raise ValueError(f"{name} must be a number >= 0, a list of dicts or None")
+        generate = history or isinstance(droplets, int) or isinstance(volumes, int)
+        if gpus is not None and not (isinstance(droplets, int) or (history and droplets is None)):
+            raise ValueError("gpus needs generated droplets: droplets=N, or history with droplets=None")
+        if generate:
+            made = generate_sources(
+                [e.snap for e in self._entries],
+                self._seed,
+                droplets=droplets if isinstance(droplets, int) else (None if history and droplets is None else 0),
+                volumes=volumes if isinstance(volumes, int) else (None if history and volumes is None else 0),
+                gpus=gpus,
+                now=self.history_now,
+            )
+            self._droplets = _sources_by_id(made.droplets)
+            self._volumes = _sources_by_id(made.volumes)
+            self._destroyed_droplets = made.destroyed_droplets
+            self._destroyed_volumes = made.destroyed_volumes
+        if isinstance(droplets, list):
+            self._droplets, self._destroyed_droplets = _sources_by_id(droplets), []
+        if isinstance(volumes, list):
+            self._volumes, self._destroyed_volumes = _sources_by_id(volumes), []
+
+    @property
+    def droplets(self) -> list[dict[str, Any]]:
+        """The droplets that exist, GPU ones included, in listing order (the stored dicts: don't edit them)."""
+        with self._lock:
+            return [d.obj for d in self._droplets.values()]
+
+    @property
+    def gpu_droplets(self) -> list[dict[str, Any]]:
+        """The droplets listed only under ``type=gpus`` (a ``gpu_info``, or a ``gpu-`` size)."""
+        with self._lock:
+            return [d.obj for d in self._droplets.values() if d.gpu]
+
+    @property
+    def volumes(self) -> list[dict[str, Any]]:
+        """The volumes that exist, in listing order."""
+        with self._lock:
+            return [v.obj for v in self._volumes.values()]
+
+    @property
+    def destroyed_droplets(self) -> list[dict[str, Any]]:
+        """Droplets that existed: those gone by construction, then those :meth:`destroy_droplet` removed."""
+        with self._lock:
+            return list(self._destroyed_droplets)
+
+    @property
+    def destroyed_volumes(self) -> list[dict[str, Any]]:
+        """Volumes that existed: those gone by construction, then those :meth:`destroy_volume` removed."""
+        with self._lock:
+            return list(self._destroyed_volumes)
+
+    def add_droplets(self, droplets: Iterable[dict[str, Any]]) -> None:
+        """Serve these droplets too (API dicts with an integer ``id``; one with the id of an existing one
+        replaces it). A droplet with a ``gpu_info`` or a ``gpu-`` ``size_slug`` is a GPU droplet."""
+        added = _sources_by_id(droplets)
+        with self._lock:
+            self._droplets.update(added)
+            self._views.clear()
+
+    def add_volumes(self, volumes: Iterable[dict[str, Any]]) -> None:
+        """Serve these volumes too (API dicts with a UUID ``id``)."""
+        added = _sources_by_id(volumes)
+        with self._lock:
+            self._volumes.update(added)
+            self._views.clear()
+
+    def destroy_droplet(self, droplet_id: int | str) -> bool:
+        """Remove a droplet (its snapshots stay, now orphaned) and detach its volumes; returns whether it existed."""
+        key = str(droplet_id)
+        with self._lock:
+            src = self._droplets.pop(key, None)
+            if src is None:
+                return False
+            self._destroyed_droplets.append(src.obj)
+            for vid in src.obj.get("volume_ids") or ():
+                vol = self._volumes.get(str(vid))
+                if vol is not None:
+                    ids = [d for d in vol.obj.get("droplet_ids") or () if str(d) != key]
+                    self._volumes[vol.key] = vol.replaced(droplet_ids=ids)
+            self._views.clear()
+            return True
+
+    def destroy_volume(self, volume_id: str) -> bool:
+        """Remove a volume (its snapshots stay, now orphaned) and detach it from its droplets; returns whether it
+        existed."""
+        key = str(volume_id)
+        with self._lock:
+            src = self._volumes.pop(key, None)
+            if src is None:
+                return False
+            self._destroyed_volumes.append(src.obj)
+            for did in src.obj.get("droplet_ids") or ():
+                host = self._droplets.get(str(did))
+                if host is not None:
+                    ids = [v for v in host.obj.get("volume_ids") or () if str(v) != key]
+                    self._droplets[host.key] = host.replaced(volume_ids=ids)
+            self._views.clear()
+            return True
+
+    def source_states(self) -> dict[str, str]:
+        """Each snapshot id -> ``"exists"`` (its droplet or volume exists, GPU droplets included), ``"gone"``
+        (there is none with its ``resource_id``: an orphan) or ``"unknown"`` (no usable ``resource_type`` /
+        ``resource_id``: never an orphan). Ids compare as text: droplet ``12345`` is snapshot ``"12345"``'s."""
+        with self._lock:
+            existing = {"droplet": set(self._droplets), "volume": set(self._volumes)}
+            out: dict[str, str] = {}
+            for e in self._entries:
+                if e.sid is None:
+                    continue
+                key = _resource_key(e.snap)
+                if key is None:
+                    out.setdefault(e.sid, "unknown")
+                else:
+                    out.setdefault(e.sid, "exists" if key[1] in existing[key[0]] else "gone")
+            return out
+
+    def orphaned_snapshot_ids(self) -> list[str]:
+        """Ids of the snapshots whose source is gone (``source_states() == "gone"``), in API order."""
+        states = self.source_states()
+        return [sid for sid, state in states.items() if state == "gone"]
+
+    def _link_snapshots(self, entries: Iterable[_Entry], add: bool) -> None:
+        # caller holds the lock: keep the droplets' snapshot_ids in step with the snapshots
+        changed: dict[str, list[Any]] = {}
+        for e in entries:
+            key = _resource_key(e.snap)
+            if key is None or key[0] != "droplet" or e.sid is None or not e.sid.isdigit():
+                continue
+            host = self._droplets.get(key[1])
+            if host is None:
+                continue
+            ids = changed.get(host.key)
+            if ids is None:
+                ids = changed[host.key] = list(host.obj.get("snapshot_ids") or ())
+            if add:
+                ids.append(int(e.sid))
+            elif int(e.sid) in ids:
+                ids.remove(int(e.sid))
+        for host_key, ids in changed.items():
+            self._droplets[host_key] = self._droplets[host_key].replaced(snapshot_ids=ids)
+        if changed:
+            self._views.clear()
+
+    def _source_view(
+        self, kind: str, gpu: bool, name: str | None, tag: str | None, region: str | None
+    ) -> list[_Source]:
+        # caller holds the lock: the droplets (of one type) or volumes matching the filters, cached until a change
+        cache_key = (f"{kind}:{gpu}", name, tag, region)
+        view = self._views.get(cache_key)
+        if view is None:
+            if kind == "droplets":
+                folded = None if name is None else name.casefold()
+                view = [
+                    d
+                    for d in self._droplets.values()
+                    if d.gpu == gpu
+                    and (folded is None or str(d.obj.get("name", "")).casefold() == folded)
+                    and (tag is None or tag in (d.obj.get("tags") or ()))
+                ]
+            else:
+                view = [
+                    v
+                    for v in self._volumes.values()
+                    if (name is None or v.obj.get("name") == name) and (region is None or _region_slug(v.obj) == region)
+                ]
+            self._views[cache_key] = view
+        return view
 
     @property
     def deleted_ids(self) -> list[str]:
@@ -803,7 +1065,7 @@ class FakeDigitalOcean:
         route = path.rstrip("/") or "/"
 
         page: int | None = None
-        if route == LIST_PATH:
+        if route in _LIST_PATHS:
             p = params.get("page")
             if p is None:
                 page = 1
@@ -923,20 +1185,103 @@ class FakeDigitalOcean:
     def _route(self, call: _Call) -> _Reply:
         """5. The endpoints (404 for anything else)."""
         method, route = call.record.method, call.route
-        if route == LIST_PATH and method in ("GET", "HEAD"):
-            return self._list(call)
-        if route.startswith(_ITEM_PREFIX) and method in ("GET", "HEAD", "DELETE"):
-            sid = unquote(route[len(_ITEM_PREFIX) :])
-            if "/" not in sid:
-                return self._delete(call, sid) if method == "DELETE" else self._retrieve(call, sid)
+        reads = method in ("GET", "HEAD")
+        if reads and route in _LIST_PATHS:
+            listing = {LIST_PATH: self._list, DROPLETS_PATH: self._list_droplets, VOLUMES_PATH: self._list_volumes}
+            return listing[route](call)
+        collection, _, item = route.rpartition("/")
+        item = unquote(item)
+        if "/" in item:  # an escaped slash names no item
+            return call.error(404)
+        if collection == LIST_PATH and (reads or method == "DELETE"):
+            return self._delete(call, item) if method == "DELETE" else self._retrieve(call, item)
+        if reads and collection in (DROPLETS_PATH, VOLUMES_PATH):
+            return self._retrieve_source(call, collection, item)
         return call.error(404)
 
+    def _refused(self, call: _Call, name: str) -> _Reply | None:
+        """The ``refuse`` switch: DigitalOcean's 403 for a token without the scope of this read."""
+        if name in call.switches.refuse:
+            return call.error(403, FORBIDDEN_MESSAGE)
+        return None
+
     def _retrieve(self, call: _Call, sid: str) -> _Reply:
+        refused = self._refused(call, "snapshots")
+        if refused is not None:
+            return refused
         with self._lock:
             entry = self._index.get(sid)
         if entry is None:
             return call.error(404)
         return call.reply(200, b'{"snapshot":' + entry.data + b"}")
+
+    def _retrieve_source(self, call: _Call, collection: str, item: str) -> _Reply:
+        """``GET /v2/droplets/{id}`` -> ``{"droplet": ...}``, ``GET /v2/volumes/{id}`` -> ``{"volume": ...}``."""
+        kind = "droplets" if collection == DROPLETS_PATH else "volumes"
+        refused = self._refused(call, kind)
+        if refused is not None:
+            return refused
+        with self._lock:
+            src = (self._droplets if kind == "droplets" else self._volumes).get(item)
+        if src is None:
+            return call.error(404)
+        return call.reply(200, b'{"' + kind[:-1].encode() + b'":' + src.data + b"}")
+
+    def _paging(self, call: _Call) -> tuple[int, int] | _Reply:
+        """(page, per_page) of a list request, or its 400."""
+        page = call.record.page
+        if page is None:
+            return call.error(400, "page must be an integer >= 1")
+        per_page = _per_page(call.record.params)
+        if per_page is None:
+            return call.error(400, f"per_page must be an integer between 1 and {MAX_PER_PAGE}")
+        return page, per_page
+
+    def _list_sources(
+        self, call: _Call, kind: str, view: list[_Source], page: int, per_page: int, suffix: str
+    ) -> _Reply:
+        with self._lock:
+            total = len(view)
+            start = (page - 1) * per_page
+            chunk = [src.data for src in view[start : start + per_page]] if start < total else []
+        path = DROPLETS_PATH if kind == "droplets" else VOLUMES_PATH
+        body = self._page_body(kind.encode(), chunk, total, page=page, per_page=per_page, path=path, suffix=suffix)
+        return call.reply(200, body)
+
+    def _list_droplets(self, call: _Call) -> _Reply:
+        """``GET /v2/droplets``: non-GPU droplets unless ``type=gpus`` (then GPU ones only); ``name`` (exact,
+        case-insensitive) or ``tag_name`` filters; ``tag_name`` with ``name`` or ``type`` is a 400, as documented
+        ("Can not be combined with `name` or `type`"). Paginated like snapshots."""
+        params = call.record.params
+        dtype = params.get("type")
+        refused = self._refused(call, "droplets") or (self._refused(call, "gpus") if dtype == "gpus" else None)
+        if refused is not None:
+            return refused
+        paging = self._paging(call)
+        if isinstance(paging, _Reply):
+            return paging
+        if dtype is not None and dtype not in DROPLET_TYPES:
+            return call.error(400, "type must be one of: droplets, gpus")
+        if "tag_name" in params and ("name" in params or "type" in params):
+            return call.error(400, "tag_name cannot be combined with name or type")
+        with self._lock:
+            view = self._source_view("droplets", dtype == "gpus", params.get("name"), params.get("tag_name"), None)
+        suffix = _filters_suffix(params, ("type", "name", "tag_name"))
+        return self._list_sources(call, "droplets", view, *paging, suffix)
+
+    def _list_volumes(self, call: _Call) -> _Reply:
+        """``GET /v2/volumes``: ``region`` (slug) and ``name`` (exact) filters. Paginated like snapshots."""
+        refused = self._refused(call, "volumes")
+        if refused is not None:
+            return refused
+        paging = self._paging(call)
+        if isinstance(paging, _Reply):
+            return paging
+        params = call.record.params
+        with self._lock:
+            view = self._source_view("volumes", False, params.get("name"), None, params.get("region"))
+        suffix = _filters_suffix(params, ("region", "name"))
+        return self._list_sources(call, "volumes", view, *paging, suffix)
 
     def _delete(self, call: _Call, sid: str) -> _Reply:
         with self._lock:
@@ -952,12 +1297,14 @@ class FakeDigitalOcean:
         return call.reply(204, b"", {}, gzip=False)
 
     def _list(self, call: _Call) -> _Reply:
-        params, page = call.record.params, call.record.page
-        if page is None:
-            return call.error(400, "page must be an integer >= 1")
-        per_page = _per_page(params)
-        if per_page is None:
-            return call.error(400, f"per_page must be an integer between 1 and {MAX_PER_PAGE}")
+        refused = self._refused(call, "snapshots")
+        if refused is not None:
+            return refused
+        paging = self._paging(call)
+        if isinstance(paging, _Reply):
+            return paging
+        page, per_page = paging
+        params = call.record.params
         rtype = params.get("resource_type")
         if rtype is not None and rtype not in RESOURCE_TYPES:
             return call.error(400, "resource_type must be one of: droplet, volume")
@@ -1053,6 +1400,16 @@ class FakeDigitalOcean:
             h.wfile.write(head_bytes if reply.head else head_bytes + body)
         except OSError:
             h.close_connection = True
+
+
+def _region_slug(obj: Mapping[str, Any]) -> Any:
+    region = obj.get("region")
+    return region.get("slug") if isinstance(region, dict) else region
+
+
+def _filters_suffix(params: Mapping[str, str], names: Iterable[str]) -> str:
+    """The filters of a list request, repeated in its page links (``&name=value``, in this order)."""
+    return "".join(f"&{n}={quote(params[n], safe='')}" for n in names if n in params)
 
 
 def _per_page(params: Mapping[str, str]) -> int | None:
