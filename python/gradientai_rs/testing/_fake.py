@@ -43,7 +43,6 @@ DROPLET_TYPES = ("droplets", "gpus")
 REFUSABLE = ("droplets", "gpus", "snapshots", "volumes")
 # DigitalOcean's answer to a token without the scope a read needs (e.g. droplet:read, block_storage:read).
 FORBIDDEN_MESSAGE = "You are not authorized to perform this operation"
-SOURCE_STATES = ("exists", "gone", "unknown")
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 20
 RATELIMIT_LIMIT = 5000
@@ -187,6 +186,9 @@ class Switches:
         return self.latency_ms / 1000.0
 
 
+_DEFAULT_SWITCHES = Switches()
+
+
 @dataclasses.dataclass(frozen=True)
 class RecordedRequest:
     """One request as the fake received it."""
@@ -231,7 +233,7 @@ class Exchange(Protocol):
     def wfile(self) -> _Writable: ...
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(eq=False)  # not frozen: built for every request, and a frozen __init__ costs more
 class _Reply:
     """One answer, as :meth:`FakeDigitalOcean._send` writes it."""
 
@@ -254,7 +256,7 @@ class _Call:
     head: bool
     accept_gzip: bool
     request_id: str = ""
-    switches: Switches = dataclasses.field(default_factory=Switches)
+    switches: Switches = _DEFAULT_SWITCHES  # replaced by the current ones when the request is answered
     remaining: int = 0  # the hourly quota left, as this request sees it
     gzip: bool = False
 
@@ -1245,7 +1247,16 @@ class FakeDigitalOcean:
             start = (page - 1) * per_page
             chunk = [src.data for src in view[start : start + per_page]] if start < total else []
         path = DROPLETS_PATH if kind == "droplets" else VOLUMES_PATH
-        body = self._page_body(kind.encode(), chunk, total, page=page, per_page=per_page, path=path, suffix=suffix)
+        body = self._page_body(
+            kind.encode(),
+            chunk,
+            total,
+            page=page,
+            per_page=per_page,
+            path=path,
+            suffix=suffix,
+            links_base=call.switches.links_base,
+        )
         return call.reply(200, body)
 
     def _list_droplets(self, call: _Call) -> _Reply:
@@ -1322,7 +1333,16 @@ class FakeDigitalOcean:
 
         sw = call.switches
         suffix = f"&resource_type={rtype}" if (rtype is not None and sw.echo_resource_type) else ""
-        body = self._page_body(b"snapshots", chunk, total, page=page, per_page=per_page, path=LIST_PATH, suffix=suffix)
+        body = self._page_body(
+            b"snapshots",
+            chunk,
+            total,
+            page=page,
+            per_page=per_page,
+            path=LIST_PATH,
+            suffix=suffix,
+            links_base=sw.links_base,
+        )
         if page in sw.truncate_pages:
             body = body[: len(body) // 2]
         if sw.insert_per_list_request:
@@ -1339,11 +1359,10 @@ class FakeDigitalOcean:
         per_page: int,
         path: str,
         suffix: str,
+        links_base: str | None,
     ) -> bytes:
         """``{key: [chunk], "links": {"pages": {...}}, "meta": {"total": total}}`` with DigitalOcean's absolute
         page links (first/prev before page 1, last/next before the last page; ``suffix`` repeats the filters)."""
-        with self._lock:
-            links_base = self._switches.links_base
         base = links_base if links_base is not None else self._url
         last = max(1, -(-total // per_page))
         pages: dict[str, str] = {}
