@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from .._core import GradientAI
 from .._exceptions import APIResponseValidationError
+from ._output import escape
 
 __all__ = [
     "EXIT_API",
@@ -21,6 +22,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "PROG",
+    "RPM_ENV",
     "TOKEN_ENV_VARS",
     "Declined",
     "UsageError",
@@ -45,6 +47,8 @@ EXIT_NO_TOKEN = 5
 EXIT_INTERRUPTED = 130
 
 TOKEN_ENV_VARS = ("DIGITALOCEAN_ACCESS_TOKEN", "GRADIENTAI_API_KEY")
+#: The environment's default for ``--requests-per-minute``.
+RPM_ENV = "GRADIENTAI_RS_REQUESTS_PER_MINUTE"
 
 
 class UsageError(Exception):
@@ -56,12 +60,19 @@ class Declined(Exception):
 
 
 def client_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
-    """The client options of the command line (``--base-url --timeout --max-retries``)."""
+    """The client options of the command line (``--base-url --timeout --max-retries --requests-per-minute``).
+
+    ``requests_per_minute`` is passed only when given (``--requests-per-minute`` or $GRADIENTAI_RS_REQUESTS_PER_MINUTE,
+    resolved at parse time), so the client keeps its own default (250) otherwise; 0 turns pacing off.
+    """
     kwargs: Dict[str, Any] = {
         "base_url": getattr(args, "base_url", None),
         "timeout": getattr(args, "timeout", None),
         "max_retries": getattr(args, "max_retries", None),
     }
+    rpm = getattr(args, "requests_per_minute", None)
+    if rpm is not None:
+        kwargs["requests_per_minute"] = rpm
     return kwargs
 
 
@@ -99,8 +110,9 @@ def confirm(prompt: str) -> bool:
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line: runs of white space one space."""
-    return " ".join(str(text).split())
+    """``text`` on one line: control characters escaped (server text may carry ESC sequences), runs of white
+    space one space."""
+    return " ".join(escape(str(text)).split())
 
 
 def scrub(text: str) -> str:
@@ -113,9 +125,15 @@ def scrub(text: str) -> str:
 
 
 def error(message: str) -> None:
-    """One ``error: ...`` line on stderr, scrubbed of the token."""
-    sys.stderr.write(scrub(one_line(f"error: {message}")) + "\n")
-    sys.stderr.flush()
+    """One ``error: ...`` line on stderr, escaped and scrubbed of the token (nothing when stderr is closed)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(scrub(one_line(f"error: {message}")) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def describe_api_error(exc: Exception) -> str:

@@ -30,13 +30,15 @@ from ._common import (
     one_line,
     scrub,
 )
+from ._output import OutputError, output_error
 from ._parser import build_parser, parse_args
 
 __all__ = ["main"]
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    sys.stderr.write(scrub(one_line(f"warning: {message}")) + "\n")
+    if sys.stderr is not None:
+        sys.stderr.write(scrub(one_line(f"warning: {message}")) + "\n")
 
 
 def _run(argv: Optional[Sequence[str]]) -> int:
@@ -50,6 +52,10 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         sub = args._parsers.get(args.command or "", parser)
         sub.print_help(sys.stderr)
         return EXIT_USAGE
+    if sys.stdout is None:
+        # Started with stdout closed (`>&-`): Python has no sys.stdout then. Refuse before doing anything (a delete
+        # whose result cannot be reported, say), as coreutils do ("write error: Bad file descriptor", exit 1).
+        raise OutputError("stdout is closed")
     return int(handler(args))
 
 
@@ -69,19 +75,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             code = _run(None if argv is None else list(argv))
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise output_error(exc) from None
         return code
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error.
         _silence_stdout()
         return EXIT_OK
+    except OutputError as exc:
+        _silence_stdout()
+        error(f"cannot write output: {exc}")
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except UsageError as exc:
         error(str(exc))
         return EXIT_USAGE
     except Declined as exc:
-        sys.stderr.write(f"{exc}\n")
+        if sys.stderr is not None:
+            sys.stderr.write(f"{exc}\n")
         return EXIT_FAILURE
     except MissingAPIKeyError:  # before TypeError: it is one
         error(f"no API token: set {' or '.join(TOKEN_ENV_VARS)}")

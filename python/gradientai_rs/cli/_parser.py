@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Dict, NoReturn, Optional, Sequence
 
 from .._core import __version__
 from ._command import Command, Group
-from ._common import PROG, UsageError
+from ._common import PROG, RPM_ENV, UsageError
+from ._options import int_type, timeout_type
 from ._registry import COMMANDS, GROUPS
+from ._vocab import MAX_COUNT
 
 __all__ = ["EPILOG", "build_parser", "parse_args"]
+
+_rpm_type = int_type(0, MAX_COUNT, allowed=f"an integer between 0 and {MAX_COUNT} (0: no pacing)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,16 +41,24 @@ def _global_options(suppress: bool) -> _Parser:
     g.add_argument(
         "--timeout",
         metavar="S",
-        type=float,
+        type=timeout_type,
         default=default,
         help="per-request timeout in seconds (default: 60)",
     )
     g.add_argument(
         "--max-retries",
         metavar="N",
-        type=int,
+        type=int_type(0, MAX_COUNT),
         default=default,
         help="retries of a failed request: connection errors, 408/409/429/5xx (default: 2)",
+    )
+    g.add_argument(
+        "--requests-per-minute",
+        metavar="N",
+        type=_rpm_type,
+        default=default,
+        help=f"client-side pacing: at most N requests start in any 60 s; 0 turns pacing off (default: ${RPM_ENV}, "
+        "else 250, DigitalOcean's burst limit)",
     )
     g.add_argument(
         "--context",
@@ -62,15 +75,23 @@ def _global_options(suppress: bool) -> _Parser:
     return p
 
 
-EPILOG = """\
+EPILOG = f"""\
 authentication:
   The token is read from DIGITALOCEAN_ACCESS_TOKEN or GRADIENTAI_API_KEY, or from doctl's
   config with --context NAME (--all-contexts: every context); it is never accepted on the
   command line, where it would show in `ps`, and never printed.
 
+environment:
+  {RPM_ENV}=N   the default of --requests-per-minute (0: no pacing)
+
+output:
+  Text from the server is escaped: control and bidi characters in table cells and on stderr
+  become backslash escapes, csv cells starting with = + - @ get a leading ' (OWASP's CSV
+  injection advice); --raw turns that off for stdout.
+
 exit status:
-  0 ok, 1 unexpected error or declined confirmation, 2 usage error, 3 API error
-  (error status or invalid answer), 4 connection error or timeout, 5 no token,
+  0 ok, 1 unexpected error, declined confirmation or unwritable stdout, 2 usage error,
+  3 API error (error status or invalid answer), 4 connection error or timeout, 5 no token,
   130 interrupted.
 
 examples:
@@ -83,6 +104,7 @@ examples:
   gradientai-rs snapshots cost --by region
   gradientai-rs snapshots prune --keep-daily 7 --keep-weekly 4          (a dry run: prints the plan)
   gradientai-rs snapshots prune --keep-daily 7 --keep-weekly 4 --apply  (asks, then deletes the plan)
+  gradientai-rs --requests-per-minute 0 snapshots prune --keep-last 3 --apply --yes
 """
 
 
@@ -131,5 +153,14 @@ def build_parser(commands: Sequence[Command] = COMMANDS, groups: Sequence[Group]
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    """Parses ``argv``."""
-    return parser.parse_args(argv)
+    """Parses ``argv`` and fills in what the environment sets (``$GRADIENTAI_RS_REQUESTS_PER_MINUTE``), checked
+    the same way as the option."""
+    args = parser.parse_args(argv)
+    if getattr(args, "requests_per_minute", None) is None:
+        text = os.environ.get(RPM_ENV, "").strip()
+        if text:
+            try:
+                args.requests_per_minute = _rpm_type(text)
+            except argparse.ArgumentTypeError as exc:
+                raise UsageError(f"${RPM_ENV} {exc}") from None
+    return args

@@ -7,12 +7,15 @@ import sys
 
 from ._command import Command
 from ._common import EXIT_OK, UsageError, client, isatty
-from ._options import filter_options, output_options, resource_type_option
+from ._options import filter_options, float_type, output_options, resource_type_option
 from ._output import Column, Row, emit, fmt_2f
 from ._vocab import SUMMARY_KEYS
 from .snapshots import all_contexts, list_accounts, refine
 
 __all__ = ["COST"]
+
+#: ``--rate``: what the core's ``rate_per_gb_month`` accepts (finite, >= 0).
+_rate_type = float_type(lo=0.0, hi=float("inf"), lo_open=False, what="a finite number of USD >= 0")
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
@@ -26,7 +29,7 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rate",
         metavar="USD",
-        type=float,
+        type=_rate_type,
         default=None,
         help="USD per GB-month (default: 0.06, DigitalOcean's snapshot price)",
     )
@@ -60,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         f"{listing.monthly_cost(summary.rate_per_gb_month):.2f}",
     ]
     rows = [Row(d) for d in summary.to_dicts()]
-    emit(rows, args.format, columns, not args.no_header, whole_rows=True, footer=total)
+    emit(rows, args.format, columns, not args.no_header, whole_rows=True, footer=total, raw=args.raw)
     if args.format == "table" and args.by in ("region", "tag"):
         sys.stdout.flush()
         sys.stderr.write(f"(a snapshot with several {args.by}s counts in each; the total counts it once)\n")

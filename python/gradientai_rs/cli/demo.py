@@ -10,28 +10,33 @@ import time
 from .._core import GradientAI
 from .._exceptions import MissingAPIKeyError
 from ._command import Command
-from ._common import EXIT_OK, TOKEN_ENV_VARS, UsageError, client, isatty
+from ._common import EXIT_OK, TOKEN_ENV_VARS, client, isatty
+from ._options import int_type
 from ._output import Out, emit
 from .snapshots import SNAPSHOT_COLUMNS, snapshot_rows
 
 __all__ = ["DEMO"]
 
 DEMO_COLUMNS = ("id", "name", "created_at", "regions", "resource_type", "size_gigabytes")
+#: The most snapshots the embedded fake is asked to make up (it holds them all in memory).
+MAX_DEMO_SNAPSHOTS = 1_000_000
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--snapshots",
         metavar="N",
-        type=int,
+        type=int_type(0, MAX_DEMO_SNAPSHOTS),
         default=250,
-        help="snapshots in the fake API (default: 250)",
+        help=f"snapshots in the fake API, 0..{MAX_DEMO_SNAPSHOTS:,} (default: 250)",
     )
-    p.add_argument("--seed", metavar="S", type=int, default=0, help="seed of the fake data (default: 0)")
+    p.add_argument(
+        "--seed", metavar="S", type=int_type(-(2**63), 2**63 - 1), default=0, help="seed of the fake data (default: 0)"
+    )
     p.add_argument(
         "--rows",
         metavar="N",
-        type=int,
+        type=int_type(0, 2**31 - 1),
         default=5,
         help="rows of the first page to show (default: 5)",
     )
@@ -48,10 +53,6 @@ def _token_configured() -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.snapshots < 0:
-        raise UsageError("--snapshots must be >= 0")
-    if args.rows < 0:
-        raise UsageError("--rows must be >= 0")
     out = Out(sys.stdout)
     if args.live:
         if not _token_configured():

@@ -9,9 +9,9 @@ from typing import Any, List
 from .._hygiene import PruneResult, RetentionPolicy
 from ._command import Command
 from ._common import EXIT_API, EXIT_OK, Declined, UsageError, client, confirm, describe_api_error, error, isatty
-from ._options import filter_options, output_options, resource_type_option, select_kwargs
+from ._options import filter_options, int_type, output_options, resource_type_option, select_kwargs
 from ._output import Column, Out, Row, emit
-from ._vocab import GROUP_BY_KEYS
+from ._vocab import GROUP_BY_KEYS, MAX_CONCURRENCY, MAX_COUNT
 from .snapshots import SNAPSHOT_COLUMNS, all_contexts, snapshot_rows
 
 __all__ = ["KEEP_UNITS", "PRUNE"]
@@ -33,7 +33,7 @@ def _keep_help(unit: str) -> str:
 def _arguments(p: argparse.ArgumentParser) -> None:
     pol = p.add_argument_group("policy (at least one)")
     for unit in KEEP_UNITS:
-        pol.add_argument(f"--keep-{unit}", metavar="N", type=int, default=0, help=_keep_help(unit))
+        pol.add_argument(f"--keep-{unit}", metavar="N", type=int_type(0, MAX_COUNT), default=0, help=_keep_help(unit))
     pol.add_argument("--keep-within", metavar="AGE", default=None, help="keep everything newer than AGE (e.g. 30d)")
     pol.add_argument(
         "--keep-tag", metavar="T", action="append", default=None, help="keep snapshots with this tag (repeatable)"
@@ -52,9 +52,9 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-concurrency",
         metavar="N",
-        type=int,
+        type=int_type(1, MAX_CONCURRENCY),
         default=DEFAULT_CONCURRENCY,
-        help=f"deletes at a time (default: {DEFAULT_CONCURRENCY})",
+        help=f"deletes at a time, 1..{MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
     )
     output_options(
         p,
@@ -101,6 +101,7 @@ def _emit_plan(args: argparse.Namespace, plan: Any) -> None:
         whole_rows=args.columns is None,
         document=document,
         table_columns=table_columns,
+        raw=args.raw,
     )
     sys.stdout.flush()
     sys.stderr.write(

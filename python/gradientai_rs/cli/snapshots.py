@@ -13,9 +13,17 @@ from .._exceptions import APIResponseValidationError
 from .._hygiene import list_all_accounts
 from ._command import Command
 from ._common import EXIT_OK, Declined, UsageError, client, client_kwargs, confirm, isatty
-from ._options import chosen, filter_options, output_options, resource_type_option, select_kwargs
+from ._options import (
+    chosen,
+    filter_options,
+    int_type,
+    output_options,
+    resource_type_option,
+    select_kwargs,
+    snapshot_id,
+)
 from ._output import Column, Out, Row, emit, fmt_created_at, fmt_size
-from ._vocab import SNAPSHOT_FIELDS, SORT_FIELDS
+from ._vocab import MAX_PAGE, MAX_PER_PAGE, SNAPSHOT_FIELDS, SORT_FIELDS
 
 __all__ = [
     "ACCOUNT",
@@ -67,7 +75,7 @@ def snapshot_rows(snapshots: Any, *, accounts: Any = None) -> List[Row]:
 
 
 def emit_snapshots(args: argparse.Namespace, snapshots: Any, *, single: bool = False) -> None:
-    """Prints snapshots as ``--format/--columns/--no-header`` say (json: one object when ``single``)."""
+    """Prints snapshots as ``--format/--columns/--no-header/--raw`` say (json: one object when ``single``)."""
     columns = [SNAPSHOT_COLUMNS[key] for key in chosen(args, SNAPSHOT_COLUMNS)]
     accounts = getattr(snapshots, "accounts", None)
     if accounts is not None:
@@ -77,7 +85,7 @@ def emit_snapshots(args: argparse.Namespace, snapshots: Any, *, single: bool = F
     document = None
     if single and rows:
         document = dict(rows[0].data) if whole else {c.key: rows[0].data.get(c.key) for c in columns}
-    emit(rows, args.format, columns, not args.no_header, whole_rows=whole, document=document)
+    emit(rows, args.format, columns, not args.no_header, whole_rows=whole, document=document, raw=args.raw)
 
 
 def all_contexts(args: argparse.Namespace) -> bool:
@@ -123,15 +131,15 @@ def _list_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--per-page",
         metavar="N",
-        type=int,
+        type=int_type(1, MAX_PER_PAGE),
         default=None,
-        help="snapshots per page, 1..200 (default: the API's, 20)",
+        help=f"snapshots per page, 1..{MAX_PER_PAGE} (default: the API's, 20)",
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
         "--page",
         metavar="N",
-        type=int,
+        type=int_type(1, MAX_PAGE, allowed="an integer >= 1"),
         default=None,
         help="page to show, from 1 (default: 1)",
     )
@@ -192,7 +200,7 @@ LIST = Command(
 
 
 def _get_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("id", metavar="ID", help="snapshot id")
+    p.add_argument("id", metavar="ID", type=snapshot_id, help="snapshot id")
     output_options(p, json_help="json: one JSON object", columns=SNAPSHOT_COLUMNS)
 
 
@@ -219,7 +227,7 @@ GET = Command(
 
 
 def _delete_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("id", metavar="ID", help="snapshot id")
+    p.add_argument("id", metavar="ID", type=snapshot_id, help="snapshot id")
     p.add_argument("-f", "--force", action="store_true", help="delete without asking")
 
 
