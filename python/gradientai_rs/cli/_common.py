@@ -130,7 +130,7 @@ def error(message: str) -> None:
     if stream is None:
         return
     try:
-        stream.write(scrub(one_line(f"error: {message}")) + "\n")
+        stream.write(scrub(one_line(scrub(f"error: {message}"))) + "\n")
         stream.flush()
     except (OSError, ValueError):
         pass

@@ -82,6 +82,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise
             except OSError as exc:
                 raise output_error(exc) from None
+            except ValueError:  # closed by the caller
+                raise OutputError("stdout is closed") from None
         return code
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error.

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 
-from ._output import FORMATS, escape
+from ._output import WRITERS, escape
 from ._vocab import MAX_TIMEOUT_SECS, RESOURCE_TYPES
 
 __all__ = [
@@ -160,18 +160,19 @@ RAW_HELP = (
 
 
 def output_options(p: argparse.ArgumentParser, *, json_help: str, columns: Optional[Mapping[str, Any]] = None) -> None:
-    """``--format`` (every format of ``_output.FORMATS``), ``--columns`` (when ``columns`` is given: the selectable
+    """``--format`` (every writer of ``_output.WRITERS``), ``--columns`` (when ``columns`` is given: the selectable
     keys), ``--no-header`` and ``--raw``."""
     g = p.add_argument_group("output options")
+    formats = tuple(WRITERS)
     if columns is None:
-        fmt_help = f"{', '.join(FORMATS)} (default: table)"
+        fmt_help = f"{', '.join(formats)} (default: table)"
     else:
         fmt_help = (
             f"table (default), json, jsonl or csv. table: aligned columns like doctl's; {json_help}; "
             "jsonl: one JSON object per line; csv: RFC 4180 with a header row of column names "
             "(lists joined with ',' inside one quoted cell; lines end with \\n)"
         )
-    g.add_argument("-o", "--format", choices=FORMATS, default="table", metavar="FORMAT", help=fmt_help)
+    g.add_argument("-o", "--format", choices=formats, default="table", metavar="FORMAT", help=fmt_help)
     if columns is not None:
         g.add_argument(
             "--columns",

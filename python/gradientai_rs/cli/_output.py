@@ -150,6 +150,8 @@ class OutputError(Exception):
 
 
 def output_error(exc: OSError) -> OutputError:
+    """The ``OutputError`` of a failed write or flush (its message is the system's, e.g. "No space left on
+    device")."""
     return OutputError(exc.strerror or str(exc))
 
 
@@ -170,6 +172,8 @@ class Out:
             raise
         except OSError as exc:
             raise output_error(exc) from None
+        except ValueError:  # "I/O operation on closed file" (a caller closed sys.stdout)
+            raise OutputError("stdout is closed") from None
 
 
 @dataclass(frozen=True)
@@ -275,6 +279,6 @@ def emit(
     """
     writer = WRITERS.get(format)
     if writer is None:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+        raise ValueError(f"format must be one of {', '.join(WRITERS)}, got {format!r}")
     table = Table(rows, columns, header, whole_rows, document, footer, table_columns, raw)
     writer(Out(sys.stdout if stream is None else stream), table)

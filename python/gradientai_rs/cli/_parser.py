@@ -8,10 +8,10 @@ import os
 from typing import Dict, NoReturn, Optional, Sequence
 
 from .._core import __version__
+from . import _registry
 from ._command import Command, Group
 from ._common import PROG, RPM_ENV, UsageError
 from ._options import int_type, timeout_type
-from ._registry import COMMANDS, GROUPS
 from ._vocab import MAX_COUNT
 
 __all__ = ["EPILOG", "build_parser", "parse_args"]
@@ -108,8 +108,13 @@ examples:
 """
 
 
-def build_parser(commands: Sequence[Command] = COMMANDS, groups: Sequence[Group] = GROUPS) -> argparse.ArgumentParser:
-    """The parser of ``commands`` (each subparser built by its command's ``add_arguments``)."""
+def build_parser(
+    commands: Optional[Sequence[Command]] = None, groups: Optional[Sequence[Group]] = None
+) -> argparse.ArgumentParser:
+    """The parser of ``commands`` (default: the registry's), each subparser built by its command's
+    ``add_arguments``."""
+    commands = _registry.COMMANDS if commands is None else commands
+    groups = _registry.GROUPS if groups is None else groups
     top = _global_options(suppress=False)
     sub_globals = _global_options(suppress=True)
     parser = _Parser(
