@@ -150,5 +150,4 @@ def test_choices_are_the_core_vocabularies():
 
     assert tuple(SNAPSHOT_COLUMNS) == _vocab.SNAPSHOT_FIELDS
     for name in ("SORT_FIELDS", "GROUP_BY_KEYS", "SUMMARY_KEYS", "RESOURCE_TYPES", "SNAPSHOT_FIELDS"):
-        if hasattr(_core, name):  # PENDING(core16): always, once the core exports them
-            assert getattr(_vocab, name) == tuple(getattr(_core, name)), name
+        assert getattr(_vocab, name) == tuple(getattr(_core, name)), name

@@ -23,29 +23,11 @@ __all__ = [
     "SUMMARY_KEYS",
 ]
 
-# PENDING(core16): until the core exports the tuples, the names as main's core accepts them today.
-_PENDING = {
-    "SORT_FIELDS": ("created_at", "name", "size_gigabytes", "min_disk_size", "id", "resource_id", "resource_type"),
-    "GROUP_BY_KEYS": ("resource_id", "resource_type", "region", "tag", "name", "none"),
-    "SUMMARY_KEYS": ("resource_type", "region", "resource_id", "tag", "age", "account"),
-    "RESOURCE_TYPES": ("droplet", "volume"),
-    "SNAPSHOT_FIELDS": (
-        "id",
-        "name",
-        "created_at",
-        "regions",
-        "resource_id",
-        "resource_type",
-        "min_disk_size",
-        "size_gigabytes",
-        "tags",
-    ),
-}
-SORT_FIELDS: Tuple[str, ...] = tuple(getattr(_core, "SORT_FIELDS", _PENDING["SORT_FIELDS"]))
-GROUP_BY_KEYS: Tuple[str, ...] = tuple(getattr(_core, "GROUP_BY_KEYS", _PENDING["GROUP_BY_KEYS"]))
-SUMMARY_KEYS: Tuple[str, ...] = tuple(getattr(_core, "SUMMARY_KEYS", _PENDING["SUMMARY_KEYS"]))
-RESOURCE_TYPES: Tuple[str, ...] = tuple(getattr(_core, "RESOURCE_TYPES", _PENDING["RESOURCE_TYPES"]))
-SNAPSHOT_FIELDS: Tuple[str, ...] = tuple(getattr(_core, "SNAPSHOT_FIELDS", _PENDING["SNAPSHOT_FIELDS"]))
+SORT_FIELDS: Tuple[str, ...] = tuple(_core.SORT_FIELDS)
+GROUP_BY_KEYS: Tuple[str, ...] = tuple(_core.GROUP_BY_KEYS)
+SUMMARY_KEYS: Tuple[str, ...] = tuple(_core.SUMMARY_KEYS)
+RESOURCE_TYPES: Tuple[str, ...] = tuple(_core.RESOURCE_TYPES)
+SNAPSHOT_FIELDS: Tuple[str, ...] = tuple(_core.SNAPSHOT_FIELDS)
 
 # The core's argument limits (src/core/limits.rs). The core does not export them to Python (yet); the CLI checks
 # each option at parse time against these, and tests/test_cli_hardening.py proves each equals the core's own check
