@@ -16,6 +16,7 @@ from ._vocab import MAX_TIMEOUT_SECS, RESOURCE_TYPES
 
 __all__ = [
     "MAX_ID_CHARS",
+    "chosen",
     "columns_type",
     "filter_options",
     "float_type",
@@ -75,7 +76,7 @@ timeout_type = float_type(
 def _shown(text: str) -> str:
     """A bad value as the message shows it: quoted, escaped, at most 40 characters."""
     cut = text if len(text) <= 40 else text[:40] + "..."
-    return repr(escape(cut))
+    return f"'{escape(cut)}'"
 
 
 def snapshot_id(text: str) -> str:
