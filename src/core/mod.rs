@@ -17,6 +17,7 @@ pub mod ratelimit;
 pub mod retention;
 pub mod select;
 pub mod snapshots;
+pub mod vocabulary;
 
 pub use config::{ApiKey, Config};
 pub use error::{Error, Result};
