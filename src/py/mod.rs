@@ -5,7 +5,7 @@
 //! `datetime_capi`, `convert` (core values → Python), `errors` (the one mapping of core errors), `args` (Python
 //! arguments → core values), `runtime` (the tokio runtime, blocking and async calls), `flavor` (blocking vs async
 //! front-ends), `model` (the one model protocol), `models` (leaf models), `arrow`, `responses` (pages and
-//! listings), `hygiene` (select, cost, summaries and plans over a listing), `iterators`, `unpickle`, `calls` (the
+//! listings), `rowhash` (stable row hashes for warehouse loads), `hygiene` (select, cost, summaries and plans over a listing), `iterators`, `unpickle`, `calls` (the
 //! calls behind every resource, `APIResponse`), `resources`, `prune` (`delete_many`, `plan_prune`), `client`,
 //! `accounts` (`from_doctl`), `logging`.
 
@@ -26,5 +26,6 @@ pub mod models;
 pub mod prune;
 pub mod resources;
 pub mod responses;
+pub mod rowhash;
 pub mod runtime;
 pub mod unpickle;
