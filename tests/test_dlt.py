@@ -161,10 +161,20 @@ def test_a_failed_listing_retires_nothing(history_fake: FakeDigitalOcean, run: R
     loaded = run.ids()
     # Page 2 fails every time: the listing is incomplete, so the sync fails and nothing is retired.
     history_fake.configure(fail_pages={2: [500] * 50})
-    with client_for(history_fake, max_retries=0) as c:
-        with pytest.raises(Exception) as info:
-            run.run(c, resources=("snapshots",))
-    assert "default" in str(info.value)  # the failing account is named
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from gradientai_rs import AccountError
+
+    with client_for(history_fake, max_retries=0) as c, pytest.raises(PipelineStepFailed) as info:
+        run.run(c, resources=("snapshots",))
+    assert info.value.step == "extract"
+    causes = []
+    exc: BaseException | None = info.value
+    while exc is not None:
+        causes.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    account_errors = [e for e in causes if isinstance(e, AccountError)]
+    assert account_errors and account_errors[0].account == "default"  # the failing account is named
     assert run.ids() == loaded
     assert run.ids("_dlt_valid_to IS NOT NULL") == set()
 

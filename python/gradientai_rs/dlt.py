@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, cast
 
 try:
     import dlt
@@ -236,7 +236,7 @@ def digitalocean_source(
             name=kind.name,
             primary_key=("account", "id"),
             write_disposition=disposition,
-            columns=dict(kind.columns),
+            columns=cast(Any, dict(kind.columns)),
         )
 
 
@@ -256,10 +256,7 @@ def sync(
     """Runs the pipeline once (``gradientai-rs sync``): ``digitalocean_source(clients, **source_kwargs)`` into
     ``destination`` (any dlt destination name; DuckDB writes ``<pipeline_name>.duckdb`` in the working
     directory). Returns dlt's ``LoadInfo``."""
-    pipeline = dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=destination,
-        dataset_name=dataset_name,
-        pipelines_dir=pipelines_dir or _pipelines_dir_default(),
-    )
+    where = pipelines_dir or _pipelines_dir_default()
+    options: dict[str, Any] = {"pipelines_dir": where} if where else {}  # else dlt's default (~/.dlt/pipelines)
+    pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination, dataset_name=dataset_name, **options)
     return pipeline.run(digitalocean_source(clients, **source_kwargs))
