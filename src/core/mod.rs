@@ -18,6 +18,7 @@ pub mod retention;
 pub mod rowhash;
 pub mod select;
 pub mod snapshots;
+pub mod vocabulary;
 
 pub use config::{ApiKey, Config};
 pub use error::{Error, Result};
