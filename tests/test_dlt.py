@@ -312,3 +312,53 @@ def test_query_cost_over_time(make_fake: Callable[..., FakeDigitalOcean], run: R
     assert got == pytest.approx(expected, abs=0.011)
     counts = {r[1]: r[2] for r in rows if r[0] == last_day}
     assert counts == {"a": len(a.ids()), "b": len(b.ids())}
+
+
+# ----------------------------------------------------------------------------------------------- gradientai-rs sync
+
+
+def sync_cli(fake: FakeDigitalOcean, workdir: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    from gradientai_rs.__main__ import main
+
+    code = main(
+        ["--base-url", fake.url, "--requests-per-minute", "0", "sync", "--pipelines-dir", str(workdir / "p"), *argv]
+    )
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_sync_loads_and_prints_the_load_info(
+    history_fake: FakeDigitalOcean, workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGITALOCEAN_ACCESS_TOKEN", TOKEN)
+    code, out, err = sync_cli(history_fake, workdir, capsys)
+    assert code == 0, err
+    db = workdir / "gradientai_rs.duckdb"
+    assert str(db) in out  # where the data went
+    assert f"snapshots: {len(history_fake.ids())} rows" in out.splitlines()
+    assert TOKEN not in out + err
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM digitalocean.snapshots").fetchall() == [(len(history_fake.ids()),)]
+
+
+def test_cli_sync_failed_listing_loads_nothing(
+    history_fake: FakeDigitalOcean, workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGITALOCEAN_ACCESS_TOKEN", TOKEN)
+    history_fake.configure(fail_pages={2: [503] * 50})
+    code, out, err = sync_cli(history_fake, workdir, capsys, "--pipeline-name", "failing")
+    assert code == 3, (out, err)  # the API error's exit code
+    assert "nothing was loaded: account 'default' failed" in err
+    assert "503" in err
+    db = workdir / "failing.duckdb"
+    if db.exists():  # dlt may create the file; it holds no snapshots table then
+        with duckdb.connect(str(db), read_only=True) as con:
+            tables = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        assert ("snapshots",) not in tables
+
+
+def test_cli_sync_without_a_token(
+    workdir: Path, capsys: pytest.CaptureFixture[str], history_fake: FakeDigitalOcean
+) -> None:
+    code, _, err = sync_cli(history_fake, workdir, capsys)
+    assert code == 5 and "no API token" in err
