@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod prune;
 pub mod ratelimit;
 pub mod retention;
+pub mod rowhash;
 pub mod select;
 pub mod snapshots;
 pub mod vocabulary;

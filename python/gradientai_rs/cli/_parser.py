@@ -70,7 +70,7 @@ def _global_options(suppress: bool) -> _Parser:
         "--all-contexts",
         action="store_true",
         default=default,
-        help="every doctl auth context (list --all and cost only): rows gain an account column",
+        help="every doctl auth context (list --all, cost, prune and sync): rows gain an account column",
     )
     return p
 

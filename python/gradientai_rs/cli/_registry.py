@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from . import cost, demo, prune, snapshots
+from . import cost, demo, prune, snapshots, sync
 from ._command import Command, Group
 
 __all__ = ["COMMANDS", "GROUPS"]
@@ -27,5 +27,6 @@ COMMANDS: Tuple[Command, ...] = (
     prune.PRUNE,
     snapshots.GET,
     snapshots.DELETE,
+    sync.SYNC,
     demo.DEMO,
 )
