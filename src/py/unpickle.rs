@@ -7,10 +7,10 @@ use serde::de::DeserializeOwned;
 
 use crate::core::models::{decode_page, Snapshot};
 use crate::core::pagination::Change;
-use crate::py::hygiene::PySummary;
 use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
 use crate::py::protocol::{Leaf, Model};
 use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
+use crate::py::summary::PySummary;
 
 /// A leaf class rebuilt from the JSON of its core model.
 fn leaf<T>(py: Python<'_>, data: &str) -> Result<Py<PyAny>, RebuildError>
