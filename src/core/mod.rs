@@ -8,6 +8,7 @@ pub mod cost;
 pub mod datetime;
 pub mod doctl;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod limits;
 pub mod models;
