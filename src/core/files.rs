@@ -26,7 +26,7 @@ pub const MAX_LOCAL_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// `limit` for a message: "16 MiB" (or bytes when it isn't a whole number of MiB).
 pub fn describe_limit(limit: u64) -> String {
-    if limit >= 1024 * 1024 && limit % (1024 * 1024) == 0 {
+    if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
         format!("{} MiB", limit / (1024 * 1024))
     } else {
         format!("{limit} bytes")
