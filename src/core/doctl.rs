@@ -280,7 +280,8 @@ fn listed_name(name: &str) -> String {
     }
 }
 
-/// What an event that starts a node is, for a message: `None` for a scalar.
+/// What an event that starts a node is, for a message; `None` for a plain or quoted scalar with no anchor or tag
+/// (the only shape of a value we keep).
 fn shape(event: &Event<'_>) -> Option<&'static str> {
     match event {
         Event::Alias(_) => Some("an anchor or alias"),
@@ -410,7 +411,7 @@ pub fn parse(text: &str) -> Result<DoctlConfig> {
         match role {
             Role::Ignored => open_ignored(&event, &mut stack),
             Role::Root => match (&event, shape(&event)) {
-                (Event::MappingStart(..), Some("a mapping")) => {
+                (Event::MappingStart(0, None), _) => {
                     if span.start.col() != 0 {
                         return Err(err(line, "the top level must not be indented"));
                     }
@@ -436,7 +437,7 @@ pub fn parse(text: &str) -> Result<DoctlConfig> {
                 }
             }
             Role::AuthContexts => match (&event, shape(&event)) {
-                (Event::MappingStart(..), Some("a mapping")) => stack.push(map(Role::AuthContexts)),
+                (Event::MappingStart(0, None), _) => stack.push(map(Role::AuthContexts)),
                 (Event::Scalar(v, style, _, _), None) if is_null(v, *style) => {}
                 (Event::Scalar(..), None) => return Err(err(line, "auth-contexts must be a mapping of name: token")),
                 (_, what) => {

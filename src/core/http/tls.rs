@@ -51,7 +51,7 @@ fn apply_trust(builder: reqwest::ClientBuilder, trust: &Trust) -> Result<reqwest
 
 /// The most bytes read from the CA files of the system trust together (`SSL_CERT_FILE` and every file of
 /// `SSL_CERT_DIR`, or the system's bundle and directories): 64 MiB. Each file is also at most
-/// `files::MAX_LOCAL_FILE_BYTES`. A system's trust is well under 1 MiB.
+/// `files::MAX_LOCAL_FILE_BYTES`, so at most this plus 16 MiB is ever held. A system's trust is well under 1 MiB.
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
 pub const MAX_CA_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -79,19 +79,21 @@ impl CaLoad {
                 return;
             }
         }
-        let left = MAX_CA_TOTAL_BYTES.saturating_sub(self.bytes);
-        if left == 0 {
-            self.errors.push(format!(
-                "cannot read {what}: the CA files together are larger than {}, the limit",
-                files::describe_limit(MAX_CA_TOTAL_BYTES)
-            ));
-            return;
+        if self.bytes > MAX_CA_TOTAL_BYTES {
+            return; // already reported
         }
-        let bytes = match files::read_bounded(path, files::MAX_LOCAL_FILE_BYTES.min(left), "verify", what) {
+        let bytes = match files::read_bounded(path, files::MAX_LOCAL_FILE_BYTES, "verify", what) {
             Ok(b) => b,
             Err(e) => return self.errors.push(e.to_string()),
         };
         self.bytes += bytes.len() as u64;
+        if self.bytes > MAX_CA_TOTAL_BYTES {
+            self.errors.push(format!(
+                "cannot read {what}: the CA files together are larger than {}, the limit for the system trust",
+                files::describe_limit(MAX_CA_TOTAL_BYTES)
+            ));
+            return;
+        }
         for cert in CertificateDer::pem_slice_iter(&bytes) {
             match cert {
                 Ok(c) => self.certs.push(c),
@@ -248,4 +250,54 @@ pub(super) fn build_reqwest(config: &Config) -> Result<reqwest::Client> {
         }
         Error::invalid("verify", format!("cannot set up TLS: {message}"))
     })
+}
+
+#[cfg(all(test, unix, not(target_vendor = "apple"), not(target_os = "android")))]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("gradientai-tls-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn ssl_cert_file_must_be_a_small_regular_file() {
+        let mut load = CaLoad::default();
+        load.file(std::path::Path::new("/dev/zero"), "SSL_CERT_FILE=\"/dev/zero\"");
+        assert_eq!(
+            load.errors,
+            ["cannot read SSL_CERT_FILE=\"/dev/zero\": it is a character device; only regular files are read"]
+        );
+    }
+
+    #[test]
+    fn a_certificate_directory_skips_special_files_and_is_bounded_in_total() {
+        let dir = tmp("dir");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(dir.join("fifo.pem"))
+            .status()
+            .unwrap()
+            .success());
+        let _sock = std::os::unix::net::UnixListener::bind(dir.join("sock.pem")).unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        let mut load = CaLoad::default();
+        load.dir(&dir, "SSL_CERT_DIR=\"d\"");
+        assert!(load.errors.is_empty() && load.certs.is_empty(), "{:?}", load.errors);
+        // Five sparse files of 15 MiB each (no PEM in them): the fifth goes over the 64 MiB total.
+        for i in 0..5 {
+            let f = std::fs::File::create(dir.join(format!("z{i}.pem"))).unwrap();
+            f.set_len(15 * 1024 * 1024).unwrap();
+        }
+        let mut load = CaLoad::default();
+        load.dir(&dir, "SSL_CERT_DIR=\"d\"");
+        assert_eq!(load.errors.len(), 1, "{:?}", load.errors);
+        assert!(
+            load.errors[0].ends_with("the CA files together are larger than 64 MiB, the limit for the system trust"),
+            "{:?}",
+            load.errors
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
