@@ -38,6 +38,11 @@ __all__ = [
     "DEBUG_BUILD",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_RATE_PER_GB_MONTH",
+    "GROUP_BY_KEYS",
+    "RESOURCE_TYPES",
+    "SNAPSHOT_FIELDS",
+    "SORT_FIELDS",
+    "SUMMARY_KEYS",
     "APIResponse",
     "AsyncGpuDropletsResource",
     "AsyncGradientAI",
@@ -70,6 +75,12 @@ __version__: str
 DEFAULT_MAX_CONCURRENCY: int
 DEBUG_BUILD: bool
 DEFAULT_RATE_PER_GB_MONTH: float
+# The core's vocabularies, in its order (each equals the `Literal` below: tests/test_vocabulary.py).
+SORT_FIELDS: Tuple[str, ...]
+GROUP_BY_KEYS: Tuple[str, ...]
+SUMMARY_KEYS: Tuple[str, ...]
+RESOURCE_TYPES: Tuple[str, ...]
+SNAPSHOT_FIELDS: Tuple[str, ...]
 
 _ResourceType = Literal["droplet", "volume"]
 _Mode = Literal["python", "json"]

@@ -16,8 +16,10 @@ pub mod pagination;
 pub mod prune;
 pub mod ratelimit;
 pub mod retention;
+pub mod rowhash;
 pub mod select;
 pub mod snapshots;
+pub mod vocabulary;
 
 pub use config::{ApiKey, Config};
 pub use error::{Error, Result};
