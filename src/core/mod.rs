@@ -8,6 +8,7 @@ pub mod cost;
 pub mod datetime;
 pub mod doctl;
 pub mod error;
+pub mod files;
 pub mod glob;
 pub mod group;
 pub mod http;
