@@ -7,6 +7,7 @@ pub mod config;
 pub mod cost;
 pub mod datetime;
 pub mod doctl;
+pub mod droplets;
 pub mod error;
 pub mod http;
 pub mod limits;
@@ -17,6 +18,7 @@ pub mod ratelimit;
 pub mod retention;
 pub mod select;
 pub mod snapshots;
+pub mod sources;
 
 pub use config::{ApiKey, Config};
 pub use error::{Error, Result};

@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
+pub use compute::{decode_droplet_page, decode_volume_page, Droplet, DropletPage, Nested, Region, Volume, VolumePage};
 pub use decode::{decode_envelope, decode_page, Lenient};
-pub use encode::{to_json, Entry, Json, ToEntry};
+pub use encode::{to_json, EntriesList, Entry, HasEntries, Json, ToEntry};
 
 /// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
 /// allocations instead of a dozen.
@@ -84,6 +85,8 @@ macro_rules! lenient_struct {
         encode::entries_fn!($ty, { $($field),* });
     };
 }
+
+mod compute;
 
 /// `created_at` is a string field whose entry is marked as a timestamp.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1,0 +1,343 @@
+//! Droplets and volumes (`GET /v2/droplets`, `GET /v2/volumes`): lenient like [`Snapshot`](super::Snapshot).
+//! The typed fields are the ones the cleanup code reads and the SDK types
+//! (`gradient/types/shared/droplet.py`, `gradient/types/gpu_droplets/volume_list_response.py`); every other
+//! field (`image`, `size`, `networks`, `description`, ...) is kept as sent in `extra`.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::decode::{self, Lenient};
+use super::encode::{self, Entry, HasEntries, ToEntry};
+use super::{Field, Links, Meta, Obj, Pages, Str, Timestamp};
+
+/// A nested object field (a droplet's `region`): the object decoded into `T`, `null`, absent, or anything else
+/// kept as sent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Nested<T>(pub Field<T>);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Nested<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Nested(match Value::deserialize(d)? {
+            Value::Null => Field::Null,
+            v @ Value::Object(_) => match serde_json::from_value::<T>(v.clone()) {
+                Ok(t) => Field::Value(t),
+                Err(_) => Field::Raw(Box::new(v)),
+            },
+            other => Field::Raw(Box::new(other)),
+        }))
+    }
+}
+
+impl<T: HasEntries> ToEntry for Nested<T> {
+    fn entry(&self) -> Option<Entry<'_>> {
+        match &self.0 {
+            Field::Absent => None,
+            Field::Null => Some(Entry::Null),
+            Field::Value(v) => Some(Entry::Object(v)),
+            Field::Raw(v) => Some(Entry::Json(v)),
+        }
+    }
+}
+
+/// `region` of a droplet or volume (`gradient/types/shared/region.py`).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Region {
+    pub name: Field<Str>,
+    pub slug: Field<Str>,
+    pub sizes: Field<Vec<Str>>,
+    pub features: Field<Vec<Str>>,
+    pub extra: Vec<(String, Value)>,
+}
+decode::deserialize_struct!(Region, "region", { name, slug, sizes, features });
+encode::entries_fn!(Region, { name, slug, sizes, features });
+
+impl HasEntries for Region {
+    fn entries(&self) -> Vec<(&str, Entry<'_>)> {
+        Region::entries(self)
+    }
+}
+
+/// One droplet (`gradient/types/shared/droplet.py`): `id` is an integer there.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Droplet {
+    pub id: Field<i64>,
+    pub name: Field<Str>,
+    pub status: Field<Str>,
+    pub created_at: Timestamp,
+    pub region: Nested<Region>,
+    pub size_slug: Field<Str>,
+    pub vcpus: Field<i64>,
+    pub memory: Field<i64>,
+    pub disk: Field<i64>,
+    pub tags: Field<Vec<Str>>,
+    pub snapshot_ids: Field<Vec<i64>>,
+    pub volume_ids: Field<Vec<Str>>,
+    pub extra: Vec<(String, Value)>,
+}
+decode::deserialize_struct!(Droplet, "droplet", { id, name, status, created_at, region, size_slug, vcpus, memory, disk, tags, snapshot_ids, volume_ids });
+encode::entries_fn!(Droplet, { id, name, status, created_at, region, size_slug, vcpus, memory, disk, tags, snapshot_ids, volume_ids });
+
+/// One block storage volume (`gradient/types/gpu_droplets/volume_list_response.py`): `id` is a UUID string,
+/// `created_at` a string (the SDK doesn't parse it), `droplet_ids` integers.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Volume {
+    pub id: Field<Str>,
+    pub name: Field<Str>,
+    pub created_at: Field<Str>,
+    pub region: Nested<Region>,
+    pub size_gigabytes: Field<i64>,
+    pub droplet_ids: Field<Vec<i64>>,
+    pub tags: Field<Vec<Str>>,
+    pub extra: Vec<(String, Value)>,
+}
+decode::deserialize_struct!(Volume, "volume", { id, name, created_at, region, size_gigabytes, droplet_ids, tags });
+encode::entries_fn!(Volume, { id, name, created_at, region, size_gigabytes, droplet_ids, tags });
+
+impl HasEntries for Droplet {
+    fn entries(&self) -> Vec<(&str, Entry<'_>)> {
+        Droplet::entries(self)
+    }
+}
+
+impl HasEntries for Volume {
+    fn entries(&self) -> Vec<(&str, Entry<'_>)> {
+        Volume::entries(self)
+    }
+}
+
+impl Region {
+    pub fn slug(&self) -> Option<&str> {
+        self.slug.value().map(Str::as_str)
+    }
+}
+
+impl Droplet {
+    /// The region's slug (`region.slug`).
+    pub fn region_slug(&self) -> Option<&str> {
+        self.region.0.value().and_then(Region::slug)
+    }
+}
+
+impl Volume {
+    pub fn region_slug(&self) -> Option<&str> {
+        self.region.0.value().and_then(Region::slug)
+    }
+}
+
+/// `GET /v2/droplets`.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct DropletPage {
+    pub droplets: Obj<Vec<Droplet>>,
+    pub links: Obj<Links>,
+    pub meta: Obj<Meta>,
+    pub extra: Vec<(String, Value)>,
+}
+decode::deserialize_struct!(DropletPage, "response", { droplets, links, meta });
+encode::entries_fn!(DropletPage, { droplets, links, meta });
+
+/// `GET /v2/volumes`.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct VolumePage {
+    pub volumes: Obj<Vec<Volume>>,
+    pub links: Obj<Links>,
+    pub meta: Obj<Meta>,
+    pub extra: Vec<(String, Value)>,
+}
+decode::deserialize_struct!(VolumePage, "response", { volumes, links, meta });
+encode::entries_fn!(VolumePage, { volumes, links, meta });
+
+macro_rules! page_accessors {
+    ($ty:ident, $items:ident, $item:ty) => {
+        impl $ty {
+            pub fn $items(&self) -> &[$item] {
+                self.$items.value().map_or(&[], Vec::as_slice)
+            }
+            pub fn total(&self) -> Option<i64> {
+                self.meta.value().and_then(|m| m.total.value().copied())
+            }
+            pub fn pages(&self) -> Option<&Pages> {
+                self.links.value().and_then(|l| l.pages.value())
+            }
+        }
+    };
+}
+page_accessors!(DropletPage, droplets, Droplet);
+page_accessors!(VolumePage, volumes, Volume);
+
+/// A list of objects of one kind (`droplets`, `volumes`): each element must be an object (the error names its
+/// index), `null` is `Null`.
+macro_rules! items_deserialize {
+    ($item:ty, $key:literal, $what:literal) => {
+        impl<'de> Deserialize<'de> for Obj<Vec<$item>> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Seq;
+                impl<'de> Visitor<'de> for Seq {
+                    type Value = Obj<Vec<$item>>;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str(concat!("`", $key, "` to be a list of ", $what, " objects"))
+                    }
+                    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(Obj::Null)
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                        let mut out: Vec<$item> = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                        while let Some(v) = seq.next_element::<Value>()? {
+                            if !v.is_object() {
+                                return Err(de::Error::custom(format!(
+                                    concat!($key, "[{}]: expected a ", $what, " object, got {}"),
+                                    out.len(),
+                                    kind(&v)
+                                )));
+                            }
+                            out.push(<$item>::deserialize(v).map_err(de::Error::custom)?);
+                        }
+                        Ok(Obj::Value(out))
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+                        Err(de::Error::custom(concat!(
+                            $key,
+                            ": expected a list of ",
+                            $what,
+                            " objects, got an object"
+                        )))
+                    }
+                }
+                d.deserialize_any(Seq)
+            }
+        }
+    };
+}
+items_deserialize!(Droplet, "droplets", "droplet");
+items_deserialize!(Volume, "volumes", "volume");
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl ToEntry for Obj<Vec<Droplet>> {
+    fn entry(&self) -> Option<Entry<'_>> {
+        match self {
+            Obj::Absent => None,
+            Obj::Null => Some(Entry::Null),
+            Obj::Value(v) => Some(Entry::Objects(v)),
+        }
+    }
+}
+
+impl ToEntry for Obj<Vec<Volume>> {
+    fn entry(&self) -> Option<Entry<'_>> {
+        match self {
+            Obj::Absent => None,
+            Obj::Null => Some(Entry::Null),
+            Obj::Value(v) => Some(Entry::Objects(v)),
+        }
+    }
+}
+
+/// A list of integers; a list with anything else in it is kept as sent.
+impl Lenient for Vec<i64> {
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Result<Self, Value>, A::Error> {
+        let mut raw: Vec<Value> = Vec::new();
+        while let Some(v) = seq.next_element::<Value>()? {
+            raw.push(v);
+        }
+        match raw.iter().map(Value::as_i64).collect::<Option<Vec<i64>>>() {
+            Some(ints) if raw.iter().all(|v| !v.is_f64()) => Ok(Ok(ints)),
+            _ => Ok(Err(Value::Array(raw))),
+        }
+    }
+}
+
+impl ToEntry for Field<Vec<i64>> {
+    fn entry(&self) -> Option<Entry<'_>> {
+        match self {
+            Field::Absent => None,
+            Field::Null => Some(Entry::Null),
+            Field::Value(v) => Some(Entry::IntList(v)),
+            Field::Raw(v) => Some(Entry::Json(v)),
+        }
+    }
+}
+
+/// One UTF-8 check, then the `&str` reader (as `decode_page` does).
+fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
+pub fn decode_droplet_page(body: &[u8]) -> Result<DropletPage, serde_json::Error> {
+    decode(body)
+}
+
+pub fn decode_volume_page(body: &[u8]) -> Result<VolumePage, serde_json::Error> {
+    decode(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_droplet_with_its_extras() {
+        let body = br#"{"droplets":[{"id":3164444,"name":"gpu-1","status":"active","created_at":"2020-07-21T18:37:44Z",
+            "region":{"name":"New York 3","slug":"nyc3","sizes":["s-1vcpu-1gb"],"features":["backups"],"available":true},
+            "size_slug":"gpu-h100x1-80gb","vcpus":20,"memory":245760,"disk":720,"tags":["ml"],"snapshot_ids":[7,8],
+            "volume_ids":["506f78a4-e098-11e5-ad9f-000f53306ae1"],"image":{"id":1},"gpu_info":{"count":1}}],
+            "links":{},"meta":{"total":1}}"#;
+        let page = decode_droplet_page(body).unwrap();
+        assert_eq!(page.total(), Some(1));
+        let d = &page.droplets()[0];
+        assert_eq!(d.id, Field::Value(3164444));
+        assert_eq!(d.region_slug(), Some("nyc3"));
+        assert_eq!(d.snapshot_ids, Field::Value(vec![7, 8]));
+        assert_eq!(d.extra.len(), 2);
+        assert_eq!(
+            d.region.0.value().unwrap().extra,
+            vec![("available".to_owned(), Value::Bool(true))]
+        );
+        let json = super::super::to_json(Entry::Object(d), None, false);
+        let back: Droplet = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, d);
+    }
+
+    #[test]
+    fn lenient_fields_and_structural_errors() {
+        let page = decode_volume_page(
+            br#"{"volumes":[{"id":"v1","region":"nyc1","droplet_ids":[1,"x"],"size_gigabytes":10.0,"created_at":5}]}"#,
+        )
+        .unwrap();
+        let v = &page.volumes()[0];
+        assert_eq!(v.region.0, Field::Raw(Box::new(Value::String("nyc1".into()))));
+        assert_eq!(v.droplet_ids, Field::Raw(Box::new(serde_json::json!([1, "x"]))));
+        assert_eq!(v.size_gigabytes, Field::Value(10));
+        assert_eq!(v.created_at, Field::Raw(Box::new(serde_json::json!(5))));
+        let err = decode_volume_page(br#"{"volumes":[{"id":"v1"},3]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("volumes[1]: expected a volume object, got a number"),
+            "{err}"
+        );
+        assert!(decode_droplet_page(br#"{"droplets":{}}"#).is_err());
+        assert!(decode_droplet_page(br#"{"droplets":null}"#)
+            .unwrap()
+            .droplets()
+            .is_empty());
+    }
+}

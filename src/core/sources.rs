@@ -1,0 +1,365 @@
+//! Where each snapshot came from: the droplets (both the default listing and `type=gpus`) and volumes listed
+//! alongside the snapshots, and each row's source state (`exists`, `gone`, `unknown`).
+//!
+//! The evidence rule: a row is `gone` only when every listing its `resource_type` depends on completed exactly
+//! (no failure, and the account did not change under the listing). A failed or refused listing is an error that
+//! names it and the scope it needs ([`Error::Source`]), never "no droplets". A row whose `resource_id` or
+//! `resource_type` is missing or unknown is `unknown`. Ids are compared as canonical text
+//! ([`crate::core::droplets::canonical_id`]), so a droplet's integer `12345` matches a snapshot's `"12345"`.
+//!
+//! `GET /v2/droplets` returns only non-GPU droplets unless `type=gpus` is sent (the SDK's docstring: "By default,
+//! only non-GPU Droplets are returned"), so both listings are needed before a droplet snapshot can be called gone.
+
+use std::collections::HashSet;
+
+use crate::core::droplets::{canonical_id, DropletListParams, VolumeListParams};
+use crate::core::error::{Error, Result};
+use crate::core::http::HttpClient;
+use crate::core::models::{Droplet, Snapshot, Str, Volume};
+use crate::core::pagination::{self, Keyed, ListAllOptions, Listing};
+use crate::core::snapshots::CallOptions;
+
+/// Whether a snapshot's source (its droplet or volume) still exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceState {
+    Exists,
+    Gone,
+    /// No verdict: the row has no usable `resource_id`/`resource_type`, or a listing it depends on was not exact.
+    Unknown,
+}
+
+impl SourceState {
+    pub const ALL: [SourceState; 3] = [SourceState::Exists, SourceState::Gone, SourceState::Unknown];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::Exists => "exists",
+            SourceState::Gone => "gone",
+            SourceState::Unknown => "unknown",
+        }
+    }
+
+    /// The Arrow `source_exists` value: `true`, `false`, or null (unknown).
+    pub fn exists(self) -> Option<bool> {
+        match self {
+            SourceState::Exists => Some(true),
+            SourceState::Gone => Some(false),
+            SourceState::Unknown => None,
+        }
+    }
+}
+
+/// One source listing: its name in messages, the request, and the token scope it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceListing {
+    pub name: &'static str,
+    pub request: &'static str,
+    pub scope: &'static str,
+}
+
+pub const DROPLETS: SourceListing = SourceListing {
+    name: "droplets",
+    request: "GET /v2/droplets",
+    scope: "droplet:read",
+};
+pub const GPU_DROPLETS: SourceListing = SourceListing {
+    name: "GPU droplets",
+    request: "GET /v2/droplets?type=gpus",
+    scope: "droplet:read",
+};
+pub const VOLUMES: SourceListing = SourceListing {
+    name: "volumes",
+    request: "GET /v2/volumes",
+    scope: "block_storage:read",
+};
+
+/// The ids the source listings found; `None`: that kind was not listed, or not exactly.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sources {
+    pub droplets: Option<HashSet<Str>>,
+    pub volumes: Option<HashSet<Str>>,
+    /// The listings that finished but not exactly (the account changed during every attempt): their rows are
+    /// `unknown`.
+    pub inexact: Vec<SourceListing>,
+}
+
+/// Which source listings a snapshot listing with this `resource_type` filter needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub droplets: bool,
+    pub volumes: bool,
+}
+
+impl Needs {
+    pub fn for_resource_type(resource_type: Option<&str>) -> Self {
+        match resource_type {
+            Some("droplet") => Needs {
+                droplets: true,
+                volumes: false,
+            },
+            Some("volume") => Needs {
+                droplets: false,
+                volumes: true,
+            },
+            _ => Needs {
+                droplets: true,
+                volumes: true,
+            },
+        }
+    }
+}
+
+fn ids<T: Keyed>(items: &[T]) -> HashSet<Str> {
+    items.iter().filter_map(Keyed::id_key).collect()
+}
+
+impl Sources {
+    /// From finished listings: `droplets` is `(default listing, type=gpus listing)`; a listing that changed under
+    /// us makes its kind unknown.
+    pub fn from_listings(
+        droplets: Option<(&Listing<Droplet>, &Listing<Droplet>)>,
+        volumes: Option<&Listing<Volume>>,
+    ) -> Self {
+        let mut inexact = Vec::new();
+        let droplets = droplets.and_then(|(plain, gpus)| {
+            let mut exact = true;
+            for (l, which) in [(plain, DROPLETS), (gpus, GPU_DROPLETS)] {
+                if l.changed.is_some() {
+                    inexact.push(which);
+                    exact = false;
+                }
+            }
+            exact.then(|| {
+                let mut set = ids(&plain.items);
+                set.extend(ids(&gpus.items));
+                set
+            })
+        });
+        let volumes = volumes.and_then(|l| {
+            if l.changed.is_some() {
+                inexact.push(VOLUMES);
+                None
+            } else {
+                Some(ids(&l.items))
+            }
+        });
+        Sources {
+            droplets,
+            volumes,
+            inexact,
+        }
+    }
+
+    /// The state of one snapshot's source.
+    pub fn state(&self, row: &Snapshot) -> SourceState {
+        let Some(id) = canonical_id(&row.resource_id) else {
+            return SourceState::Unknown;
+        };
+        let set = match row.resource_type.value().map(Str::as_str) {
+            Some("droplet") => self.droplets.as_ref(),
+            Some("volume") => self.volumes.as_ref(),
+            _ => None,
+        };
+        match set {
+            Some(set) if set.contains(&id) => SourceState::Exists,
+            Some(_) => SourceState::Gone,
+            None => SourceState::Unknown,
+        }
+    }
+}
+
+/// The state of every row (parallel to `rows`).
+pub fn states(rows: &[Snapshot], sources: &Sources) -> Vec<SourceState> {
+    rows.iter().map(|r| sources.state(r)).collect()
+}
+
+/// The rows of `idx` whose state is `want`, in order.
+pub fn with_state(states: &[SourceState], idx: &[usize], want: SourceState) -> Vec<usize> {
+    idx.iter().copied().filter(|&i| states[i] == want).collect()
+}
+
+/// A snapshot listing with the states of its rows' sources.
+#[derive(Debug, Clone)]
+pub struct SourcedListing {
+    pub listing: Listing,
+    pub sources: Sources,
+    pub states: Vec<SourceState>,
+}
+
+fn source_err(which: SourceListing) -> impl Fn(Error) -> Error {
+    move |e| Error::Source {
+        listing: which.name,
+        request: which.request,
+        scope: which.scope,
+        source: Box::new(e),
+    }
+}
+
+/// The options of a source listing: the snapshot listing's limits, retries and deadline, its headers and timeout,
+/// but neither its `extra_query` (meant for `/v2/snapshots`) nor its progress bar.
+fn source_options(opts: &ListAllOptions) -> ListAllOptions {
+    ListAllOptions {
+        resource_type: None,
+        progress: None,
+        call: CallOptions {
+            extra_query: Vec::new(),
+            ..opts.call.clone()
+        },
+        ..opts.clone()
+    }
+}
+
+/// Lists the snapshots and, concurrently on the same runtime, the source listings `opts.resource_type` needs
+/// (droplets both ways, volumes): the wall time is the slowest listing's, not the sum. The first failure drops the
+/// other listings and is returned (a source listing's error names it and its scope).
+pub async fn list_with_sources(http: &HttpClient, opts: &ListAllOptions) -> Result<SourcedListing> {
+    let needs = Needs::for_resource_type(opts.resource_type.as_deref());
+    let src = source_options(opts);
+    let plain = DropletListParams::default();
+    let gpus = DropletListParams {
+        kind: Some("gpus".to_owned()),
+        ..DropletListParams::default()
+    };
+    let volumes = VolumeListParams::default();
+    let droplets = async {
+        if !needs.droplets {
+            return Ok(None);
+        }
+        let (a, b) = futures::try_join!(
+            async {
+                pagination::list_all_of(http, &plain, &src)
+                    .await
+                    .map_err(source_err(DROPLETS))
+            },
+            async {
+                pagination::list_all_of(http, &gpus, &src)
+                    .await
+                    .map_err(source_err(GPU_DROPLETS))
+            },
+        )?;
+        Ok(Some((a, b)))
+    };
+    let vols = async {
+        if !needs.volumes {
+            return Ok(None);
+        }
+        pagination::list_all_of(http, &volumes, &src)
+            .await
+            .map(Some)
+            .map_err(source_err(VOLUMES))
+    };
+    let (listing, droplets, vols) = futures::try_join!(pagination::list_all(http, opts), droplets, vols)?;
+    let sources = Sources::from_listings(droplets.as_ref().map(|(a, b)| (a, b)), vols.as_ref());
+    let states = states(&listing.items, &sources);
+    Ok(SourcedListing {
+        listing,
+        sources,
+        states,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::models::{decode_page, Field};
+    use crate::core::pagination::Change;
+
+    fn listing<T>(items: Vec<T>) -> Listing<T> {
+        Listing {
+            total: items.len() as u64,
+            pages: 1,
+            items,
+            changed: None,
+        }
+    }
+
+    fn droplet(id: serde_json::Value) -> Droplet {
+        serde_json::from_value(serde_json::json!({ "id": id })).unwrap()
+    }
+
+    fn volume(id: &str) -> Volume {
+        serde_json::from_value(serde_json::json!({ "id": id })).unwrap()
+    }
+
+    fn rows() -> Vec<Snapshot> {
+        decode_page(
+            br#"{"snapshots":[
+            {"id":"1","resource_id":"100","resource_type":"droplet"},
+            {"id":"2","resource_id":"200","resource_type":"droplet"},
+            {"id":"3","resource_id":"999","resource_type":"droplet"},
+            {"id":"4","resource_id":"AAAA-1","resource_type":"volume"},
+            {"id":"5","resource_id":"bbbb-2","resource_type":"volume"},
+            {"id":"6","resource_type":"droplet"},
+            {"id":"7","resource_id":"100"},
+            {"id":"8","resource_id":"100","resource_type":"image"},
+            {"id":"9","resource_id":300,"resource_type":"droplet"},
+            {"id":"10","resource_id":"","resource_type":"droplet"}]}"#,
+        )
+        .unwrap()
+        .snapshots
+        .value()
+        .cloned()
+        .unwrap()
+    }
+
+    #[test]
+    fn gpu_droplets_count_as_sources_and_ids_match_across_types() {
+        let plain = listing(vec![droplet(serde_json::json!(100)), droplet(serde_json::json!("300"))]);
+        let gpus = listing(vec![droplet(serde_json::json!(200))]);
+        let vols = listing(vec![volume("aaaa-1")]);
+        let s = Sources::from_listings(Some((&plain, &gpus)), Some(&vols));
+        use SourceState::*;
+        assert_eq!(
+            states(&rows(), &s),
+            vec![Exists, Exists, Gone, Exists, Gone, Unknown, Unknown, Unknown, Exists, Unknown]
+        );
+    }
+
+    #[test]
+    fn without_the_gpu_listing_a_gpu_droplet_would_look_gone() {
+        // The naive check: only the default listing. Row 2's droplet is a GPU droplet.
+        let plain = listing(vec![droplet(serde_json::json!(100))]);
+        let naive = Sources::from_listings(Some((&plain, &listing(Vec::new()))), None);
+        assert_eq!(naive.state(&rows()[1]), SourceState::Gone);
+        let gpus = listing(vec![droplet(serde_json::json!(200))]);
+        let right = Sources::from_listings(Some((&plain, &gpus)), None);
+        assert_eq!(right.state(&rows()[1]), SourceState::Exists);
+    }
+
+    #[test]
+    fn a_kind_not_listed_or_not_exact_is_unknown() {
+        let s = Sources::from_listings(None, Some(&listing(vec![volume("aaaa-1")])));
+        assert!(states(&rows(), &s)[..3].iter().all(|st| *st == SourceState::Unknown));
+        assert_eq!(s.state(&rows()[4]), SourceState::Gone);
+        let mut changed = listing(vec![droplet(serde_json::json!(100))]);
+        changed.changed = Some(Change {
+            first_total: 1,
+            last_total: 2,
+            returned: 1,
+            attempts: 3,
+        });
+        let s = Sources::from_listings(Some((&listing(Vec::new()), &changed)), None);
+        assert_eq!(s.inexact, vec![GPU_DROPLETS]);
+        assert!(s.droplets.is_none());
+        assert_eq!(s.state(&rows()[2]), SourceState::Unknown);
+    }
+
+    #[test]
+    fn needs_follow_the_resource_type_filter() {
+        assert_eq!(
+            Needs::for_resource_type(Some("droplet")),
+            Needs {
+                droplets: true,
+                volumes: false
+            }
+        );
+        assert!(Needs::for_resource_type(None).volumes);
+        assert!(!Needs::for_resource_type(Some("volume")).droplets);
+        let st = [SourceState::Gone, SourceState::Exists, SourceState::Gone];
+        assert_eq!(with_state(&st, &[2, 1, 0], SourceState::Gone), vec![2, 0]);
+        assert_eq!(SourceState::Unknown.exists(), None);
+        let d: Droplet = droplet(serde_json::json!(true));
+        assert!(d.id_key().is_none());
+        assert_eq!(d.id, Field::Raw(Box::new(serde_json::json!(true))));
+    }
+}
