@@ -2,6 +2,7 @@
 //! resource and pagination. Nothing in here knows about Python; `src/py/` is the only binding layer.
 
 pub mod arrow;
+pub mod arrow_compute;
 pub mod blocking;
 pub mod config;
 pub mod cost;

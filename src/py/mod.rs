@@ -5,8 +5,8 @@
 //! `datetime_capi`, `convert` (core values → Python), `errors` (the one mapping of core errors), `args` (Python
 //! arguments → core values), `runtime` (the tokio runtime, blocking and async calls), `flavor` (blocking vs async
 //! front-ends), `model` (the one model protocol), `models` (leaf models), `arrow`, `responses` (pages and
-//! listings), `hygiene` (select, cost, summaries and plans over a listing), `iterators`, `unpickle`, `calls` (the
-//! calls behind every resource, `APIResponse`), `resources`, `prune` (`delete_many`, `plan_prune`), `client`,
+//! listings), `compute_models` (droplets, volumes and their lists), `hygiene` (select, cost, summaries and plans over a listing), `iterators`, `unpickle`, `calls` (the
+//! calls behind every resource, `APIResponse`), `resources`, `droplets` (`gpu_droplets` itself and `gpu_droplets.volumes`), `prune` (`delete_many`, `plan_prune`), `client`,
 //! `accounts` (`from_doctl`), `logging`.
 
 pub mod accounts;
@@ -14,8 +14,10 @@ pub mod args;
 pub mod arrow;
 pub mod calls;
 pub mod client;
+pub mod compute_models;
 pub mod convert;
 pub mod datetime_capi;
+pub mod droplets;
 pub mod errors;
 pub mod flavor;
 pub mod hygiene;

@@ -1,4 +1,4 @@
-//! `client.gpu_droplets` and `client.gpu_droplets.snapshots`: one implementation (`py::calls::Snapshots`) behind
+//! `client.gpu_droplets.snapshots`: one implementation (`py::calls::Snapshots`) behind
 //! typed front-ends: `SnapshotsResource` (blocking), `AsyncSnapshotsResource` (coroutines) and their
 //! `with_raw_response` twins.
 
@@ -84,7 +84,7 @@ pub(crate) fn progress_of(
 
 impl ListAllArgs<'_, '_> {
     /// The core's options (every range checked by `core::limits`), and the progress bar's `close`.
-    fn into_options(self, py: Python<'_>) -> PyResult<(ListAllOptions, Option<Py<PyAny>>)> {
+    pub(crate) fn into_options(self, py: Python<'_>) -> PyResult<(ListAllOptions, Option<Py<PyAny>>)> {
         let max_concurrency = opt_int(self.max_concurrency, "max_concurrency", limits::max_concurrency)?;
         let max_attempts = opt_int(self.max_attempts, "max_attempts", limits::max_attempts)?;
         let per_page = opt_int(self.per_page, "per_page", limits::per_page)?;
@@ -121,7 +121,7 @@ fn finish_listing(py: Python<'_>, listing: Listing, close: Option<&Py<PyAny>>, w
         PyErr::warn(py, &category, &msg, 1)?;
     }
     Ok(PySnapshotList::new(
-        listing.snapshots,
+        listing.items,
         listing.total,
         listing.pages,
         listing.changed,
@@ -251,33 +251,3 @@ snapshot_calls!(PyAsyncSnapshotsWithRawResponse);
 
 resource_methods!(PySnapshotsResource, PySnapshotsWithRawResponse);
 resource_methods!(PyAsyncSnapshotsResource, PyAsyncSnapshotsWithRawResponse);
-
-/// `GradientAI().gpu_droplets`: holds `snapshots`.
-#[pyclass(frozen, name = "GpuDropletsResource", module = "gradientai_rs._core")]
-pub struct PyGpuDroplets {
-    #[pyo3(get)]
-    snapshots: Py<PySnapshotsResource>,
-}
-
-/// `AsyncGradientAI().gpu_droplets`: holds `snapshots`.
-#[pyclass(frozen, name = "AsyncGpuDropletsResource", module = "gradientai_rs._core")]
-pub struct PyAsyncGpuDroplets {
-    #[pyo3(get)]
-    snapshots: Py<PyAsyncSnapshotsResource>,
-}
-
-impl PyGpuDroplets {
-    pub fn new(py: Python<'_>, http: Arc<HttpClient>) -> PyResult<Self> {
-        Ok(Self {
-            snapshots: Py::new(py, PySnapshotsResource::new(http))?,
-        })
-    }
-}
-
-impl PyAsyncGpuDroplets {
-    pub fn new(py: Python<'_>, http: Arc<HttpClient>) -> PyResult<Self> {
-        Ok(Self {
-            snapshots: Py::new(py, PyAsyncSnapshotsResource::new(http))?,
-        })
-    }
-}

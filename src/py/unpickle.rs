@@ -3,8 +3,11 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::core::models::{decode_page, Snapshot};
+use crate::core::models::{decode_droplet_page, decode_page, decode_volume_page, Droplet, Snapshot, Volume};
 use crate::core::pagination::Change;
+use crate::py::compute_models::{
+    PyDroplet, PyDropletList, PyGPUDropletListResponse, PyRegion, PyVolume, PyVolumeList, PyVolumeListResponse,
+};
 use crate::py::hygiene::PySummary;
 use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
 use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
@@ -31,6 +34,29 @@ pub fn _model_from_json(py: Python<'_>, kind: &str, data: &str) -> PyResult<Py<P
             PySummary::from_json(data).map_err(|e| PyValueError::new_err(format!("cannot rebuild {kind}: {e}")))?,
         )?
         .into_any(),
+        "Droplet" => Py::new(py, PyDroplet(serde_json::from_str(data).map_err(bad)?))?.into_any(),
+        "Volume" => Py::new(py, PyVolume(serde_json::from_str(data).map_err(bad)?))?.into_any(),
+        "Region" => Py::new(py, PyRegion(serde_json::from_str(data).map_err(bad)?))?.into_any(),
+        "GPUDropletListResponse" => Py::new(
+            py,
+            PyGPUDropletListResponse::new(decode_droplet_page(data.as_bytes()).map_err(bad)?),
+        )?
+        .into_any(),
+        "VolumeListResponse" => Py::new(
+            py,
+            PyVolumeListResponse::new(decode_volume_page(data.as_bytes()).map_err(bad)?),
+        )?
+        .into_any(),
+        "DropletList" => {
+            let items: Vec<Droplet> = serde_json::from_str(data).map_err(bad)?;
+            let n = items.len() as u64;
+            Py::new(py, PyDropletList::new(items, n, 0, None))?.into_any()
+        }
+        "VolumeList" => {
+            let items: Vec<Volume> = serde_json::from_str(data).map_err(bad)?;
+            let n = items.len() as u64;
+            Py::new(py, PyVolumeList::new(items, n, 0, None))?.into_any()
+        }
         other => return Err(PyValueError::new_err(format!("unknown model {other:?}"))),
     })
 }
