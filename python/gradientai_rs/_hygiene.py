@@ -244,12 +244,17 @@ def _check(policy: Any, now: Optional[_dt.datetime]) -> None:
         raise ValueError(f"now must be an aware datetime (with tzinfo), got {now!r}")
 
 
+def _needs_sources(filters: Dict[str, Any]) -> bool:
+    """``plan_prune(policy, orphaned=True|False)`` plans over a listing made with ``with_sources=True``."""
+    return filters.get("orphaned") is not None
+
+
 def plan_prune(
     resource: Any, policy: Any, resource_type: Any, group_by: str, now: Optional[_dt.datetime], filters: Dict[str, Any]
 ) -> PrunePlan:
     """``SnapshotsResource.plan_prune``."""
     _check(policy, now)
-    listing = resource.list_all(resource_type=resource_type)
+    listing = resource.list_all(resource_type=resource_type, with_sources=_needs_sources(filters))
     plan: PrunePlan = _plan(resource, listing, policy, resource_type, group_by, now, filters, PrunePlan)
     return plan
 
@@ -259,7 +264,7 @@ async def plan_prune_async(
 ) -> AsyncPrunePlan:
     """``AsyncSnapshotsResource.plan_prune``."""
     _check(policy, now)
-    listing = await resource.list_all(resource_type=resource_type)
+    listing = await resource.list_all(resource_type=resource_type, with_sources=_needs_sources(filters))
     plan: AsyncPrunePlan = _plan(resource, listing, policy, resource_type, group_by, now, filters, AsyncPrunePlan)
     return plan
 

@@ -12,6 +12,7 @@
 
 use std::collections::HashSet;
 
+use crate::core::cost::SummaryRow;
 use crate::core::droplets::{canonical_id, DropletListParams, VolumeListParams};
 use crate::core::error::{Error, Result};
 use crate::core::http::HttpClient;
@@ -22,14 +23,18 @@ use crate::core::snapshots::CallOptions;
 /// Whether a snapshot's source (its droplet or volume) still exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceState {
-    Exists,
-    Gone,
+    Exists = 0,
+    Gone = 1,
     /// No verdict: the row has no usable `resource_id`/`resource_type`, or a listing it depends on was not exact.
-    Unknown,
+    Unknown = 2,
 }
 
 impl SourceState {
     pub const ALL: [SourceState; 3] = [SourceState::Exists, SourceState::Gone, SourceState::Unknown];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -176,6 +181,31 @@ pub fn states(rows: &[Snapshot], sources: &Sources) -> Vec<SourceState> {
 /// The rows of `idx` whose state is `want`, in order.
 pub fn with_state(states: &[SourceState], idx: &[usize], want: SourceState) -> Vec<usize> {
     idx.iter().copied().filter(|&i| states[i] == want).collect()
+}
+
+/// Count, GB and USD/month of the rows `idx` per source state (`states` parallel to `rows`): always an `exists` and
+/// a `gone` row, then `unknown` when any row is. This order, not by cost: the point is the `gone` line.
+pub fn summary_by_source(rows: &[Snapshot], idx: &[usize], states: &[SourceState], rate: f64) -> Vec<SummaryRow> {
+    let mut acc = [(0u64, 0.0f64); 3];
+    for &i in idx {
+        let (Some(row), Some(state)) = (rows.get(i), states.get(i)) else {
+            continue;
+        };
+        let slot = &mut acc[*state as usize];
+        slot.0 += 1;
+        slot.1 += row.size_gigabytes.value().copied().unwrap_or(0.0);
+    }
+    SourceState::ALL
+        .iter()
+        .zip(acc)
+        .filter(|(state, (count, _))| **state != SourceState::Unknown || *count > 0)
+        .map(|(state, (count, size))| SummaryRow {
+            group: state.as_str().to_owned(),
+            count,
+            size_gigabytes: size,
+            monthly_cost_usd: size * rate,
+        })
+        .collect()
 }
 
 /// A snapshot listing with the states of its rows' sources.
@@ -342,6 +372,30 @@ mod tests {
         assert_eq!(s.inexact, vec![GPU_DROPLETS]);
         assert!(s.droplets.is_none());
         assert_eq!(s.state(&rows()[2]), SourceState::Unknown);
+    }
+
+    #[test]
+    fn summary_has_exists_and_gone_rows_and_unknown_when_any() {
+        let rows =
+            decode_page(br#"{"snapshots":[{"size_gigabytes":2.0},{"size_gigabytes":3.5},{"size_gigabytes":1.0},{}]}"#)
+                .unwrap()
+                .snapshots
+                .value()
+                .cloned()
+                .unwrap();
+        use SourceState::*;
+        let st = [Gone, Exists, Gone, Gone];
+        let out = summary_by_source(&rows, &[0, 1, 2, 3], &st, 0.06);
+        let groups: Vec<_> = out
+            .iter()
+            .map(|r| (r.group.as_str(), r.count, r.size_gigabytes))
+            .collect();
+        assert_eq!(groups, vec![("exists", 1, 3.5), ("gone", 3, 3.0)]);
+        assert!((out[1].monthly_cost_usd - 0.18).abs() < 1e-12);
+        let out = summary_by_source(&rows, &[3], &[Gone, Gone, Gone, Unknown], 0.06);
+        assert_eq!(out.iter().map(|r| r.count).collect::<Vec<_>>(), vec![0, 0, 1]);
+        assert_eq!(SourceState::parse("gone"), Some(Gone));
+        assert_eq!(SourceState::parse("x"), None);
     }
 
     #[test]

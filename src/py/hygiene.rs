@@ -14,12 +14,13 @@ use crate::core::limits;
 use crate::core::models::{Entry, Snapshot, Str};
 use crate::core::retention::{self, RetentionPolicy};
 use crate::core::select::{self, Filter, GroupBy, SortField};
+use crate::core::sources::{self, SourceState};
 use crate::py::args::{
     cutoff_micros, duration_micros, name_pattern, now_micros, opt_int, opt_resource_type, opt_str, rate, str_list,
 };
 use crate::py::errors::to_pyerr;
 use crate::py::model::{model_protocol, Model};
-use crate::py::responses::{export, PySnapshotList};
+use crate::py::responses::{export, PySnapshotList, NO_SOURCES};
 
 /// A retention policy from the attributes of `gradientai_rs.RetentionPolicy` (or any object that has them).
 pub fn policy_of(obj: &Bound<'_, PyAny>) -> PyResult<RetentionPolicy> {
@@ -117,9 +118,11 @@ impl PySnapshotList {
 
 #[pymethods]
 impl PySnapshotList {
-    /// The snapshots that pass every filter given, as a new `SnapshotList` (in this list's order).
+    /// The snapshots that pass every filter given, as a new `SnapshotList` (in this list's order). `orphaned=True`:
+    /// only those whose source is gone; `False`: the others (source exists or unknown); it needs a listing made with
+    /// `with_sources=True`.
     #[pyo3(signature = (*, name = None, tags_any = None, tags_all = None, regions = None, resource_type = None,
-        resource_id = None, older_than = None, newer_than = None, min_size_gb = None, now = None))]
+        resource_id = None, older_than = None, newer_than = None, min_size_gb = None, now = None, orphaned = None))]
     #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
     fn select<'py>(
         &self,
@@ -134,7 +137,21 @@ impl PySnapshotList {
         newer_than: Option<&Bound<'py, PyAny>>,
         min_size_gb: Option<&Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
+        orphaned: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PySnapshotList> {
+        let orphaned = match orphaned.filter(|o| !o.is_none()) {
+            None => None,
+            Some(o) => {
+                let Ok(b) = o.cast::<pyo3::types::PyBool>() else {
+                    return Err(PyTypeError::new_err(format!(
+                        "orphaned must be True, False or None, got {}",
+                        o.get_type().name()?
+                    )));
+                };
+                let states = self.source_column().ok_or_else(|| PyValueError::new_err(NO_SOURCES))?;
+                Some((b.is_true(), states))
+            }
+        };
         let args = SelectArgs {
             name,
             tags_any,
@@ -147,7 +164,16 @@ impl PySnapshotList {
             min_size_gb,
         };
         let filter = args.filter(now_micros(now)?)?;
-        Ok(self.pick(py, |rows, idx| select::select_in(rows, idx, &filter)))
+        Ok(self.pick(py, |rows, idx| {
+            let chosen = select::select_in(rows, idx, &filter);
+            match orphaned {
+                None => chosen,
+                Some((want, states)) => chosen
+                    .into_iter()
+                    .filter(|&i| (states[i] == SourceState::Gone) == want)
+                    .collect(),
+            }
+        }))
     }
 
     /// The newest snapshot of each group (`resource_id`, `resource_type`, `region`, `tag`, `name` or `none`).
@@ -178,7 +204,8 @@ impl PySnapshotList {
     }
 
     /// Count, GB and USD/month per group: `by` is `resource_type`, `region`, `resource_id`, `tag`, `age` (buckets
-    /// at `now`) or, for lists of several accounts, `account`.
+    /// at `now`), `source` (`exists`/`gone`/`unknown`, for listings made with `with_sources=True`) or, for lists of
+    /// several accounts, `account`.
     #[pyo3(signature = (by = "resource_type", *, rate_per_gb_month = None, now = None))]
     fn summary(
         &self,
@@ -195,11 +222,22 @@ impl PySnapshotList {
                 ));
             };
             cost::summary_by_account(&self.rows, &all, accounts, rate)
+        } else if by == "source" {
+            let states = self.source_column().ok_or_else(|| PyValueError::new_err(NO_SOURCES))?;
+            sources::summary_by_source(&self.rows, &all, states, rate)
         } else {
             let kind = SummaryBy::parse("by", by).map_err(to_pyerr)?;
             cost::summary(&self.rows, &all, kind, rate, now_micros(now)?)
         };
         Ok(PySummary::new(by.to_owned(), rate, rows))
+    }
+
+    /// The source state of each row (`"exists"`, `"gone"` or `"unknown"`) for listings made with
+    /// `with_sources=True`, else `None`.
+    #[getter]
+    fn source_states(&self) -> Option<Vec<&'static str>> {
+        self.source_column()
+            .map(|s| self.indices().iter().map(|&i| s[i].as_str()).collect())
     }
 
     /// The account of each row (lists from `list_all_accounts`), else `None`.
@@ -235,15 +273,27 @@ impl PySnapshotList {
         let n: usize = parts.iter().map(|(_, l)| l.len()).sum();
         let mut rows = Vec::with_capacity(n);
         let mut accounts = Vec::with_capacity(n);
+        // Each account's verdicts come from its own listings; a part without them makes the merge have none.
+        let mut states = parts
+            .iter()
+            .all(|(_, l)| l.sources.is_some())
+            .then(|| Vec::with_capacity(n));
         let (mut total, mut pages) = (0, 0);
         for (name, list) in &parts {
             let name = Str::from(name.as_str());
+            if let (Some(out), Some(src)) = (states.as_mut(), list.source_column()) {
+                out.extend(list.indices().iter().map(|&i| src[i]));
+            }
             rows.extend(list.indices().iter().map(|&i| list.rows[i].clone()));
             accounts.extend(std::iter::repeat_n(name, list.len()));
             total += list.total;
             pages += list.pages;
         }
-        PySnapshotList::new(rows, total, pages, None).with_accounts(accounts, errors)
+        let merged = PySnapshotList::new(rows, total, pages, None).with_accounts(accounts, errors);
+        match states {
+            Some(states) if !parts.is_empty() => merged.with_sources(states),
+            _ => merged,
+        }
     }
 
     /// A retention plan over these rows: `(keep, delete, {id: [reasons]})`.

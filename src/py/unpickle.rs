@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 use crate::core::models::{decode_droplet_page, decode_page, decode_volume_page, Droplet, Snapshot, Volume};
 use crate::core::pagination::Change;
+use crate::core::sources::SourceState;
 use crate::py::compute_models::{
     PyDroplet, PyDropletList, PyGPUDropletListResponse, PyRegion, PyVolume, PyVolumeList, PyVolumeListResponse,
 };
@@ -63,13 +64,14 @@ pub fn _model_from_json(py: Python<'_>, kind: &str, data: &str) -> PyResult<Py<P
 
 /// Rebuilds a `SnapshotList` with its counts.
 #[pyfunction]
-#[pyo3(signature = (data, total, pages, changed = None, accounts = None))]
+#[pyo3(signature = (data, total, pages, changed = None, accounts = None, sources = None))]
 pub fn _snapshot_list_from_json(
     data: &str,
     total: u64,
     pages: u64,
     changed: Option<(u64, u64, u64, u32)>,
     accounts: Option<Vec<String>>,
+    sources: Option<Vec<String>>,
 ) -> PyResult<PySnapshotList> {
     let rows: Vec<Snapshot> = serde_json::from_str(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let changed = changed.map(|(first_total, last_total, returned, attempts)| Change {
@@ -79,7 +81,20 @@ pub fn _snapshot_list_from_json(
         attempts,
     });
     let n = rows.len();
-    let list = PySnapshotList::new(rows, total, pages, changed);
+    let mut list = PySnapshotList::new(rows, total, pages, changed);
+    if let Some(states) = sources {
+        let states = states
+            .iter()
+            .map(|s| SourceState::parse(s).ok_or_else(|| PyValueError::new_err(format!("unknown source state {s:?}"))))
+            .collect::<PyResult<Vec<_>>>()?;
+        if states.len() != n {
+            return Err(PyValueError::new_err(format!(
+                "{} source states for {n} snapshots",
+                states.len()
+            )));
+        }
+        list = list.with_sources(states);
+    }
     match accounts {
         None => Ok(list),
         Some(a) if a.len() == n => Ok(list.with_accounts(a.into_iter().map(Into::into).collect(), None)),
