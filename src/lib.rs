@@ -52,6 +52,7 @@ mod _core {
             "DEFAULT_RATE_PER_GB_MONTH",
             crate::core::cost::DEFAULT_RATE_PER_GB_MONTH,
         )?;
+        crate::py::vocabulary::add_to(m)?;
         crate::py::logging::install(m.py())?;
         crate::py::runtime::install_hooks(m)
     }

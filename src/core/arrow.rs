@@ -255,6 +255,16 @@ mod tests {
     use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
     use arrow_array::Array;
 
+    /// The columns are the snapshot's declared fields, in their order: a new field fails here until it has its
+    /// column (or is deliberately left out of the table, here).
+    #[test]
+    fn schema_is_the_declared_fields() {
+        use crate::core::models::Fields;
+        let schema = schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, Snapshot::FIELDS);
+    }
+
     #[test]
     fn columns_match_the_objects() {
         let page = decode_page(

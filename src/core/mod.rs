@@ -20,6 +20,7 @@ pub mod retention;
 pub mod select;
 pub mod snapshots;
 pub mod sources;
+pub mod vocabulary;
 
 pub use config::{ApiKey, Config};
 pub use error::{Error, Result};

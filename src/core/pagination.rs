@@ -265,7 +265,7 @@ async fn fetch<C: Collection>(
     }
     let http2 = resp.http_version == "HTTP/2.0";
     let snapshots = parsed.into_items();
-    log::debug!(target: "gradientai_rs::pagination", "{} page {page}: {} {}", C::PATH, snapshots.len(), C::NOUN);
+    log::debug!(target: "gradientai_rs::pagination", "page {page}: {} {} ({})", snapshots.len(), C::NOUN, C::PATH);
     Ok(PageResult {
         page,
         total,

@@ -23,9 +23,11 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use regex::Regex;
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use crate::core::error::{Error, Result};
 use crate::core::models::{Field, Snapshot, Str};
+use crate::core::vocabulary;
 
 /// The group of snapshots whose group key (resource id, region, tag...) is missing.
 pub const NONE_GROUP: &str = "(none)";
@@ -274,49 +276,31 @@ pub fn select_in(rows: &[Snapshot], idx: &[usize], f: &Filter) -> Vec<usize> {
         .collect()
 }
 
-/// What snapshots are grouped by (in `most_recent`, retention plans and summaries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What snapshots are grouped by (in `most_recent`, retention plans and summaries). `region`/`tags` are
+/// accepted for `region`/`tag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum GroupBy {
     ResourceId,
     ResourceType,
+    #[strum(to_string = "region", serialize = "regions")]
     Region,
+    #[strum(to_string = "tag", serialize = "tags")]
     Tag,
     Name,
     /// One group for everything.
+    #[strum(serialize = "none")]
     Nothing,
 }
 
 impl GroupBy {
-    pub const NAMES: [&'static str; 6] = ["resource_id", "resource_type", "region", "tag", "name", "none"];
-
-    /// Parses `resource_id`, `resource_type`, `region`, `tag`, `name` or `none`; `param` names the argument in
-    /// the error.
+    /// Parses one of [`GroupBy::VARIANTS`]; `param` names the argument in the error.
     pub fn parse(param: &'static str, s: &str) -> Result<Self> {
-        Ok(match s {
-            "resource_id" => Self::ResourceId,
-            "resource_type" => Self::ResourceType,
-            "region" | "regions" => Self::Region,
-            "tag" | "tags" => Self::Tag,
-            "name" => Self::Name,
-            "none" => Self::Nothing,
-            other => {
-                return Err(Error::invalid(
-                    param,
-                    format!("{param} must be one of {}, got {other:?}", Self::NAMES.join(", ")),
-                ))
-            }
-        })
+        vocabulary::parse(param, s)
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ResourceId => "resource_id",
-            Self::ResourceType => "resource_type",
-            Self::Region => "region",
-            Self::Tag => "tag",
-            Self::Name => "name",
-            Self::Nothing => "none",
-        }
+        self.into()
     }
 
     /// Calls `each` with every group the row belongs to: one key for single-valued fields, one per region / tag
@@ -409,7 +393,8 @@ pub fn most_recent_in(rows: &[Snapshot], idx: &[usize], group_by: GroupBy) -> Ve
 }
 
 /// A column to sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum SortField {
     CreatedAt,
     Name,
@@ -421,32 +406,9 @@ pub enum SortField {
 }
 
 impl SortField {
-    pub const NAMES: [&'static str; 7] = [
-        "created_at",
-        "name",
-        "size_gigabytes",
-        "min_disk_size",
-        "id",
-        "resource_id",
-        "resource_type",
-    ];
-
+    /// Parses one of [`SortField::VARIANTS`]; `param` names the argument in the error.
     pub fn parse(param: &'static str, s: &str) -> Result<Self> {
-        Ok(match s {
-            "created_at" => Self::CreatedAt,
-            "name" => Self::Name,
-            "size_gigabytes" => Self::SizeGigabytes,
-            "min_disk_size" => Self::MinDiskSize,
-            "id" => Self::Id,
-            "resource_id" => Self::ResourceId,
-            "resource_type" => Self::ResourceType,
-            other => {
-                return Err(Error::invalid(
-                    param,
-                    format!("{param} must be one of {}, got {other:?}", Self::NAMES.join(", ")),
-                ))
-            }
-        })
+        vocabulary::parse(param, s)
     }
 }
 

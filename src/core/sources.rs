@@ -20,6 +20,10 @@ use crate::core::models::{Droplet, Snapshot, Str, Volume};
 use crate::core::pagination::{self, Keyed, ListAllOptions, Listing};
 use crate::core::snapshots::CallOptions;
 
+/// What asking for source states of a listing made without them says.
+pub const NO_SOURCES: &str =
+    "this list has no source states: list it with snapshots.list_all(with_sources=True) (or snapshots.orphans())";
+
 /// Whether a snapshot's source (its droplet or volume) still exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceState {

@@ -2,7 +2,8 @@
 //! (`gradient/types/shared/droplet.py`), `Volume` (`gradient/types/gpu_droplets/volume_list_response.py`), `Region`,
 //! the one-page answers `GPUDropletListResponse(meta, links, droplets)` and `VolumeListResponse(meta, links,
 //! volumes)`, and the `list_all` results `DropletList` / `VolumeList` (sequences with Arrow export). Everything
-//! else about them comes from the model protocol (`py::model`).
+//! else about them comes from the model protocol (`py::protocol`): one `lenient_model!` declaration per core model
+//! (`core::models::compute`) gives the getters, repr, `==`, pickling and `to_dict()`.
 
 use std::sync::Arc;
 
@@ -15,12 +16,13 @@ use serde_json::Value;
 use crate::core::arrow::BATCH_ROWS;
 use crate::core::arrow_compute::{droplet_batch, droplet_schema, volume_batch, volume_schema};
 use crate::core::models::{
-    to_json, Droplet, DropletPage, Entry, Field, HasEntries, Nested, Region, Volume, VolumePage,
+    droplet_fields, droplet_page_fields, region_fields, to_json, volume_fields, volume_page_fields, Droplet,
+    DropletPage, Entry, Field, HasEntries, Nested, Region, ToEntry, Volume, VolumePage,
 };
 use crate::core::pagination::Change;
 use crate::py::convert::{entries_to_dict, time_to_py, Mode};
-use crate::py::model::{field_py, model_protocol, DumpOptions, Model, MODULE};
 use crate::py::models::{PyMetaProperties, PyPageLinks};
+use crate::py::protocol::{field_py, leaf_getters, leaf_model, model_protocol, DumpOptions, Leaf, Model, MODULE};
 use crate::py::responses::export;
 
 /// `region`: a `Region` model for an object, else the value as sent (`None` when absent).
@@ -31,127 +33,60 @@ fn region_py<'py>(py: Python<'py>, f: &Nested<Region>) -> PyResult<Bound<'py, Py
     }
 }
 
-/// `Model` for a `PyX(pub CoreStruct)` newtype whose core struct lists its own entries and extras.
-macro_rules! newtype_model {
-    ($ty:ty, $name:literal, [$($field:literal),*]) => {
-        impl Model for $ty {
-            const NAME: &'static str = $name;
-            const FIELDS: &'static [&'static str] = &[$($field),*];
-            fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-                self.0.entries()
-            }
-            fn extra(&self) -> &[(String, Value)] {
-                &self.0.extra
-            }
-        }
-        model_protocol!($ty);
-    };
-}
-
-/// Getters that read a field as its Python value (`None` when absent, the value as sent when of another type).
-macro_rules! plain_getters {
-    ($ty:ty, [$($field:ident),*]) => {
-        #[pymethods]
-        impl $ty {
-            $(
-                #[getter]
-                fn $field<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                    field_py(py, &self.0.$field)
-                }
-            )*
-        }
-    };
-}
-
 /// A droplet's or volume's `region` (`gradient/types/shared/region.py`); `available` and any other key are kept.
 #[pyclass(frozen, name = "Region", module = "gradientai_rs._core")]
 pub struct PyRegion(pub Region);
-plain_getters!(PyRegion, [name, slug, sizes, features]);
-newtype_model!(PyRegion, "Region", ["name", "slug", "sizes", "features"]);
+leaf_model!(PyRegion(Region), "Region", region_fields);
 
 /// One droplet: `id` is an `int`, `created_at` a `datetime`, `region` a `Region` (as in the SDK).
 #[pyclass(frozen, name = "Droplet", module = "gradientai_rs._core")]
 pub struct PyDroplet(pub Droplet);
-plain_getters!(
-    PyDroplet,
-    [
-        id,
-        name,
-        status,
-        size_slug,
-        vcpus,
-        memory,
-        disk,
-        tags,
-        snapshot_ids,
-        volume_ids
-    ]
-);
 
-#[pymethods]
-impl PyDroplet {
-    #[getter]
-    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.0.created_at.0 {
-            Field::Value(s) => time_to_py(py, s, Mode::Python),
-            _ => field_py(py, &self.0.created_at),
+impl Leaf for PyDroplet {
+    type Core = Droplet;
+    fn core(&self) -> &Droplet {
+        &self.0
+    }
+    fn from_core(core: Droplet) -> Self {
+        Self(core)
+    }
+    /// `created_at` is a `datetime` when it parses; `region` a `Region`.
+    fn field<'py>(&self, py: Python<'py>, name: &'static str, value: &impl ToEntry) -> PyResult<Bound<'py, PyAny>> {
+        match (name, &self.0.created_at.0) {
+            ("created_at", Field::Value(s)) => time_to_py(py, s, Mode::Python),
+            ("region", _) => region_py(py, &self.0.region),
+            _ => field_py(py, value),
         }
     }
-    #[getter]
-    fn region<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        region_py(py, &self.0.region)
-    }
 }
-// The SDK's declared order.
-newtype_model!(
-    PyDroplet,
-    "Droplet",
-    [
-        "id",
-        "created_at",
-        "disk",
-        "memory",
-        "name",
-        "region",
-        "size_slug",
-        "snapshot_ids",
-        "status",
-        "tags",
-        "vcpus",
-        "volume_ids"
-    ]
-);
+leaf_model!(PyDroplet, "Droplet", droplet_fields);
 
 /// One block storage volume: `id` and `created_at` are `str` (as in the SDK), `droplet_ids` a list of `int`.
 #[pyclass(frozen, name = "Volume", module = "gradientai_rs._core")]
 pub struct PyVolume(pub Volume);
-plain_getters!(PyVolume, [id, name, created_at, size_gigabytes, droplet_ids, tags]);
 
-#[pymethods]
-impl PyVolume {
-    #[getter]
-    fn region<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        region_py(py, &self.0.region)
+impl Leaf for PyVolume {
+    type Core = Volume;
+    fn core(&self) -> &Volume {
+        &self.0
+    }
+    fn from_core(core: Volume) -> Self {
+        Self(core)
+    }
+    /// `region` is a `Region`.
+    fn field<'py>(&self, py: Python<'py>, name: &'static str, value: &impl ToEntry) -> PyResult<Bound<'py, PyAny>> {
+        match name {
+            "region" => region_py(py, &self.0.region),
+            _ => field_py(py, value),
+        }
     }
 }
-newtype_model!(
-    PyVolume,
-    "Volume",
-    [
-        "id",
-        "created_at",
-        "droplet_ids",
-        "name",
-        "region",
-        "size_gigabytes",
-        "tags"
-    ]
-);
+leaf_model!(PyVolume, "Volume", volume_fields);
 
 /// A one-page answer (`$page` core type) whose `$items` are `$item` models; `links` is always a `PageLinks` (as on
 /// `SnapshotListResponse`), the items always a list, the same object on every access.
 macro_rules! page_model {
-    ($ty:ident, $name:literal, $page:ty, $items:ident, $item:ident, [$($field:literal),*]) => {
+    ($ty:ident, $name:literal, $page:ty, $items:ident, $item:ident, $fields:ident) => {
         #[pyclass(frozen, name = $name, module = "gradientai_rs._core")]
         pub struct $ty {
             pub(crate) page: $page,
@@ -160,51 +95,53 @@ macro_rules! page_model {
 
         impl $ty {
             pub fn new(page: $page) -> Self {
-                Self { page, list: PyOnceLock::new() }
+                Self {
+                    page,
+                    list: PyOnceLock::new(),
+                }
             }
         }
 
-        impl Model for $ty {
-            const NAME: &'static str = $name;
-            const FIELDS: &'static [&'static str] = &[$($field),*];
-            fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-                let mut out = self.page.entries();
-                let rank = |k: &str| Self::FIELDS.iter().position(|f| *f == k).unwrap_or(Self::FIELDS.len());
-                out.sort_by_key(|(k, _)| rank(k));
-                out
+        impl Leaf for $ty {
+            type Core = $page;
+            fn core(&self) -> &$page {
+                &self.page
             }
-            fn extra(&self) -> &[(String, Value)] {
-                &self.page.extra
+            fn from_core(core: $page) -> Self {
+                Self::new(core)
             }
-        }
-        model_protocol!($ty);
-
-        #[pymethods]
-        impl $ty {
-            #[getter]
-            fn meta(&self, py: Python<'_>) -> PyResult<Option<Py<PyMetaProperties>>> {
-                self.page.meta.value().map(|m| Py::new(py, PyMetaProperties(m.clone()))).transpose()
-            }
-
-            #[getter]
-            fn links(&self) -> PyPageLinks {
-                PyPageLinks(self.page.links.value().cloned().unwrap_or_default())
-            }
-
-            #[getter]
-            fn $items(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
-                let list = self.list.get_or_try_init(py, || {
-                    let items = self
-                        .page
-                        .$items()
-                        .iter()
-                        .map(|d| Bound::new(py, $item(d.clone())))
-                        .collect::<PyResult<Vec<_>>>()?;
-                    PyList::new(py, items).map(Bound::unbind)
-                })?;
-                Ok(list.clone_ref(py))
+            fn field<'py>(
+                &self,
+                py: Python<'py>,
+                name: &'static str,
+                _value: &impl ToEntry,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                match name {
+                    "meta" => match self.page.meta.value() {
+                        Some(m) => Ok(Bound::new(py, PyMetaProperties(m.clone()))?.into_any()),
+                        None => Ok(py.None().into_bound(py)),
+                    },
+                    "links" => Ok(Bound::new(
+                        py,
+                        PyPageLinks(self.page.links.value().cloned().unwrap_or_default()),
+                    )?
+                    .into_any()),
+                    _ => {
+                        let list = self.list.get_or_try_init(py, || {
+                            let items = self
+                                .page
+                                .$items()
+                                .iter()
+                                .map(|d| Bound::new(py, $item(d.clone())))
+                                .collect::<PyResult<Vec<_>>>()?;
+                            PyList::new(py, items).map(Bound::unbind)
+                        })?;
+                        Ok(list.bind(py).clone().into_any())
+                    }
+                }
             }
         }
+        leaf_model!($ty, $name, $fields);
     };
 }
 page_model!(
@@ -213,7 +150,7 @@ page_model!(
     DropletPage,
     droplets,
     PyDroplet,
-    ["meta", "droplets", "links"]
+    droplet_page_fields
 );
 page_model!(
     PyVolumeListResponse,
@@ -221,7 +158,7 @@ page_model!(
     VolumePage,
     volumes,
     PyVolume,
-    ["meta", "volumes", "links"]
+    volume_page_fields
 );
 
 /// Everything `list_all` found: a read-only sequence of `$item`, a root model (`to_dict()` is the list of dicts),
@@ -267,7 +204,7 @@ macro_rules! item_list {
                 let mode = Mode::parse(opts.mode)?;
                 let list = PyList::empty(py);
                 for d in self.items.iter() {
-                    let mut entries = HasEntries::entries(d);
+                    let mut entries = HasEntries::nested_entries(d);
                     if opts.exclude_none {
                         entries.retain(|(_, e)| !matches!(e, Entry::Null | Entry::Json(Value::Null)));
                     }

@@ -6,7 +6,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString};
 
 use crate::core::datetime::UtcDateTime;
-use crate::core::models::Entry;
+use crate::core::models::{Entry, Fields};
 use crate::core::ratelimit::RateLimit;
 
 static FROMISOFORMAT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -84,11 +84,11 @@ pub fn entry_to_py<'py>(py: Python<'py>, e: Entry<'_>, mode: Mode) -> PyResult<B
         }
         Entry::Fields(fields) => entries_to_dict(py, fields.to_vec(), mode)?.into_any(),
         Entry::IntList(items) => PyList::new(py, items)?.into_any(),
-        Entry::Object(o) => entries_to_dict(py, o.entries(), mode)?.into_any(),
+        Entry::Object(o) => entries_to_dict(py, o.nested_entries(), mode)?.into_any(),
         Entry::Objects(items) => {
             let list = PyList::empty(py);
             for o in items.items() {
-                list.append(entries_to_dict(py, o.entries(), mode)?)?;
+                list.append(entries_to_dict(py, o.nested_entries(), mode)?)?;
             }
             list.into_any()
         }

@@ -3,7 +3,7 @@
 //! (`_plan`, wrapped by `gradientai_rs._hygiene.PrunePlan`), and the multi-account helpers (`accounts`,
 //! `account_of`, `errors`, `_merge`).
 
-use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList, PyTuple};
 use serde_json::Value;
@@ -14,12 +14,12 @@ use crate::core::limits;
 use crate::core::models::{Entry, Snapshot, Str};
 use crate::core::retention::{self, RetentionPolicy};
 use crate::core::select::{self, Filter, GroupBy, SortField};
-use crate::core::sources::{self, SourceState};
+use crate::core::sources::SourceState;
 use crate::py::args::{
     cutoff_micros, duration_micros, name_pattern, now_micros, opt_int, opt_resource_type, opt_str, rate, str_list,
 };
 use crate::py::errors::to_pyerr;
-use crate::py::model::{model_protocol, Model};
+use crate::py::protocol::{model_protocol, Model};
 use crate::py::responses::{export, PySnapshotList, NO_SOURCES};
 
 /// A retention policy from the attributes of `gradientai_rs.RetentionPolicy` (or any object that has them).
@@ -148,7 +148,9 @@ impl PySnapshotList {
                         o.get_type().name()?
                     )));
                 };
-                let states = self.source_column().ok_or_else(|| PyValueError::new_err(NO_SOURCES))?;
+                let states = self
+                    .source_column()
+                    .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(NO_SOURCES))?;
                 Some((b.is_true(), states))
             }
         };
@@ -214,21 +216,21 @@ impl PySnapshotList {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PySummary> {
         let rate = rate(rate_per_gb_month)?;
-        let all = self.indices();
-        let rows = if by == "account" {
-            let Some(accounts) = self.account_column() else {
-                return Err(PyValueError::new_err(
-                    "by='account' needs a list of several accounts (gradientai_rs.list_all_accounts)",
-                ));
-            };
-            cost::summary_by_account(&self.rows, &all, accounts, rate)
-        } else if by == "source" {
-            let states = self.source_column().ok_or_else(|| PyValueError::new_err(NO_SOURCES))?;
-            sources::summary_by_source(&self.rows, &all, states, rate)
-        } else {
-            let kind = SummaryBy::parse("by", by).map_err(to_pyerr)?;
-            cost::summary(&self.rows, &all, kind, rate, now_micros(now)?)
+        let kind = SummaryBy::parse("by", by).map_err(to_pyerr)?;
+        let now = match kind {
+            SummaryBy::Account | SummaryBy::Source => 0,
+            _ => now_micros(now)?,
         };
+        let rows = cost::summary(
+            &self.rows,
+            &self.indices(),
+            kind,
+            rate,
+            now,
+            self.account_column(),
+            self.source_column(),
+        )
+        .map_err(to_pyerr)?;
         Ok(PySummary::new(by.to_owned(), rate, rows))
     }
 

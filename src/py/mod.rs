@@ -2,11 +2,13 @@
 //! GIL is released; Python objects are built after it is taken back.
 //!
 //! Modules by job (each uses only the ones listed before it):
-//! `datetime_capi`, `convert` (core values → Python), `errors` (the one mapping of core errors), `args` (Python
-//! arguments → core values), `runtime` (the tokio runtime, blocking and async calls), `flavor` (blocking vs async
-//! front-ends), `model` (the one model protocol), `models` (leaf models), `arrow`, `responses` (pages and
-//! listings), `compute_models` (droplets, volumes and their lists), `hygiene` (select, cost, summaries and plans over a listing), `iterators`, `unpickle`, `calls` (the
-//! calls behind every resource, `APIResponse`), `resources`, `droplets` (`gpu_droplets` itself and `gpu_droplets.volumes`), `prune` (`delete_many`, `plan_prune`), `client`,
+//! `datetime_capi`, `vocabulary` (the core's name lists as `_core` tuples), `convert` (core values → Python),
+//! `errors` (the one mapping of core errors), `args` (Python arguments → core values), `runtime` (the tokio
+//! runtime, blocking and async calls), `flavor` (blocking vs async front-ends), `protocol` (the one model
+//! protocol), `models` (leaf models), `arrow`, `responses` (pages and listings), `compute_models` (droplets,
+//! volumes and their pages and lists), `hygiene` (select, cost, summaries and plans over a listing), `iterators`,
+//! `unpickle`, `calls` (the calls behind every resource, `APIResponse`), `resources`, `droplets`
+//! (`gpu_droplets` itself and `gpu_droplets.volumes`), `prune` (`delete_many`, `plan_prune`), `client`,
 //! `accounts` (`from_doctl`), `logging`.
 
 pub mod accounts;
@@ -23,10 +25,11 @@ pub mod flavor;
 pub mod hygiene;
 pub mod iterators;
 pub mod logging;
-pub mod model;
 pub mod models;
+pub mod protocol;
 pub mod prune;
 pub mod resources;
 pub mod responses;
 pub mod runtime;
 pub mod unpickle;
+pub mod vocabulary;

@@ -11,14 +11,14 @@ use pyo3::types::{PyCapsule, PyDict, PyList, PySlice, PyTuple};
 use serde_json::Value;
 
 use crate::core::http::HttpClient;
-use crate::core::models::{to_json, Entry, Obj, Snapshot, SnapshotPage, Str};
+use crate::core::models::{to_json, Entry, Fields, Obj, Snapshot, SnapshotPage, Str};
 use crate::core::pagination::{next_page_params, Change};
 use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::core::sources::SourceState;
 use crate::py::convert::{entries_to_dict, Mode};
 use crate::py::flavor::Calls;
-use crate::py::model::{model_protocol, DumpOptions, Model, MODULE};
 use crate::py::models::{snapshot_list, PyMetaProperties, PyPageLinks, PySnapshot, Rows};
+use crate::py::protocol::{model_protocol, DumpOptions, Model, MODULE};
 use crate::py::runtime::{coroutine, finish, run_blocking, Await};
 
 /// What produced a page, so the next one can be asked with the same filters, the same way.
@@ -248,9 +248,7 @@ macro_rules! export_methods {
     };
 }
 
-/// What `source_exists=True`, `select(orphaned=...)` and `summary(by="source")` say without the sources.
-pub(crate) const NO_SOURCES: &str =
-    "this list has no source states: list it with snapshots.list_all(with_sources=True) (or snapshots.orphans())";
+pub(crate) use crate::core::sources::NO_SOURCES;
 
 impl PySnapshotListResponse {
     fn account_column(&self) -> Option<&[Str]> {

@@ -9,8 +9,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::decode::{self, Lenient};
-use super::encode::{self, Entry, HasEntries, ToEntry};
-use super::{Field, Links, Meta, Obj, Pages, Str, Timestamp};
+use super::encode::{Entry, HasEntries, ToEntry};
+use super::{Field, Fields, Links, Meta, Obj, Pages, Str, Timestamp};
 
 /// A nested object field (a droplet's `region`): the object decoded into `T`, `null`, absent, or anything else
 /// kept as sent.
@@ -41,72 +41,46 @@ impl<T: HasEntries> ToEntry for Nested<T> {
     }
 }
 
-/// `region` of a droplet or volume (`gradient/types/shared/region.py`).
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Region {
-    pub name: Field<Str>,
-    pub slug: Field<Str>,
-    pub sizes: Field<Vec<Str>>,
-    pub features: Field<Vec<Str>>,
-    pub extra: Vec<(String, Value)>,
-}
-decode::deserialize_struct!(Region, "region", { name, slug, sizes, features });
-encode::entries_fn!(Region, { name, slug, sizes, features });
-
-impl HasEntries for Region {
-    fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-        Region::entries(self)
+lenient_model! {
+    /// `region` of a droplet or volume (`gradient/types/shared/region.py`); `available` is kept in `extra`.
+    pub struct Region("region") as region_fields {
+        name: Field<Str>,
+        slug: Field<Str>,
+        sizes: Field<Vec<Str>>,
+        features: Field<Vec<Str>>,
     }
 }
 
-/// One droplet (`gradient/types/shared/droplet.py`): `id` is an integer there.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Droplet {
-    pub id: Field<i64>,
-    pub name: Field<Str>,
-    pub status: Field<Str>,
-    pub created_at: Timestamp,
-    pub region: Nested<Region>,
-    pub size_slug: Field<Str>,
-    pub vcpus: Field<i64>,
-    pub memory: Field<i64>,
-    pub disk: Field<i64>,
-    pub tags: Field<Vec<Str>>,
-    pub snapshot_ids: Field<Vec<i64>>,
-    pub volume_ids: Field<Vec<Str>>,
-    pub extra: Vec<(String, Value)>,
-}
-decode::deserialize_struct!(Droplet, "droplet", { id, name, status, created_at, region, size_slug, vcpus, memory, disk, tags, snapshot_ids, volume_ids });
-encode::entries_fn!(Droplet, { id, name, status, created_at, region, size_slug, vcpus, memory, disk, tags, snapshot_ids, volume_ids });
-
-/// One block storage volume (`gradient/types/gpu_droplets/volume_list_response.py`): `id` is a UUID string,
-/// `created_at` a string (the SDK doesn't parse it), `droplet_ids` integers.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Volume {
-    pub id: Field<Str>,
-    pub name: Field<Str>,
-    pub created_at: Field<Str>,
-    pub region: Nested<Region>,
-    pub size_gigabytes: Field<i64>,
-    pub droplet_ids: Field<Vec<i64>>,
-    pub tags: Field<Vec<Str>>,
-    pub extra: Vec<(String, Value)>,
-}
-decode::deserialize_struct!(Volume, "volume", { id, name, created_at, region, size_gigabytes, droplet_ids, tags });
-encode::entries_fn!(Volume, { id, name, created_at, region, size_gigabytes, droplet_ids, tags });
-
-impl HasEntries for Droplet {
-    fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-        Droplet::entries(self)
+lenient_model! {
+    /// One droplet (`gradient/types/shared/droplet.py`, the typed fields in its order): `id` is an integer there,
+    /// `created_at` a datetime, `region` a `Region`.
+    pub struct Droplet("droplet") as droplet_fields {
+        id: Field<i64>,
+        created_at: Timestamp,
+        disk: Field<i64>,
+        memory: Field<i64>,
+        name: Field<Str>,
+        region: Nested<Region>,
+        size_slug: Field<Str>,
+        snapshot_ids: Field<Vec<i64>>,
+        status: Field<Str>,
+        tags: Field<Vec<Str>>,
+        vcpus: Field<i64>,
+        volume_ids: Field<Vec<Str>>,
     }
 }
 
-impl HasEntries for Volume {
-    fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-        Volume::entries(self)
+lenient_model! {
+    /// One block storage volume (`gradient/types/gpu_droplets/volume_list_response.py`, in its order): `id` is a
+    /// UUID string, `created_at` a string (the SDK doesn't parse it), `droplet_ids` integers.
+    pub struct Volume("volume") as volume_fields {
+        id: Field<Str>,
+        created_at: Field<Str>,
+        droplet_ids: Field<Vec<i64>>,
+        name: Field<Str>,
+        region: Nested<Region>,
+        size_gigabytes: Field<i64>,
+        tags: Field<Vec<Str>>,
     }
 }
 
@@ -129,29 +103,23 @@ impl Volume {
     }
 }
 
-/// `GET /v2/droplets`.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct DropletPage {
-    pub droplets: Obj<Vec<Droplet>>,
-    pub links: Obj<Links>,
-    pub meta: Obj<Meta>,
-    pub extra: Vec<(String, Value)>,
+lenient_model! {
+    /// `GET /v2/droplets` (the SDK's `GPUDropletListResponse`: `meta`, `droplets`, `links`).
+    pub struct DropletPage("response") as droplet_page_fields {
+        meta: Obj<Meta>,
+        droplets: Obj<Vec<Droplet>>,
+        links: Obj<Links>,
+    }
 }
-decode::deserialize_struct!(DropletPage, "response", { droplets, links, meta });
-encode::entries_fn!(DropletPage, { droplets, links, meta });
 
-/// `GET /v2/volumes`.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct VolumePage {
-    pub volumes: Obj<Vec<Volume>>,
-    pub links: Obj<Links>,
-    pub meta: Obj<Meta>,
-    pub extra: Vec<(String, Value)>,
+lenient_model! {
+    /// `GET /v2/volumes` (the SDK's `VolumeListResponse`: `meta`, `volumes`, `links`).
+    pub struct VolumePage("response") as volume_page_fields {
+        meta: Obj<Meta>,
+        volumes: Obj<Vec<Volume>>,
+        links: Obj<Links>,
+    }
 }
-decode::deserialize_struct!(VolumePage, "response", { volumes, links, meta });
-encode::entries_fn!(VolumePage, { volumes, links, meta });
 
 macro_rules! page_accessors {
     ($ty:ident, $items:ident, $item:ty) => {
@@ -312,6 +280,7 @@ mod tests {
             vec![("available".to_owned(), Value::Bool(true))]
         );
         let json = super::super::to_json(Entry::Object(d), None, false);
+        assert_eq!(Droplet::FIELDS[..2], ["id", "created_at"]);
         let back: Droplet = serde_json::from_str(&json).unwrap();
         assert_eq!(&back, d);
     }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
-use super::{Field, Links, Meta, Obj, Pages, Snapshot, Str, Timestamp};
+use super::{Field, Fields, Links, Meta, Obj, Pages, Snapshot, Str, Timestamp};
 
 /// A borrowed view of one field, for serialisation by either side.
 #[derive(Debug, Clone, Copy)]
@@ -36,12 +36,18 @@ pub enum Entry<'a> {
 
 /// A model that lists its own entries (nested models, droplets, volumes).
 pub trait HasEntries: std::fmt::Debug + Sync {
-    fn entries(&self) -> Vec<(&str, Entry<'_>)>;
+    fn nested_entries(&self) -> Vec<(&str, Entry<'_>)>;
 }
 
 /// A list of models, each listing its entries.
 pub trait EntriesList: std::fmt::Debug + Sync {
     fn items(&self) -> Vec<&dyn HasEntries>;
+}
+
+impl<T: super::Fields + std::fmt::Debug + Sync> HasEntries for T {
+    fn nested_entries(&self) -> Vec<(&str, Entry<'_>)> {
+        super::Fields::entries(self)
+    }
 }
 
 impl<T: HasEntries> EntriesList for Vec<T> {
@@ -127,22 +133,6 @@ impl ToEntry for Timestamp {
     }
 }
 
-/// `entries()`: the fields in declaration order, then the unknown ones, for `to_dict()`/`to_json()`.
-macro_rules! entries_fn {
-    ($ty:ident, { $($field:ident),* $(,)? }) => {
-        impl $ty {
-            /// Fields in declaration order, then the unknown ones, for `to_dict()`/`to_json()`.
-            pub fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-                let mut out: Vec<(&str, Entry<'_>)> = Vec::new();
-                $(if let Some(e) = self.$field.entry() { out.push((stringify!($field), e)); })*
-                out.extend(self.extra.iter().map(|(k, v)| (k.as_str(), Entry::Json(v))));
-                out
-            }
-        }
-    };
-}
-pub(crate) use entries_fn;
-
 /// An entry on its way to JSON. `canonical` writes parsable timestamps as RFC 3339 UTC (the SDK's `to_json()`);
 /// without it they are written exactly as received (pickling keeps the object identical).
 #[derive(Clone, Copy)]
@@ -175,7 +165,7 @@ impl Serialize for Json<'_> {
             Entry::Snapshots(v) => s.collect_seq(v.iter().map(|x| wrap(Entry::Snapshot(x)))),
             Entry::Fields(v) => serialize_entries(v.iter().copied(), s, self.canonical),
             Entry::IntList(v) => v.serialize(s),
-            Entry::Object(v) => serialize_entries(v.entries(), s, self.canonical),
+            Entry::Object(v) => serialize_entries(v.nested_entries(), s, self.canonical),
             Entry::Objects(v) => s.collect_seq(v.items().into_iter().map(|x| wrap(Entry::Object(x)))),
         }
     }
