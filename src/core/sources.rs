@@ -13,11 +13,16 @@
 use std::collections::HashSet;
 
 use crate::core::cost::SummaryRow;
-use crate::core::droplets::{canonical_id, DropletListParams, VolumeListParams};
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::core::droplets::{canonical_id, DropletListParams, VolumeListParams, DROPLETS_PATH, VOLUMES_PATH};
 use crate::core::error::{Error, Result};
-use crate::core::http::HttpClient;
-use crate::core::models::{Droplet, Snapshot, Str, Volume};
-use crate::core::pagination::{self, Keyed, ListAllOptions, Listing};
+use crate::core::http::{HttpClient, Response};
+use crate::core::models::{Field, Links, Meta, Obj, Pages, Snapshot, Str};
+use crate::core::pagination::{self, Collection, Keyed, ListAllOptions, ListPage, Listing};
 use crate::core::snapshots::CallOptions;
 
 /// What asking for source states of a listing made without them says.
@@ -122,12 +127,210 @@ fn ids<T: Keyed>(items: &[T]) -> HashSet<Str> {
     items.iter().filter_map(Keyed::id_key).collect()
 }
 
+// ----------------------------------------------------------------------------------- the source listings' pages
+
+/// Only the id of a droplet or volume, as canonical text: the source listings need nothing else, so every other
+/// key is skipped unparsed (`IgnoredAny`), which makes a 2,000-droplet listing a fraction of the full models' cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceId(pub Option<Str>);
+
+impl Keyed for SourceId {
+    fn id_key(&self) -> Option<Str> {
+        self.0.clone()
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SourceId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a droplet or volume object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<SourceId, A::Error> {
+                let mut id = None;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if key.0 == "id" {
+                        let f: Field<Str> = map.next_value()?;
+                        id = canonical_id(&f);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(SourceId(id))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A page of a source listing: its ids, `meta.total` and `links.pages` (the rest skipped).
+#[derive(Debug, Clone, Default)]
+pub struct IdsPage {
+    items: Vec<SourceId>,
+    meta: Obj<Meta>,
+    links: Obj<Links>,
+}
+
+/// [`IdsPage`]'s decoder for the list under `key` (`droplets`, `volumes`); a list element that isn't an object
+/// is an error naming it, as for the full models.
+struct IdsPageOf(&'static str);
+
+impl<'de> DeserializeSeed<'de> for IdsPageOf {
+    type Value = IdsPage;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<IdsPage, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IdsPageOf {
+    type Value = IdsPage;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("response object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<IdsPage, A::Error> {
+        let mut out = IdsPage::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key.0.as_ref() {
+                k if k == self.0 => {
+                    out.items = map
+                        .next_value::<Option<Vec<ObjectId>>>()?
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|o| o.0)
+                        .collect();
+                }
+                "meta" => out.meta = map.next_value()?,
+                "links" => out.links = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One list element: an object's id; anything but an object is an error.
+struct ObjectId(SourceId);
+
+impl<'de> Deserialize<'de> for ObjectId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ObjectId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<ObjectId, A::Error> {
+                SourceId::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ObjectId)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl ListPage for IdsPage {
+    type Item = SourceId;
+    fn total(&self) -> Option<i64> {
+        self.meta.value().and_then(|m| m.total.value().copied())
+    }
+    fn pages(&self) -> Option<&Pages> {
+        self.links.value().and_then(|l| l.pages.value())
+    }
+    fn into_items(self) -> Vec<SourceId> {
+        self.items
+    }
+}
+
+/// The ids page under `key` of a whole body (trailing data is an error, as for the full models).
+fn decode_ids(body: &[u8], key: &'static str) -> std::result::Result<IdsPage, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let page = IdsPageOf(key).deserialize(&mut de)?;
+    de.end()?;
+    Ok(page)
+}
+
+fn parse_ids(resp: &Response, key: &'static str) -> Result<IdsPage> {
+    decode_ids(&resp.body, key).map_err(|e| resp.invalid(e.to_string()))
+}
+
+/// A map key, borrowed from the body when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct KV;
+        impl<'de> Visitor<'de> for KV {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+        }
+        d.deserialize_str(KV)
+    }
+}
+
+/// `GET /v2/droplets` (with `type=gpus` or without), ids only.
+#[derive(Debug, Clone, Copy)]
+pub struct DropletIds {
+    pub gpus: bool,
+}
+
+impl Collection for DropletIds {
+    type Item = SourceId;
+    type Page = IdsPage;
+    const PATH: &'static str = DROPLETS_PATH;
+    const NOUN: &'static str = "droplets";
+    fn page_query(&self, page: u64, per_page: u64, extra: &[(String, String)]) -> Vec<(String, String)> {
+        DropletListParams {
+            page: Some(page),
+            per_page: Some(per_page),
+            kind: self.gpus.then(|| "gpus".to_owned()),
+            ..DropletListParams::default()
+        }
+        .query(extra)
+    }
+    fn parse(resp: &Response) -> Result<IdsPage> {
+        parse_ids(resp, "droplets")
+    }
+}
+
+/// `GET /v2/volumes`, ids only.
+#[derive(Debug, Clone, Copy)]
+pub struct VolumeIds;
+
+impl Collection for VolumeIds {
+    type Item = SourceId;
+    type Page = IdsPage;
+    const PATH: &'static str = VOLUMES_PATH;
+    const NOUN: &'static str = "volumes";
+    fn page_query(&self, page: u64, per_page: u64, extra: &[(String, String)]) -> Vec<(String, String)> {
+        VolumeListParams {
+            page: Some(page),
+            per_page: Some(per_page),
+            ..VolumeListParams::default()
+        }
+        .query(extra)
+    }
+    fn parse(resp: &Response) -> Result<IdsPage> {
+        parse_ids(resp, "volumes")
+    }
+}
+
 impl Sources {
     /// From finished listings: `droplets` is `(default listing, type=gpus listing)`; a listing that changed under
     /// us makes its kind unknown.
-    pub fn from_listings(
-        droplets: Option<(&Listing<Droplet>, &Listing<Droplet>)>,
-        volumes: Option<&Listing<Volume>>,
+    pub fn from_listings<D: Keyed, V: Keyed>(
+        droplets: Option<(&Listing<D>, &Listing<D>)>,
+        volumes: Option<&Listing<V>>,
     ) -> Self {
         let mut inexact = Vec::new();
         let droplets = droplets.and_then(|(plain, gpus)| {
@@ -249,12 +452,9 @@ fn source_options(opts: &ListAllOptions) -> ListAllOptions {
 pub async fn list_with_sources(http: &HttpClient, opts: &ListAllOptions) -> Result<SourcedListing> {
     let needs = Needs::for_resource_type(opts.resource_type.as_deref());
     let src = source_options(opts);
-    let plain = DropletListParams::default();
-    let gpus = DropletListParams {
-        kind: Some("gpus".to_owned()),
-        ..DropletListParams::default()
-    };
-    let volumes = VolumeListParams::default();
+    let plain = DropletIds { gpus: false };
+    let gpus = DropletIds { gpus: true };
+    let volumes = VolumeIds;
     let droplets = async {
         if !needs.droplets {
             return Ok(None);
@@ -295,7 +495,7 @@ pub async fn list_with_sources(http: &HttpClient, opts: &ListAllOptions) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::models::{decode_page, Field};
+    use crate::core::models::{decode_page, Droplet, Volume};
     use crate::core::pagination::Change;
 
     fn listing<T>(items: Vec<T>) -> Listing<T> {
@@ -353,16 +553,16 @@ mod tests {
     fn without_the_gpu_listing_a_gpu_droplet_would_look_gone() {
         // The naive check: only the default listing. Row 2's droplet is a GPU droplet.
         let plain = listing(vec![droplet(serde_json::json!(100))]);
-        let naive = Sources::from_listings(Some((&plain, &listing(Vec::new()))), None);
+        let naive = Sources::from_listings::<_, Volume>(Some((&plain, &listing(Vec::new()))), None);
         assert_eq!(naive.state(&rows()[1]), SourceState::Gone);
         let gpus = listing(vec![droplet(serde_json::json!(200))]);
-        let right = Sources::from_listings(Some((&plain, &gpus)), None);
+        let right = Sources::from_listings::<_, Volume>(Some((&plain, &gpus)), None);
         assert_eq!(right.state(&rows()[1]), SourceState::Exists);
     }
 
     #[test]
     fn a_kind_not_listed_or_not_exact_is_unknown() {
-        let s = Sources::from_listings(None, Some(&listing(vec![volume("aaaa-1")])));
+        let s = Sources::from_listings::<Droplet, _>(None, Some(&listing(vec![volume("aaaa-1")])));
         assert!(states(&rows(), &s)[..3].iter().all(|st| *st == SourceState::Unknown));
         assert_eq!(s.state(&rows()[4]), SourceState::Gone);
         let mut changed = listing(vec![droplet(serde_json::json!(100))]);
@@ -372,7 +572,7 @@ mod tests {
             returned: 1,
             attempts: 3,
         });
-        let s = Sources::from_listings(Some((&listing(Vec::new()), &changed)), None);
+        let s = Sources::from_listings::<_, Volume>(Some((&listing(Vec::new()), &changed)), None);
         assert_eq!(s.inexact, vec![GPU_DROPLETS]);
         assert!(s.droplets.is_none());
         assert_eq!(s.state(&rows()[2]), SourceState::Unknown);
@@ -400,6 +600,29 @@ mod tests {
         assert_eq!(out.iter().map(|r| r.count).collect::<Vec<_>>(), vec![0, 0, 1]);
         assert_eq!(SourceState::parse("gone"), Some(Gone));
         assert_eq!(SourceState::parse("x"), None);
+    }
+
+    #[test]
+    fn id_pages_keep_only_ids_and_paging() {
+        let page = decode_ids(
+            br#"{"droplets":[{"id":12,"networks":{"v4":[]}},{"name":"x"},{"id":"AB"}],"links":{"pages":{"last":"https://h/v2/droplets?page=4"}},"meta":{"total":700},"extra":1}"#,
+            "droplets",
+        )
+        .unwrap();
+        assert_eq!(page.total(), Some(700));
+        assert!(page.pages().is_some());
+        let ids: Vec<_> = page.into_items().into_iter().map(|s| s.0).collect();
+        assert_eq!(ids, vec![Some("12".into()), None, Some("ab".into())]);
+        let err = decode_ids(br#"{"volumes":[{"id":"v"},3]}"#, "volumes")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("an object"), "{err}");
+        assert!(decode_ids(br#"{"volumes":null}"#, "volumes")
+            .unwrap()
+            .into_items()
+            .is_empty());
+        assert!(decode_ids(br#"{"volumes":[]} x"#, "volumes").is_err());
+        assert!(decode_ids(br#"{"volumes":{}}"#, "volumes").is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
@@ -17,16 +18,41 @@ use super::{Field, Fields, Links, Meta, Obj, Pages, Str, Timestamp};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Nested<T>(pub Field<T>);
 
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Nested<T> {
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nested<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Nested(match Value::deserialize(d)? {
-            Value::Null => Field::Null,
-            v @ Value::Object(_) => match serde_json::from_value::<T>(v.clone()) {
-                Ok(t) => Field::Value(t),
-                Err(_) => Field::Raw(Box::new(v)),
-            },
-            other => Field::Raw(Box::new(other)),
-        }))
+        struct V<T>(std::marker::PhantomData<T>);
+        macro_rules! raw {
+            ($name:ident, $ty:ty) => {
+                fn $name<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
+                    Ok(Nested(Field::Raw(Box::new(Value::from(v)))))
+                }
+            };
+        }
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Nested<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            // An object decodes straight into `T` (its own lenient decoder never fails on a value's type).
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(|t| Nested(Field::Value(t)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Nested(Field::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Nested(Field::Null))
+            }
+            raw!(visit_bool, bool);
+            raw!(visit_i64, i64);
+            raw!(visit_u64, u64);
+            raw!(visit_f64, f64);
+            raw!(visit_str, &str);
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(SeqAccessDeserializer::new(seq)).map(|v| Nested(Field::Raw(Box::new(v))))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 
@@ -139,6 +165,62 @@ macro_rules! page_accessors {
 page_accessors!(DropletPage, droplets, Droplet);
 page_accessors!(VolumePage, volumes, Volume);
 
+/// One element of a list of `T` objects, decoded straight into `T`; anything but an object is an error naming
+/// the list (`$key`) and the index.
+struct ItemAt<T> {
+    index: usize,
+    key: &'static str,
+    what: &'static str,
+    item: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> de::DeserializeSeed<'de> for ItemAt<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ItemAt<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a {} object", self.what)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
+        Err(self.wrong("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
+        Err(self.wrong("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
+        Err(self.wrong("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Err(self.wrong("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<T, E> {
+        Err(self.wrong("a string"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Err(self.wrong("null"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<T, A::Error> {
+        Err(self.wrong("a list"))
+    }
+}
+
+impl<T> ItemAt<T> {
+    fn wrong<E: de::Error>(&self, got: &str) -> E {
+        E::custom(format!(
+            "{}[{}]: expected a {} object, got {got}",
+            self.key, self.index, self.what
+        ))
+    }
+}
+
 /// A list of objects of one kind (`droplets`, `volumes`): each element must be an object (the error names its
 /// index), `null` is `Null`.
 macro_rules! items_deserialize {
@@ -156,25 +238,16 @@ macro_rules! items_deserialize {
                     }
                     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                         let mut out: Vec<$item> = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-                        while let Some(v) = seq.next_element::<Value>()? {
-                            if !v.is_object() {
-                                return Err(de::Error::custom(format!(
-                                    concat!($key, "[{}]: expected a ", $what, " object, got {}"),
-                                    out.len(),
-                                    kind(&v)
-                                )));
-                            }
-                            out.push(<$item>::deserialize(v).map_err(de::Error::custom)?);
+                        let at = |index| ItemAt {
+                            index,
+                            key: $key,
+                            what: $what,
+                            item: std::marker::PhantomData,
+                        };
+                        while let Some(item) = seq.next_element_seed(at(out.len()))? {
+                            out.push(item);
                         }
                         Ok(Obj::Value(out))
-                    }
-                    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-                        Err(de::Error::custom(concat!(
-                            $key,
-                            ": expected a list of ",
-                            $what,
-                            " objects, got an object"
-                        )))
                     }
                 }
                 d.deserialize_any(Seq)
@@ -184,17 +257,6 @@ macro_rules! items_deserialize {
 }
 items_deserialize!(Droplet, "droplets", "droplet");
 items_deserialize!(Volume, "volumes", "volume");
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
 
 impl ToEntry for Obj<Vec<Droplet>> {
     fn entry(&self) -> Option<Entry<'_>> {
