@@ -24,19 +24,21 @@ mod _core {
     #[pymodule_export]
     use crate::py::droplets::{PyAsyncGpuDroplets, PyAsyncVolumesResource, PyGpuDroplets, PyVolumesResource};
     #[pymodule_export]
-    use crate::py::hygiene::{_validate_policy, PySummary};
-    #[pymodule_export]
     use crate::py::iterators::{AsyncPageIterator, AsyncSnapshotIterator, PageIterator, SnapshotIterator};
     #[pymodule_export]
     use crate::py::logging::_reset_logging;
     #[pymodule_export]
     use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
     #[pymodule_export]
+    use crate::py::plan::{_validate_policy, PyAsyncPrunePlan, PyPrunePlan, PyPruneResult};
+    #[pymodule_export]
     use crate::py::resources::{
         PyAsyncSnapshotsResource, PyAsyncSnapshotsWithRawResponse, PySnapshotsResource, PySnapshotsWithRawResponse,
     };
     #[pymodule_export]
     use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
+    #[pymodule_export]
+    use crate::py::summary::PySummary;
     #[pymodule_export]
     use crate::py::unpickle::{_model_from_json, _snapshot_list_from_json};
 

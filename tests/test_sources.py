@@ -350,3 +350,18 @@ def test_async_parity(history):
     assert vols == want_volumes
     assert refused.scope == "block_storage:read"
     assert set(plan.delete_ids) <= set(want_orphans)
+
+
+def test_a_plan_exports_source_exists_and_refuses_without_sources(history, hc):
+    pytest.importorskip("pyarrow")
+    plan = hc.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1), orphaned=True)
+    table = plan.to_arrow(source_exists=True)
+    assert set(table.column("source_exists").to_pylist()) == {False}
+    assert table.column("action").to_pylist().count("delete") == len(plan.delete)
+    kept = hc.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1), orphaned=False)
+    assert "gone" not in kept.keep.source_states + kept.delete.source_states
+    plain = hc.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1))
+    with pytest.raises(ValueError, match="with_sources=True"):
+        plain.to_arrow(source_exists=True)
+    with pytest.raises(TypeError, match="orphaned must be True, False or None"):
+        hc.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1), orphaned="yes")

@@ -19,9 +19,11 @@ use std::collections::HashMap;
 
 use strum::{EnumString, IntoStaticStr, VariantNames};
 
+use crate::core::datetime::MICROS_PER_DAY;
 use crate::core::error::{Error, Result};
+use crate::core::group::{GroupBy, NONE_GROUP};
 use crate::core::models::{Snapshot, Str};
-use crate::core::select::{created_micros, GroupBy, MICROS_PER_DAY, NONE_GROUP};
+use crate::core::select::created_micros;
 use crate::core::sources::{summary_by_source, SourceState, NO_SOURCES};
 use crate::core::vocabulary;
 

@@ -385,6 +385,14 @@ pub fn states(rows: &[Snapshot], sources: &Sources) -> Vec<SourceState> {
     rows.iter().map(|r| sources.state(r)).collect()
 }
 
+/// The rows of `idx` that are orphaned (`want = true`: source `gone`) or not (`false`: `exists` or `unknown`).
+pub fn orphaned_in(states: &[SourceState], idx: &[usize], want: bool) -> Vec<usize> {
+    idx.iter()
+        .copied()
+        .filter(|&i| (states[i] == SourceState::Gone) == want)
+        .collect()
+}
+
 /// The rows of `idx` whose state is `want`, in order.
 pub fn with_state(states: &[SourceState], idx: &[usize], want: SourceState) -> Vec<usize> {
     idx.iter().copied().filter(|&i| states[i] == want).collect()
@@ -638,6 +646,8 @@ mod tests {
         assert!(!Needs::for_resource_type(Some("volume")).droplets);
         let st = [SourceState::Gone, SourceState::Exists, SourceState::Gone];
         assert_eq!(with_state(&st, &[2, 1, 0], SourceState::Gone), vec![2, 0]);
+        assert_eq!(orphaned_in(&st, &[2, 1, 0], true), vec![2, 0]);
+        assert_eq!(orphaned_in(&st, &[2, 1, 0], false), vec![1]);
         assert_eq!(SourceState::Unknown.exists(), None);
         let d: Droplet = droplet(serde_json::json!(true));
         assert!(d.id_key().is_none());

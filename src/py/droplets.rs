@@ -16,7 +16,7 @@ use crate::core::snapshots::CallOptions;
 use crate::py::args::{opt_int, opt_str};
 use crate::py::compute_models::{PyDropletList, PyGPUDropletListResponse, PyVolumeList, PyVolumeListResponse};
 use crate::py::errors::to_pyerr;
-use crate::py::flavor::{Calls, Front};
+use crate::py::flavor::{Flavor, Front};
 use crate::py::resources::{ListAllArgs, PyAsyncSnapshotsResource, PySnapshotsResource};
 use crate::py::runtime::{coroutine, run_blocking, Await};
 
@@ -56,12 +56,12 @@ fn volume_params(
 fn list_droplets<'py>(
     http: &Arc<HttpClient>,
     py: Python<'py>,
-    calls: Calls,
+    flavor: Flavor,
     params: DropletListParams,
     opts: CallOptions,
 ) -> PyResult<Bound<'py, PyAny>> {
     let http = Arc::clone(http);
-    calls.run(py, move || {
+    flavor.run(py, move || {
         let (http, params, opts) = (Arc::clone(&http), params.clone(), opts.clone());
         async move {
             let resp = droplets::list_droplets_raw(&http, &params, &opts).await?;
@@ -73,12 +73,12 @@ fn list_droplets<'py>(
 fn list_volumes<'py>(
     http: &Arc<HttpClient>,
     py: Python<'py>,
-    calls: Calls,
+    flavor: Flavor,
     params: VolumeListParams,
     opts: CallOptions,
 ) -> PyResult<Bound<'py, PyAny>> {
     let http = Arc::clone(http);
-    calls.run(py, move || {
+    flavor.run(py, move || {
         let (http, params, opts) = (Arc::clone(&http), params.clone(), opts.clone());
         async move {
             let resp = droplets::list_volumes_raw(&http, &params, &opts).await?;
@@ -92,7 +92,7 @@ fn list_volumes<'py>(
 fn list_all_of<'py, C, L>(
     http: &Arc<HttpClient>,
     py: Python<'py>,
-    calls: Calls,
+    flavor: Flavor,
     what: C,
     args: ListAllArgs<'_, 'py>,
     wrap: fn(Listing<C::Item>) -> L,
@@ -104,8 +104,8 @@ where
 {
     let (opts, close) = args.into_options(py)?;
     let http = Arc::clone(http);
-    match calls {
-        Calls::Async => {
+    match flavor {
+        Flavor::Async => {
             let close = Arc::new(close);
             coroutine(py, Await::Listing, move || {
                 let (http, what, opts, close) = (Arc::clone(&http), what.clone(), opts.clone(), Arc::clone(&close));
@@ -120,7 +120,7 @@ where
                 }
             })
         }
-        Calls::Blocking => {
+        Flavor::Blocking => {
             let listing = run_blocking(py, async move { pagination::list_all_of(&http, &what, &opts).await })?;
             if let Some(close) = close {
                 close.call0(py)?;
@@ -178,16 +178,16 @@ pub struct PyAsyncVolumesResource {
 }
 
 impl Front for PyGpuDroplets {
-    const CALLS: Calls = Calls::Blocking;
+    const FLAVOR: Flavor = Flavor::Blocking;
 }
 impl Front for PyAsyncGpuDroplets {
-    const CALLS: Calls = Calls::Async;
+    const FLAVOR: Flavor = Flavor::Async;
 }
 impl Front for PyVolumesResource {
-    const CALLS: Calls = Calls::Blocking;
+    const FLAVOR: Flavor = Flavor::Blocking;
 }
 impl Front for PyAsyncVolumesResource {
-    const CALLS: Calls = Calls::Async;
+    const FLAVOR: Flavor = Flavor::Async;
 }
 
 impl PyGpuDroplets {
@@ -244,7 +244,7 @@ macro_rules! droplet_methods {
                 let _ = extra_body;
                 let params = droplet_params(name, page, per_page, tag_name, r#type)?;
                 let opts = crate::py::args::call_options(extra_headers, extra_query, timeout)?;
-                list_droplets(&self.http, py, <Self as Front>::CALLS, params, opts)
+                list_droplets(&self.http, py, <Self as Front>::FLAVOR, params, opts)
             }
 
             /// Every droplet of this filter, exactly once (the engine of `snapshots.list_all`).
@@ -277,7 +277,7 @@ macro_rules! droplet_methods {
                     call: crate::py::args::call_options(extra_headers, extra_query, timeout)?,
                     deadline,
                 };
-                list_all_of(&self.http, py, <Self as Front>::CALLS, what, args, droplet_list)
+                list_all_of(&self.http, py, <Self as Front>::FLAVOR, what, args, droplet_list)
             }
         }
     };
@@ -308,7 +308,7 @@ macro_rules! volume_methods {
                 let _ = extra_body;
                 let params = volume_params(name, page, per_page, region)?;
                 let opts = crate::py::args::call_options(extra_headers, extra_query, timeout)?;
-                list_volumes(&self.http, py, <Self as Front>::CALLS, params, opts)
+                list_volumes(&self.http, py, <Self as Front>::FLAVOR, params, opts)
             }
 
             /// Every volume of this filter, exactly once.
@@ -340,7 +340,7 @@ macro_rules! volume_methods {
                     call: crate::py::args::call_options(extra_headers, extra_query, timeout)?,
                     deadline,
                 };
-                list_all_of(&self.http, py, <Self as Front>::CALLS, what, args, volume_list)
+                list_all_of(&self.http, py, <Self as Front>::FLAVOR, what, args, volume_list)
             }
         }
     };

@@ -17,7 +17,7 @@ use crate::py::args::{opt_int, opt_resource_type};
 use crate::py::calls::snapshot_calls;
 use crate::py::calls::{Answer, Snapshots};
 use crate::py::errors::to_pyerr;
-use crate::py::flavor::{Calls, Front};
+use crate::py::flavor::{Flavor, Front};
 use crate::py::responses::PySnapshotList;
 use crate::py::runtime::{attach_from_worker, coroutine, off_the_runtime, run_blocking, Await};
 
@@ -109,10 +109,14 @@ impl ListAllArgs<'_, '_> {
 
 /// A finished listing, and with `with_sources=True` its rows' source states and the source listings that were not
 /// exact.
-type Finished = (Listing, Option<(Vec<SourceState>, Vec<SourceListing>)>);
+pub(crate) type Finished = (Listing, Option<(Vec<SourceState>, Vec<SourceListing>)>);
 
 /// The snapshots, and (`with_sources`) the source listings alongside them (`core::sources`).
-async fn run_listing(http: &HttpClient, opts: &ListAllOptions, with_sources: bool) -> crate::core::Result<Finished> {
+pub(crate) async fn run_listing(
+    http: &HttpClient,
+    opts: &ListAllOptions,
+    with_sources: bool,
+) -> crate::core::Result<Finished> {
     if with_sources {
         let s = sources::list_with_sources(http, opts).await?;
         Ok((s.listing, Some((s.states, s.sources.inexact))))
@@ -130,16 +134,15 @@ fn warn_changed(py: Python<'_>, message: String) -> PyResult<()> {
     PyErr::warn(py, &category, &msg, 1)
 }
 
-/// Turns a finished listing into a `SnapshotList` (then `select(**select)` when given), closing the progress bar,
-/// and (`warn`) warning from the caller's line when the account kept changing. A source listing that was not
-/// exact always warns: its rows are `unknown`.
-fn finish_listing<'py>(
-    py: Python<'py>,
+/// Turns a finished listing into a `SnapshotList`, closing the progress bar, and (`warn`) warning from the
+/// caller's line when the account kept changing. A source listing that was not exact always warns: its rows are
+/// `unknown`.
+pub(crate) fn finish_listing(
+    py: Python<'_>,
     (listing, sourced): Finished,
     close: Option<&Py<PyAny>>,
     warn: bool,
-    select: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<PySnapshotList> {
     if let Some(close) = close {
         close.call0(py)?;
     }
@@ -160,6 +163,15 @@ fn finish_listing<'py>(
         }
         list = list.with_sources(states);
     }
+    Ok(list)
+}
+
+/// The list, then `select(**select)` when given.
+fn selected<'py>(
+    py: Python<'py>,
+    list: PySnapshotList,
+    select: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
     let list = Bound::new(py, list)?.into_any();
     match select {
         Some(kwargs) => list.call_method("select", (), Some(kwargs)),
@@ -171,15 +183,15 @@ fn finish_listing<'py>(
 fn list_all<'py>(
     snapshots: &Snapshots,
     py: Python<'py>,
-    calls: Calls,
+    flavor: Flavor,
     args: ListAllArgs<'_, 'py>,
     with_sources: bool,
     select: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (opts, close) = args.into_options(py)?;
     let http = Arc::clone(&snapshots.http);
-    match calls {
-        Calls::Async => {
+    match flavor {
+        Flavor::Async => {
             // The warning is raised by the coroutine, on the event loop, pointing at the awaiting line.
             let close = Arc::new(close);
             let select = Arc::new(select.map(Bound::unbind));
@@ -191,14 +203,16 @@ fn list_all<'py>(
                     move |py: Python<'_>| {
                         let done = out.map_err(to_pyerr)?;
                         let select = select.as_ref().as_ref().map(|d| d.bind(py));
-                        finish_listing(py, done, close.as_ref().as_ref(), false, select).map(Bound::unbind)
+                        let list = finish_listing(py, done, close.as_ref().as_ref(), false)?;
+                        selected(py, list, select).map(Bound::unbind)
                     }
                 }
             })
         }
-        Calls::Blocking => {
+        Flavor::Blocking => {
             let done = run_blocking(py, async move { run_listing(&http, &opts, with_sources).await })?;
-            finish_listing(py, done, close.as_ref(), true, select.as_ref())
+            let list = finish_listing(py, done, close.as_ref(), true)?;
+            selected(py, list, select.as_ref())
         }
     }
 }
@@ -226,7 +240,7 @@ fn orphan_filters<'py>(py: Python<'py>, filters: Option<&Bound<'py, PyDict>>) ->
 pub struct PySnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PySnapshotsResource {
-    const CALLS: Calls = Calls::Blocking;
+    const FLAVOR: Flavor = Flavor::Blocking;
 }
 
 /// `client.gpu_droplets.snapshots` of `AsyncGradientAI`: every call returns a coroutine.
@@ -234,7 +248,7 @@ impl Front for PySnapshotsResource {
 pub struct PyAsyncSnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PyAsyncSnapshotsResource {
-    const CALLS: Calls = Calls::Async;
+    const FLAVOR: Flavor = Flavor::Async;
 }
 
 /// What the two resources have beyond the three calls: `list_all` and `with_raw_response` (typed `$raw`).
@@ -281,7 +295,7 @@ macro_rules! resource_methods {
                     call: crate::py::args::call_options(extra_headers, extra_query, timeout)?,
                     deadline,
                 };
-                list_all(&self.0, py, Self::CALLS, args, with_sources, None)
+                list_all(&self.0, py, Self::FLAVOR, args, with_sources, None)
             }
 
             /// The snapshots whose droplet or volume is gone: `list_all(with_sources=True)` then
@@ -308,7 +322,7 @@ macro_rules! resource_methods {
                     call: CallOptions::default(),
                     deadline,
                 };
-                list_all(&self.0, py, Self::CALLS, args, true, Some(select))
+                list_all(&self.0, py, Self::FLAVOR, args, true, Some(select))
             }
 
             /// The same calls, answering an `APIResponse` (status, headers, body) instead of the parsed model.
@@ -325,7 +339,7 @@ macro_rules! resource_methods {
 pub struct PySnapshotsWithRawResponse(Snapshots);
 
 impl Front for PySnapshotsWithRawResponse {
-    const CALLS: Calls = Calls::Blocking;
+    const FLAVOR: Flavor = Flavor::Blocking;
 }
 snapshot_calls!(PySnapshotsWithRawResponse);
 
@@ -338,7 +352,7 @@ snapshot_calls!(PySnapshotsWithRawResponse);
 pub struct PyAsyncSnapshotsWithRawResponse(Snapshots);
 
 impl Front for PyAsyncSnapshotsWithRawResponse {
-    const CALLS: Calls = Calls::Async;
+    const FLAVOR: Flavor = Flavor::Async;
 }
 snapshot_calls!(PyAsyncSnapshotsWithRawResponse);
 

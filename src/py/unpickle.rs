@@ -11,10 +11,10 @@ use crate::core::sources::SourceState;
 use crate::py::compute_models::{
     PyDroplet, PyDropletList, PyGPUDropletListResponse, PyRegion, PyVolume, PyVolumeList, PyVolumeListResponse,
 };
-use crate::py::hygiene::PySummary;
 use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
 use crate::py::protocol::{Leaf, Model};
 use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
+use crate::py::summary::PySummary;
 
 /// A leaf class rebuilt from the JSON of its core model.
 fn leaf<T>(py: Python<'_>, data: &str) -> Result<Py<PyAny>, RebuildError>

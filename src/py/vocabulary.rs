@@ -7,8 +7,9 @@ use pyo3::types::PyTuple;
 use strum::VariantNames;
 
 use crate::core::cost::SummaryBy;
+use crate::core::group::GroupBy;
 use crate::core::models::{Fields, Snapshot};
-use crate::core::select::{GroupBy, SortField};
+use crate::core::select::SortField;
 use crate::core::snapshots::ResourceType;
 
 /// Adds the tuples to the module.
