@@ -69,7 +69,7 @@ def sdk_script(sdk):
     snapshots = every(lambda p: sdk.gpu_droplets.snapshots.list(page=p, per_page=PER_PAGE), "snapshots")
     droplets = []
     for kind in ("droplets", "gpus"):
-        droplets += every(lambda p: sdk.gpu_droplets.list(page=p, per_page=PER_PAGE, type=kind), "droplets")
+        droplets += every(lambda p, kind=kind: sdk.gpu_droplets.list(page=p, per_page=PER_PAGE, type=kind), "droplets")
     volumes = every(lambda p: sdk.gpu_droplets.volumes.list(page=p, per_page=PER_PAGE), "volumes")
     alive = {("droplet", str(d.id)) for d in droplets} | {("volume", v.id) for v in volumes}
     return [
