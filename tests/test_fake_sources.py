@@ -365,6 +365,15 @@ def test_refuse_switch_validation_and_forms() -> None:
         assert int(call(fake, "/v2/volumes")[1]["ratelimit-remaining"]) == remaining - 1
 
 
+def test_an_unknown_switch_is_a_type_error_naming_the_valid_ones() -> None:
+    with pytest.raises(TypeError, match=r"unknown switch\(es\): bogus; the switches are: token, latency_ms, .*refuse"):
+        FakeDigitalOcean(3, bogus=1)
+    with FakeDigitalOcean(3, latency_ms=5) as fake:
+        with pytest.raises(TypeError, match="unknown switch"):
+            fake.configure(latency_ms=0, refuze=("droplets",))
+        assert fake.switches.latency_ms == 5.0 and fake.switches.refuse == frozenset()  # nothing changed
+
+
 # --------------------------------------------------------------------------- histories
 
 

@@ -9,22 +9,35 @@ from __future__ import annotations
 import collections
 import dataclasses
 import gc
-import gzip as _gzip
 import http.server
 import json
 import random
-import re
 import socket
 import threading
 import time
-import types
 import uuid
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Protocol, Tuple, Union
-from urllib.parse import parse_qsl, quote, unquote
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from urllib.parse import parse_qsl, unquote
 
 from ._data import SnapshotGenerator, _to_epoch, generate_history, parse_created_at
 from ._sources import generate_sources, is_gpu_droplet
+from ._switches import DEFAULT_SWITCHES, Switches
+from ._wire import (
+    DROP,
+    HOURLY_RESET_S,
+    INT_RE,
+    JSON_HEADERS,
+    MAX_PER_PAGE,
+    Call,
+    Exchange,
+    RecordedRequest,
+    Reply,
+    error_body,
+    filters_suffix,
+    page_body,
+    per_page_of,
+    send,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._tls import TLSServer
@@ -32,272 +45,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Exchange", "FakeDigitalOcean", "RecordedRequest", "Switches"]
 
 LIST_PATH = "/v2/snapshots"
-_ITEM_PREFIX = LIST_PATH + "/"
 DROPLETS_PATH = "/v2/droplets"
 VOLUMES_PATH = "/v2/volumes"
 _LIST_PATHS = frozenset({LIST_PATH, DROPLETS_PATH, VOLUMES_PATH})
 # GET /v2/droplets?type=: "When `type` is set to `gpus`, only GPU Droplets will be returned. By default, only
 # non-GPU Droplets are returned." (the SDK's gpu_droplet_list_params.py, from DigitalOcean's OpenAPI description)
 DROPLET_TYPES = ("droplets", "gpus")
-# What the ``refuse`` switch can refuse: snapshot, droplet (every type) and volume reads, or the GPU listing only.
-REFUSABLE = ("droplets", "gpus", "snapshots", "volumes")
 # DigitalOcean's answer to a token without the scope a read needs (e.g. droplet:read, block_storage:read).
 FORBIDDEN_MESSAGE = "You are not authorized to perform this operation"
-MAX_PER_PAGE = 200
-DEFAULT_PER_PAGE = 20
-RATELIMIT_LIMIT = 5000
-# DigitalOcean's limits: 5,000 requests an hour and 250 a minute
-# (https://docs.digitalocean.com/reference/api/api-reference/#section/Introduction/Rate-Limit).
-# ``ratelimit-reset`` is sent this many seconds ahead (the per-minute window), or an hour ahead once the hourly
-# quota is spent; the burst window defaults to one minute.
-RATELIMIT_RESET_S = 60
-HOURLY_RESET_S = 3600
-DEFAULT_BURST_WINDOW_S = 60.0
 RESOURCE_TYPES = ("droplet", "volume")
-
-_INT_RE = re.compile(r"-?[0-9]+")
-
-_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "The request was invalid."),
-    401: ("unauthorized", "Unable to authenticate you."),
-    403: ("forbidden", "You do not have access for the attempted action."),
-    404: ("not_found", "The resource you requested could not be found."),
-    405: ("method_not_allowed", "Method Not Allowed"),
-    422: ("unprocessable_entity", "Unprocessable Entity"),
-    429: ("too_many_requests", "API Rate limit exceeded."),
-    500: ("server_error", "Unexpected server-side error"),
-    502: ("bad_gateway", "Bad Gateway"),
-    503: ("service_unavailable", "Service Unavailable"),
-    504: ("gateway_timeout", "Gateway Timeout"),
-}
-
-_JSON: dict[str, str | None] = {"content-type": "application/json; charset=utf-8"}
-
-
-def _statuses(name: str, value: Iterable[int]) -> tuple[int, ...]:
-    out = tuple(int(s) for s in value)
-    if any(not 400 <= s <= 599 for s in out):
-        raise ValueError(f"{name} statuses must be within 400..599")
-    return out
-
-
-def _share(name: str, value: float) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be within 0..1")
-    return value
-
-
-@dataclasses.dataclass(frozen=True)
-class Switches:
-    """The fake's behaviour switches, with their defaults. Each field is a keyword of ``FakeDigitalOcean(...)``
-    and of :meth:`FakeDigitalOcean.configure`; values are validated and normalised here (an unknown name is a
-    ``TypeError``, a bad value a ``ValueError``), so a ``Switches`` is always consistent. Read the current ones
-    as ``fake.switches``.
-
-    - ``token``: the accepted bearer token; None accepts any non-empty one.
-    - ``latency_ms``: a sleep before every answer.
-    - ``error_rate`` (0..1): that share of requests answer 500 or 503, from a sequence seeded by ``seed``.
-    - ``gzip``: gzip bodies when the client sends ``Accept-Encoding: gzip``.
-    - ``links_base``: the base URL of pagination links (default: the fake's own URL).
-    - ``echo_resource_type``: whether the links of a ``resource_type``-filtered snapshot list repeat the filter.
-    - ``truncate_pages``: list pages whose body is cut in half (invalid JSON, right ``content-length``).
-    - ``fail_pages``: ``{page: [status, ...]}``: the next list requests of that page answer these, in turn.
-    - ``burst_limit`` / ``burst_window_s``: at most that many requests per window, then 429 (None: no limit).
-    - ``retry_after``: the ``retry-after`` value of 429s (None: no header).
-    - ``hourly_remaining``: the hourly quota left; each answered request takes one, 0 answers 429.
-      Setting it resets the counter.
-    - ``insert_per_list_request``: that many new snapshots are added at the front after every list answer.
-    - ``hang`` / ``hang_paths``: every request, or those of these paths, hang until released or closed.
-    - ``delete_failures``: ``{snapshot_id: status or [status, ...]}``: an int fails every ``DELETE`` of that
-      snapshot, a list fails the next attempts in turn and then lets the delete through.
-    - ``delete_error_rate`` (0..1): that share of the other deletes answer 500 (seeded by ``seed``).
-    - ``refuse``: reads answered 403 ``{"id": "forbidden", "message": "You are not authorized to perform this
-      operation"}``, as for a token without the scope: any of ``"snapshots"`` (``GET /v2/snapshots`` and
-      ``/v2/snapshots/{id}``), ``"droplets"`` (``GET /v2/droplets`` of every type and ``/v2/droplets/{id}``),
-      ``"gpus"`` (``GET /v2/droplets?type=gpus`` only) and ``"volumes"`` (``GET /v2/volumes`` and
-      ``/v2/volumes/{id}``). A string is one name.
-
-    ``fail_pages``, ``truncate_pages`` and ``insert_per_list_request`` apply to snapshot list pages only.
-
-    ``fail_pages``, ``delete_failures`` and ``hourly_remaining`` are plans the fake consumes: configuring one
-    restarts it from the given value; configuring other switches leaves them where they are.
-    """
-
-    token: Optional[str] = "fake-token"
-    latency_ms: float = 0.0
-    error_rate: float = 0.0
-    gzip: bool = False
-    links_base: Optional[str] = None
-    echo_resource_type: bool = True
-    truncate_pages: frozenset[int] = frozenset()
-    fail_pages: Mapping[int, Tuple[int, ...]] = dataclasses.field(default_factory=dict)
-    burst_limit: Optional[int] = None
-    burst_window_s: float = DEFAULT_BURST_WINDOW_S
-    retry_after: Optional[str] = "1"
-    hourly_remaining: int = RATELIMIT_LIMIT
-    insert_per_list_request: int = 0
-    hang: bool = False
-    hang_paths: frozenset[str] = frozenset()
-    delete_failures: Mapping[str, Union[int, Tuple[int, ...]]] = dataclasses.field(default_factory=dict)
-    delete_error_rate: float = 0.0
-    refuse: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        # Normalising must be idempotent: ``dataclasses.replace`` passes the normalised values of the other fields.
-        def put(name: str, value: Any) -> None:
-            object.__setattr__(self, name, value)
-
-        put("token", None if self.token is None else str(self.token))
-        put("latency_ms", max(0.0, float(self.latency_ms)))
-        put("error_rate", _share("error_rate", self.error_rate))
-        put("gzip", bool(self.gzip))
-        put("links_base", None if self.links_base is None else str(self.links_base).rstrip("/"))
-        put("echo_resource_type", bool(self.echo_resource_type))
-        put("truncate_pages", frozenset(int(p) for p in (self.truncate_pages or ())))
-        fail_pages = {int(p): tuple(int(s) for s in statuses) for p, statuses in (self.fail_pages or {}).items()}
-        put("fail_pages", types.MappingProxyType(fail_pages))
-        if self.burst_limit is not None and int(self.burst_limit) < 0:
-            raise ValueError("burst_limit must be >= 0")
-        put("burst_limit", None if self.burst_limit is None else int(self.burst_limit))
-        put("burst_window_s", float(self.burst_window_s))
-        put("retry_after", None if self.retry_after is None else str(self.retry_after))
-        put("hourly_remaining", int(self.hourly_remaining))
-        put("insert_per_list_request", max(0, int(self.insert_per_list_request)))
-        put("hang", bool(self.hang))
-        hang_paths = self.hang_paths
-        put("hang_paths", frozenset({hang_paths} if isinstance(hang_paths, str) else (hang_paths or ())))
-        plans: dict[str, int | tuple[int, ...]] = {}
-        for sid, plan in (self.delete_failures or {}).items():
-            if isinstance(plan, int):
-                plans[str(sid)] = _statuses("delete_failures", [plan])[0]
-            else:
-                plans[str(sid)] = _statuses("delete_failures", plan)
-        put("delete_failures", types.MappingProxyType(plans))
-        put("delete_error_rate", _share("delete_error_rate", self.delete_error_rate))
-        refuse = frozenset({self.refuse} if isinstance(self.refuse, str) else (self.refuse or ()))
-        unknown = sorted(str(name) for name in refuse - set(REFUSABLE))
-        if unknown:
-            raise ValueError(f"refuse: unknown listing(s) {', '.join(unknown)}; choose from {', '.join(REFUSABLE)}")
-        put("refuse", refuse)
-
-    @property
-    def latency_s(self) -> float:
-        return self.latency_ms / 1000.0
-
-
-_DEFAULT_SWITCHES = Switches()
-
-
-@dataclasses.dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the fake received it."""
-
-    method: str
-    path: str  # raw path, without the query string
-    query: list[tuple[str, str]]  # in order, blank values kept
-    params: dict[str, str]  # last value per name
-    headers: dict[str, str]  # lower-cased names
-    page: int | None  # effective page of a list request (snapshots, droplets, volumes; 1 if absent); else None
-    time: float  # time.monotonic() at arrival
-
-
-class _Readable(Protocol):
-    def read(self, size: int, /) -> bytes: ...
-
-
-class _Writable(Protocol):
-    def write(self, data: bytes, /) -> int: ...
-
-
-class _HeaderItems(Protocol):
-    def items(self) -> Iterable[tuple[str, Any]]: ...
-
-
-class Exchange(Protocol):
-    """What the request handler uses of ``http.server.BaseHTTPRequestHandler``: the plain-HTTP server passes its
-    handler, the TLS server (``_tls.py``) an adapter of its own. The handler reads the request line, headers and
-    body, writes one whole HTTP/1.1 answer to ``wfile``, and sets ``close_connection`` to drop the connection."""
-
-    close_connection: bool
-
-    @property
-    def command(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-    @property
-    def headers(self) -> _HeaderItems: ...
-    @property
-    def rfile(self) -> _Readable: ...
-    @property
-    def wfile(self) -> _Writable: ...
-
-
-@dataclasses.dataclass(eq=False)  # not frozen: built for every request, and a frozen __init__ costs more
-class _Reply:
-    """One answer, as :meth:`FakeDigitalOcean._send` writes it."""
-
-    status: int
-    body: bytes
-    headers: Mapping[str, str | None]  # added to (or, with a None value, removed from) the default headers
-    request_id: str
-    remaining: int  # ratelimit-remaining
-    reset_in: int = RATELIMIT_RESET_S  # ratelimit-reset, in seconds from now
-    gzip: bool = False  # compress the body (the switch is on and the client accepts it)
-    head: bool = False  # a HEAD request: headers only
-
-
-@dataclasses.dataclass(eq=False)
-class _Call:
-    """One request on its way through the handler's steps."""
-
-    record: RecordedRequest
-    route: str  # path without trailing slashes
-    head: bool
-    accept_gzip: bool
-    request_id: str = ""
-    switches: Switches = _DEFAULT_SWITCHES  # replaced by the current ones when the request is answered
-    remaining: int = 0  # the hourly quota left, as this request sees it
-    gzip: bool = False
-
-    def reply(
-        self,
-        status: int,
-        body: bytes,
-        headers: Mapping[str, str | None] | None = None,
-        *,
-        reset_in: int = RATELIMIT_RESET_S,
-        gzip: bool | None = None,
-    ) -> _Reply:
-        return _Reply(
-            status,
-            body,
-            _JSON if headers is None else headers,
-            self.request_id,
-            self.remaining,
-            reset_in,
-            self.gzip if gzip is None else gzip,
-            self.head,
-        )
-
-    def error(
-        self,
-        status: int,
-        message: str | None = None,
-        headers: Mapping[str, str | None] | None = None,
-        *,
-        reset_in: int = RATELIMIT_RESET_S,
-        error_id: str | None = None,
-    ) -> _Reply:
-        all_headers = dict(_JSON)
-        all_headers.update(headers or {})
-        body = _error_body(status, self.request_id, message, error_id)
-        return self.reply(status, body, all_headers, reset_in=reset_in)
-
-    def retry_after(self, status: int) -> dict[str, str | None]:
-        """The ``retry-after`` header a ``status`` answer carries (429s only, when the switch gives one)."""
-        value = self.switches.retry_after
-        return {"retry-after": value} if status == 429 and value is not None else {}
 
 
 @dataclasses.dataclass(eq=False)
@@ -378,24 +134,6 @@ def _make_entries(snaps: list[Any], encoded: list[bytes] | None) -> list[_Entry]
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def _error_body(status: int, request_id: str, message: str | None = None, error_id: str | None = None) -> bytes:
-    err_id, default_message = _ERRORS.get(status) or (
-        _phrase(status).lower().replace(" ", "_").replace("-", "_") or "error",
-        _phrase(status),
-    )
-    return json.dumps(
-        {"id": error_id or err_id, "message": message or default_message, "request_id": request_id},
-        separators=(",", ":"),
-    ).encode()
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -489,7 +227,7 @@ class FakeDigitalOcean:
     ) -> None:
         # tls / http2: HTTPS with a throwaway CA (``ca_path``), ALPN h2 + http/1.1 with http2 (needs the test extra;
         # see _tls.py). http2 implies tls.
-        self._switches = Switches(**switches)
+        self._switches = DEFAULT_SWITCHES.replace(**switches)
         self._tls_mode: tuple[bool, bool] | None = (True, bool(http2)) if (tls or http2) else None
         self._tls: TLSServer | None = None
         self._connection_count = 0
@@ -656,7 +394,7 @@ class FakeDigitalOcean:
         of hanging paths; ``hourly_remaining`` resets the hourly counter; ``fail_pages`` and ``delete_failures``
         replace their plans."""
         with self._lock:
-            self._switches = dataclasses.replace(self._switches, **switches)
+            self._switches = self._switches.replace(**switches)
             self._restart_plans(self._switches, switches)
 
     def _restart_plans(self, sw: Switches, names: Iterable[str]) -> None:
@@ -676,7 +414,7 @@ class FakeDigitalOcean:
         """Requests whose path (without query) equals ``path`` hang until the server closes
         (or until ``configure(hang_paths=())`` releases them)."""
         with self._lock:
-            self._switches = dataclasses.replace(self._switches, hang_paths=self._switches.hang_paths | {path})
+            self._switches = self._switches.replace(hang_paths=self._switches.hang_paths | {path})
 
     # ------------------------------------------------------------------ canned answers
 
@@ -1044,18 +782,18 @@ class FakeDigitalOcean:
             if reply is None:  # the server closed while the request waited: answer nothing
                 h.close_connection = True
             else:
-                self._send(h, reply)
+                send(h, reply)
         except Exception as exc:  # a bug in the fake must not kill the connection thread
             try:
                 rid = str(uuid.uuid4())
-                body = _error_body(500, rid, f"fake server error: {type(exc).__name__}: {exc}", "fake_error")
+                body = error_body(500, rid, f"fake server error: {type(exc).__name__}: {exc}", "fake_error")
                 with self._lock:
                     remaining = self._hourly_remaining
-                self._send(h, _Reply(500, body, _JSON, rid, remaining))
+                send(h, Reply(500, body, JSON_HEADERS, rid, remaining))
             except Exception:
                 h.close_connection = True
 
-    def _receive(self, h: Exchange) -> _Call:
+    def _receive(self, h: Exchange) -> Call:
         """Parse and record the request, draining its body so keep-alive stays in sync."""
         method = h.command
         path, _, qs = h.path.partition("?")
@@ -1071,7 +809,7 @@ class FakeDigitalOcean:
             p = params.get("page")
             if p is None:
                 page = 1
-            elif _INT_RE.fullmatch(p) and int(p) >= 1:
+            elif INT_RE.fullmatch(p) and int(p) >= 1:
                 page = int(p)
 
         length = headers.get("content-length")
@@ -1090,9 +828,9 @@ class FakeDigitalOcean:
         with self._lock:
             self._requests.append(record)
         accept_gzip = "gzip" in headers.get("accept-encoding", "").lower()
-        return _Call(record, route, head=method == "HEAD", accept_gzip=accept_gzip)
+        return Call(record, route, head=method == "HEAD", accept_gzip=accept_gzip)
 
-    def _wait(self, call: _Call) -> bool:
+    def _wait(self, call: Call) -> bool:
         """``latency_ms``, then ``hang`` / ``hang_paths`` until released. False if the server closed meanwhile."""
         with self._lock:
             sw = self._switches
@@ -1106,7 +844,7 @@ class FakeDigitalOcean:
                 sw = self._switches
         return True
 
-    def _answer(self, call: _Call) -> _Reply | None:
+    def _answer(self, call: Call) -> Reply | None:
         """The documented steps in order; the first that answers wins. None: drop the request (closed)."""
         call.request_id = str(uuid.uuid4())
         with self._lock:
@@ -1116,28 +854,28 @@ class FakeDigitalOcean:
         for step in (self._canned_answer, self._injected_failure, self._authenticate, self._rate_limit):
             reply = step(call)
             if reply is not None:
-                return None if reply is _DROP else reply
+                return None if reply is DROP else reply
         return self._route(call)
 
-    def _canned_answer(self, call: _Call) -> _Reply | None:
+    def _canned_answer(self, call: Call) -> Reply | None:
         """1. The first queued canned answer for this path (:meth:`enqueue`)."""
         with self._lock:
             canned = self._pop_canned(call.record.path)
         if canned is None:
             return None
         if not self._sleep(canned.delay_s):
-            return _DROP
+            return DROP
         body = canned.body
         headers: dict[str, str | None] = {}
         if body is None:
-            body = _error_body(canned.status, call.request_id) if canned.status >= 400 else b""
+            body = error_body(canned.status, call.request_id) if canned.status >= 400 else b""
         if body:
-            headers.update(_JSON)
+            headers.update(JSON_HEADERS)
         headers.update(call.retry_after(canned.status))
         headers.update(canned.headers)
         return call.reply(canned.status, body, headers)
 
-    def _injected_failure(self, call: _Call) -> _Reply | None:
+    def _injected_failure(self, call: Call) -> Reply | None:
         """2. ``error_rate``: a 500 or 503, from a deterministic sequence (two draws per request)."""
         with self._lock:
             roll = self._error_rng.random()
@@ -1146,7 +884,7 @@ class FakeDigitalOcean:
             return call.error(500 if flip < 0.5 else 503)
         return None
 
-    def _authenticate(self, call: _Call) -> _Reply | None:
+    def _authenticate(self, call: Call) -> Reply | None:
         """3. The bearer token (401)."""
         scheme, _, token = call.record.headers.get("authorization", "").partition(" ")
         token = token.strip()
@@ -1155,7 +893,7 @@ class FakeDigitalOcean:
             return call.error(401)
         return None
 
-    def _rate_limit(self, call: _Call) -> _Reply | None:
+    def _rate_limit(self, call: Call) -> Reply | None:
         """4. The hourly quota, then the burst window (429). A request that passes takes one from the quota."""
         sw = call.switches
         with self._lock:
@@ -1184,7 +922,7 @@ class FakeDigitalOcean:
             return call.error(429, reset_in=HOURLY_RESET_S)
         return call.error(429, headers=call.retry_after(429))
 
-    def _route(self, call: _Call) -> _Reply:
+    def _route(self, call: Call) -> Reply:
         """5. The endpoints (404 for anything else)."""
         method, route = call.record.method, call.route
         reads = method in ("GET", "HEAD")
@@ -1201,13 +939,13 @@ class FakeDigitalOcean:
             return self._retrieve_source(call, collection, item)
         return call.error(404)
 
-    def _refused(self, call: _Call, name: str) -> _Reply | None:
+    def _refused(self, call: Call, name: str) -> Reply | None:
         """The ``refuse`` switch: DigitalOcean's 403 for a token without the scope of this read."""
         if name in call.switches.refuse:
             return call.error(403, FORBIDDEN_MESSAGE)
         return None
 
-    def _retrieve(self, call: _Call, sid: str) -> _Reply:
+    def _retrieve(self, call: Call, sid: str) -> Reply:
         refused = self._refused(call, "snapshots")
         if refused is not None:
             return refused
@@ -1217,7 +955,7 @@ class FakeDigitalOcean:
             return call.error(404)
         return call.reply(200, b'{"snapshot":' + entry.data + b"}")
 
-    def _retrieve_source(self, call: _Call, collection: str, item: str) -> _Reply:
+    def _retrieve_source(self, call: Call, collection: str, item: str) -> Reply:
         """``GET /v2/droplets/{id}`` -> ``{"droplet": ...}``, ``GET /v2/volumes/{id}`` -> ``{"volume": ...}``."""
         kind = "droplets" if collection == DROPLETS_PATH else "volumes"
         refused = self._refused(call, kind)
@@ -1229,25 +967,26 @@ class FakeDigitalOcean:
             return call.error(404)
         return call.reply(200, b'{"' + kind[:-1].encode() + b'":' + src.data + b"}")
 
-    def _paging(self, call: _Call) -> tuple[int, int] | _Reply:
+    def _links_base(self, sw: Switches) -> str:
+        return sw.links_base if sw.links_base is not None else self.url
+
+    def _paging(self, call: Call) -> tuple[int, int] | Reply:
         """(page, per_page) of a list request, or its 400."""
         page = call.record.page
         if page is None:
             return call.error(400, "page must be an integer >= 1")
-        per_page = _per_page(call.record.params)
+        per_page = per_page_of(call.record.params)
         if per_page is None:
             return call.error(400, f"per_page must be an integer between 1 and {MAX_PER_PAGE}")
         return page, per_page
 
-    def _list_sources(
-        self, call: _Call, kind: str, view: list[_Source], page: int, per_page: int, suffix: str
-    ) -> _Reply:
+    def _list_sources(self, call: Call, kind: str, view: list[_Source], page: int, per_page: int, suffix: str) -> Reply:
         with self._lock:
             total = len(view)
             start = (page - 1) * per_page
             chunk = [src.data for src in view[start : start + per_page]] if start < total else []
         path = DROPLETS_PATH if kind == "droplets" else VOLUMES_PATH
-        body = self._page_body(
+        body = page_body(
             kind.encode(),
             chunk,
             total,
@@ -1255,11 +994,11 @@ class FakeDigitalOcean:
             per_page=per_page,
             path=path,
             suffix=suffix,
-            links_base=call.switches.links_base,
+            base=self._links_base(call.switches),
         )
         return call.reply(200, body)
 
-    def _list_droplets(self, call: _Call) -> _Reply:
+    def _list_droplets(self, call: Call) -> Reply:
         """``GET /v2/droplets``: non-GPU droplets unless ``type=gpus`` (then GPU ones only); ``name`` (exact,
         case-insensitive) or ``tag_name`` filters; ``tag_name`` with ``name`` or ``type`` is a 400, as documented
         ("Can not be combined with `name` or `type`"). Paginated like snapshots."""
@@ -1269,7 +1008,7 @@ class FakeDigitalOcean:
         if refused is not None:
             return refused
         paging = self._paging(call)
-        if isinstance(paging, _Reply):
+        if isinstance(paging, Reply):
             return paging
         if dtype is not None and dtype not in DROPLET_TYPES:
             return call.error(400, "type must be one of: droplets, gpus")
@@ -1277,24 +1016,24 @@ class FakeDigitalOcean:
             return call.error(400, "tag_name cannot be combined with name or type")
         with self._lock:
             view = self._source_view("droplets", dtype == "gpus", params.get("name"), params.get("tag_name"), None)
-        suffix = _filters_suffix(params, ("type", "name", "tag_name"))
+        suffix = filters_suffix(params, ("type", "name", "tag_name"))
         return self._list_sources(call, "droplets", view, *paging, suffix)
 
-    def _list_volumes(self, call: _Call) -> _Reply:
+    def _list_volumes(self, call: Call) -> Reply:
         """``GET /v2/volumes``: ``region`` (slug) and ``name`` (exact) filters. Paginated like snapshots."""
         refused = self._refused(call, "volumes")
         if refused is not None:
             return refused
         paging = self._paging(call)
-        if isinstance(paging, _Reply):
+        if isinstance(paging, Reply):
             return paging
         params = call.record.params
         with self._lock:
             view = self._source_view("volumes", False, params.get("name"), None, params.get("region"))
-        suffix = _filters_suffix(params, ("region", "name"))
+        suffix = filters_suffix(params, ("region", "name"))
         return self._list_sources(call, "volumes", view, *paging, suffix)
 
-    def _delete(self, call: _Call, sid: str) -> _Reply:
+    def _delete(self, call: Call, sid: str) -> Reply:
         with self._lock:
             failure = self._delete_failure(sid)
             if failure is None:  # delete and record atomically (the lock is re-entrant)
@@ -1307,12 +1046,12 @@ class FakeDigitalOcean:
             return call.error(404)
         return call.reply(204, b"", {}, gzip=False)
 
-    def _list(self, call: _Call) -> _Reply:
+    def _list(self, call: Call) -> Reply:
         refused = self._refused(call, "snapshots")
         if refused is not None:
             return refused
         paging = self._paging(call)
-        if isinstance(paging, _Reply):
+        if isinstance(paging, Reply):
             return paging
         page, per_page = paging
         params = call.record.params
@@ -1333,7 +1072,7 @@ class FakeDigitalOcean:
 
         sw = call.switches
         suffix = f"&resource_type={rtype}" if (rtype is not None and sw.echo_resource_type) else ""
-        body = self._page_body(
+        body = page_body(
             b"snapshots",
             chunk,
             total,
@@ -1341,7 +1080,7 @@ class FakeDigitalOcean:
             per_page=per_page,
             path=LIST_PATH,
             suffix=suffix,
-            links_base=sw.links_base,
+            base=self._links_base(sw),
         )
         if page in sw.truncate_pages:
             body = body[: len(body) // 2]
@@ -1349,97 +1088,7 @@ class FakeDigitalOcean:
             self.add_snapshots(sw.insert_per_list_request, at="front")
         return call.reply(200, body)
 
-    def _page_body(
-        self,
-        key: bytes,
-        chunk: list[bytes],
-        total: int,
-        *,
-        page: int,
-        per_page: int,
-        path: str,
-        suffix: str,
-        links_base: str | None,
-    ) -> bytes:
-        """``{key: [chunk], "links": {"pages": {...}}, "meta": {"total": total}}`` with DigitalOcean's absolute
-        page links (first/prev before page 1, last/next before the last page; ``suffix`` repeats the filters)."""
-        base = links_base if links_base is not None else self._url
-        last = max(1, -(-total // per_page))
-        pages: dict[str, str] = {}
-        if page > 1:
-            pages["first"] = f"{base}{path}?page=1&per_page={per_page}{suffix}"
-            pages["prev"] = f"{base}{path}?page={page - 1}&per_page={per_page}{suffix}"
-        if page < last:
-            pages["last"] = f"{base}{path}?page={last}&per_page={per_page}{suffix}"
-            pages["next"] = f"{base}{path}?page={page + 1}&per_page={per_page}{suffix}"
-        links = json.dumps({"pages": pages} if pages else {}, separators=(",", ":")).encode()
-        return b"".join(
-            (
-                b'{"',
-                key,
-                b'":[',
-                b",".join(chunk),
-                b'],"links":',
-                links,
-                b',"meta":{"total":',
-                str(total).encode(),
-                b"}}",
-            )
-        )
-
-    # ------------------------------------------------------------------ response writing
-
-    def _send(self, h: Exchange, reply: _Reply) -> None:
-        headers: dict[str, str | None] = {
-            "ratelimit-limit": str(RATELIMIT_LIMIT),
-            "ratelimit-remaining": str(max(0, reply.remaining)),
-            "ratelimit-reset": str(int(time.time()) + reply.reset_in),
-            "x-request-id": reply.request_id,
-        }
-        headers.update(reply.headers)
-        body = reply.body
-        if reply.gzip and body and "content-encoding" not in headers:
-            body = _gzip.compress(body, compresslevel=6, mtime=0)
-            headers["content-encoding"] = "gzip"
-            headers["vary"] = "Accept-Encoding"
-        status = reply.status
-        no_body = status == 204 or status == 304 or 100 <= status < 200
-        if no_body:
-            body = b""
-            headers.pop("content-length", None)
-            headers.pop("content-type", None)
-        elif "content-length" not in headers:
-            headers["content-length"] = str(len(body))
-        if h.close_connection:
-            headers["connection"] = "close"
-        lines = [f"HTTP/1.1 {status} {_phrase(status)}"]
-        lines.extend(f"{k}: {v}" for k, v in headers.items() if v is not None)
-        head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        try:
-            h.wfile.write(head_bytes if reply.head else head_bytes + body)
-        except OSError:
-            h.close_connection = True
-
 
 def _region_slug(obj: Mapping[str, Any]) -> Any:
     region = obj.get("region")
     return region.get("slug") if isinstance(region, dict) else region
-
-
-def _filters_suffix(params: Mapping[str, str], names: Iterable[str]) -> str:
-    """The filters of a list request, repeated in its page links (``&name=value``, in this order)."""
-    return "".join(f"&{n}={quote(params[n], safe='')}" for n in names if n in params)
-
-
-def _per_page(params: Mapping[str, str]) -> int | None:
-    """``per_page`` (default 20, at most 200), or None when it's not an integer in range."""
-    pp = params.get("per_page")
-    if pp is None:
-        return DEFAULT_PER_PAGE
-    if _INT_RE.fullmatch(pp) and 1 <= int(pp) <= MAX_PER_PAGE:
-        return int(pp)
-    return None
-
-
-# A step's answer meaning "the server closed while this request waited: answer nothing".
-_DROP = _Reply(0, b"", {}, "", 0)

@@ -37,7 +37,7 @@ class _Headers:
 
 
 class _Exchange:
-    """What the fake's handler uses of ``BaseHTTPRequestHandler`` (``_fake.Exchange``): ``command``, ``path``,
+    """What the fake's handler uses of ``BaseHTTPRequestHandler`` (``_wire.Exchange``): ``command``, ``path``,
     ``headers``, ``rfile``, ``wfile`` and ``close_connection``."""
 
     def __init__(self, scope: dict[str, Any], body: bytes) -> None:
