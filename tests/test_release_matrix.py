@@ -123,7 +123,7 @@ def test_free_threaded_rows_use_the_linux_floor() -> None:
     linux = {r["target"] for r in rows if "-linux-" in r["target"]}
     assert linux == {r[0] for r in script_rows() if r[0].endswith("-gnu")}
     for row in rows:
-        args = re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: str(row[m.group(1)]), step["with"]["args"])
+        args = re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m, row=row: str(row[m.group(1)]), step["with"]["args"])
         flags = options(shlex.split(args))
         want = {"--release": "", "-i": "python3.14t", "--out": "dist"}
         if row["target"] in linux:
