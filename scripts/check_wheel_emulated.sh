@@ -66,8 +66,11 @@ if [ -z "$QEMU" ]; then
 fi
 "$QEMU" --version | head -n 1
 
-echo "== Debian $DEB_ARCH CPython in $SYSROOT =="
-if [ ! -x "$SYSROOT/usr/bin/python3" ]; then
+# python3: the interpreter and its stdlib; libstdc++6: what manylinux wheels of C++ code (pyarrow, duckdb) may
+# expect from the system (the manylinux policy lists libstdc++ as provided by the platform).
+SYSROOT_PACKAGES="python3 libstdc++6"
+echo "== Debian $DEB_ARCH $SYSROOT_PACKAGES in $SYSROOT =="
+if [ ! -x "$SYSROOT/usr/bin/python3" ] || [ "$(cat "$SYSROOT/.packages" 2>/dev/null)" != "$SYSROOT_PACKAGES" ]; then
   [ -r /etc/debian_version ] || { echo "needs a Debian host (apt-get, dpkg)" >&2; exit 1; }
   APT_DIR=$EMU_DIR/apt
   rm -rf "$APT_DIR" "$SYSROOT"
@@ -82,8 +85,10 @@ if [ ! -x "$SYSROOT/usr/bin/python3" ]; then
     -o "Dir::Cache=$APT_DIR/cache" -o "Dir::Cache::archives=$APT_DIR/archives"
     -o "Dir::Etc::SourceParts=$APT_DIR/sources" -o "Dir::Etc::sourcelist=$sourcelist")
   apt-get "${apt_private[@]}" update
-  apt-get "${apt_private[@]}" install --download-only -y --no-install-recommends python3
+  # shellcheck disable=SC2086  # a list of packages
+  apt-get "${apt_private[@]}" install --download-only -y --no-install-recommends $SYSROOT_PACKAGES
   for deb in "$APT_DIR"/archives/*.deb; do dpkg -x "$deb" "$SYSROOT"; done
+  echo "$SYSROOT_PACKAGES" >"$SYSROOT/.packages"
   rm -rf "$APT_DIR/archives" "$APT_DIR/lists"   # ~25 MB of .debs and ~100 MB of package lists, no longer needed
 fi
 PYBIN=$(basename "$(readlink -f "$SYSROOT/usr/bin/python3")")   # python3.11 on bookworm
@@ -142,7 +147,9 @@ t=$SECONDS
 pipwhl=$(find "$WHEELHOUSE" -name 'pip-*.whl' | sort -V | tail -n 1)
 # pip runs from its own wheel (a zip on sys.path), under emulation, into the emulated venv.
 "$VENV/bin/python" "$pipwhl/pip" install --quiet --no-index --find-links "$WHEELHOUSE" --no-compile pip
-"$VENV/bin/python" -m pip install --quiet --no-index --find-links "$WHEELHOUSE" --only-binary :all: \
+# --no-compile: byte-compiling every installed module under emulation takes minutes; Python compiles the few the
+# tests import when they import them.
+"$VENV/bin/python" -m pip install --quiet --no-index --find-links "$WHEELHOUSE" --only-binary :all: --no-compile \
   "$WHEEL[test]"
 echo "installed in $((SECONDS - t)) s"
 
