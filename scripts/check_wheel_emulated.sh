@@ -14,7 +14,7 @@
 # The venv's bin/python is a shell script that execs qemu (`-L SYSROOT -0 "$0"`), so sys.executable is a file the
 # host kernel can run: the tests start subprocesses (the CLI, the fake in a child, soak) with sys.executable.
 #
-#   scripts/check_wheel_emulated.sh                     # the one *aarch64* wheel in dist/
+#   scripts/check_wheel_emulated.sh                     # the one manylinux aarch64 wheel in dist/
 #   scripts/check_wheel_emulated.sh dist/x.whl -q -x    # a given wheel, pytest options after it
 #
 # Everything is cached under $EMU_DIR (default ./.cache/emu-aarch64): a second run skips the downloads. The venv
@@ -29,21 +29,20 @@ start=$SECONDS
 ARCH=aarch64      # qemu and wheel tag name
 DEB_ARCH=arm64    # Debian's name
 EMU_DIR=${EMU_DIR:-$ROOT/.cache/emu-$ARCH}
-SYSROOT=$EMU_DIR/sysroot
-WHEELHOUSE=$EMU_DIR/wheelhouse
-VENV=$EMU_DIR/venv
 mkdir -p "$EMU_DIR"
 EMU_DIR=$(realpath "$EMU_DIR")
-SYSROOT=$EMU_DIR/sysroot WHEELHOUSE=$EMU_DIR/wheelhouse VENV=$EMU_DIR/venv
+SYSROOT=$EMU_DIR/sysroot        # Debian's arm64 python3, unpacked
+WHEELHOUSE=$EMU_DIR/wheelhouse  # the test extra's aarch64 wheels
+VENV=$EMU_DIR/venv              # recreated on every run
 
 if [ $# -gt 0 ] && [[ "$1" == *.whl ]]; then
   WHEEL=$1
   shift
 else
   shopt -s nullglob
-  wheels=(dist/*linux*_"$ARCH".whl)
+  wheels=(dist/*manylinux*_"$ARCH".whl)
   shopt -u nullglob
-  [ ${#wheels[@]} -eq 1 ] || { echo "give the wheel: dist/ has ${#wheels[@]} $ARCH Linux wheels" >&2; exit 2; }
+  [ ${#wheels[@]} -eq 1 ] || { echo "give the wheel: dist/ has ${#wheels[@]} manylinux $ARCH wheels" >&2; exit 2; }
   WHEEL=${wheels[0]}
 fi
 WHEEL=$(realpath "$WHEEL")
