@@ -153,7 +153,19 @@ pipwhl=$(find "$WHEELHOUSE" -name 'pip-*.whl' | sort -V | tail -n 1)
 echo "installed in $((SECONDS - t)) s"
 
 echo "== scripts/check_wheel.sh on the emulated venv =="
+# The suite less four tests that measure the machine rather than the wheel: under qemu on a shared 2-core box
+# Python runs ~10x slower and the emulator has threads of its own, so wall-clock and thread-count bounds fail
+# (measured: a 20 ms heartbeat got 58 of 60 beats, generating 100,000 fake snapshots took 6.2 s against a 3 s bound,
+# a rate-limited worker resumed 61 ms early, the soak saw 4 then 3 OS threads). They run natively on the
+# workflow's arm64 runner. --timeout 900: each CLI test starts several emulated interpreters (~5 s apiece).
+EMULATION_DESELECT=(
+  --deselect tests/test_async.py::test_heartbeat_never_stalls_during_list_all_of_10000
+  --deselect tests/test_fake.py::test_generation_is_fast
+  --deselect tests/test_pagination.py::test_exact_dataset_under_burst_rate_limit_and_429_pauses_workers
+  --deselect tests/test_soak.py::test_short_soak
+)
 # Three import-time samples instead of fifteen: under emulation the number only says "it imports".
-WHEELCHECK_READY_VENV=$VENV WHEELCHECK_IMPORT_RUNS=3 bash scripts/check_wheel.sh "$WHEEL" "$@"
+WHEELCHECK_READY_VENV=$VENV WHEELCHECK_IMPORT_RUNS=3 bash scripts/check_wheel.sh "$WHEEL" \
+  --timeout 900 "${EMULATION_DESELECT[@]}" "$@"
 
 echo "check_wheel_emulated: PASS ($(basename "$WHEEL"), $PYBIN $DEB_ARCH under $(basename "$QEMU")) in $((SECONDS - start)) s"
