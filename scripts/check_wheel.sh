@@ -7,7 +7,9 @@
 #      GRADIENTAI_RS_EXPECT_INSTALLED=1 makes tests/test_version.py assert the import comes from site-packages.
 # Mirrors the `test` job of .github/workflows/release.yml. Extra arguments go to pytest. WHEELCHECK_DEPS replaces
 # the `test` extra (musllinux in CI: no pyarrow/polars wheels there, so those tests skip); WHEELCHECK_VENV moves
-# the venv (default ./.venv-wheelcheck, recreated on every run).
+# the venv (default ./.venv-wheelcheck, recreated on every run). WHEELCHECK_READY_VENV names a venv that already
+# has the wheel and its test deps (scripts/check_wheel_emulated.sh builds one under qemu): no venv, no install;
+# WHEELCHECK_IMPORT_RUNS sets the import-time samples (default 15).
 #
 #   scripts/check_wheel.sh                       # the one wheel in dist/ (scripts/build_wheels.sh)
 #   scripts/check_wheel.sh dist/x.whl -x -q      # a given wheel, pytest options after it
@@ -29,7 +31,7 @@ fi
 WHEEL=$(realpath "$WHEEL")
 # The real interpreter, resolved before PATH changes (a pyenv shim needs its own PATH).
 PYTHON=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)')
-VENV=${WHEELCHECK_VENV:-$ROOT/.venv-wheelcheck}
+VENV=${WHEELCHECK_READY_VENV:-${WHEELCHECK_VENV:-$ROOT/.venv-wheelcheck}}
 VBIN=$VENV/bin
 case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) VBIN=$VENV/Scripts ;; esac
 
@@ -50,16 +52,21 @@ if command -v cargo >/dev/null || command -v rustc >/dev/null; then
 fi
 echo "== no Rust toolchain on PATH (command -v cargo/rustc fail) =="
 
-echo "== fresh venv $VENV; pip install $(basename "$WHEEL") ${WHEELCHECK_DEPS:-[test]} =="
-rm -rf "$VENV"
-"$PYTHON" -m venv "$VENV"
-python -m pip install --quiet --upgrade pip
-# --only-binary for our own package: pip must take this wheel, never build anything of ours.
-if [ -n "${WHEELCHECK_DEPS:-}" ]; then
-  # shellcheck disable=SC2086  # a list of requirements
-  python -m pip install --quiet --prefer-binary --only-binary gradientai-rs "$WHEEL" $WHEELCHECK_DEPS
+if [ -n "${WHEELCHECK_READY_VENV:-}" ]; then
+  echo "== ready venv $VENV (installed by the caller) =="
+  python -c 'import importlib.metadata as m; print("gradientai-rs", m.version("gradientai-rs"))'
 else
-  python -m pip install --quiet --prefer-binary --only-binary gradientai-rs "$WHEEL[test]"
+  echo "== fresh venv $VENV; pip install $(basename "$WHEEL") ${WHEELCHECK_DEPS:-[test]} =="
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  python -m pip install --quiet --upgrade pip
+  # --only-binary for our own package: pip must take this wheel, never build anything of ours.
+  if [ -n "${WHEELCHECK_DEPS:-}" ]; then
+    # shellcheck disable=SC2086  # a list of requirements
+    python -m pip install --quiet --prefer-binary --only-binary gradientai-rs "$WHEEL" $WHEELCHECK_DEPS
+  else
+    python -m pip install --quiet --prefer-binary --only-binary gradientai-rs "$WHEEL[test]"
+  fi
 fi
 
 # A scratch tree with the tests and the repo files they read, and nothing importable.
@@ -90,8 +97,8 @@ env -u DIGITALOCEAN_ACCESS_TOKEN -u GRADIENTAI_API_KEY -u GRADIENT_BASE_URL -u G
   python -m gradientai_rs demo | tail -n 15
 
 echo "== size and import time =="
-python - "$WHEEL" <<'EOF'
-import re, statistics, subprocess, sys, time
+WHEELCHECK_IMPORT_RUNS=${WHEELCHECK_IMPORT_RUNS:-15} python - "$WHEEL" <<'EOF'
+import os, re, statistics, subprocess, sys, time
 from pathlib import Path
 import gradientai_rs._core as core
 
@@ -106,15 +113,16 @@ def run(code):
     return time.perf_counter() - t, out.stderr
 
 run("import gradientai_rs")  # warm the page cache and write the .pyc files
+runs = int(os.environ["WHEELCHECK_IMPORT_RUNS"])
 cumulative, walls, bases = [], [], []
-for _ in range(15):
+for _ in range(runs):
     wall, err = run("import gradientai_rs")
     walls.append(wall)
     # -X importtime: "import time: self [us] | cumulative | imported package"; the top-level line of our package.
     cumulative.append(int(re.search(r"^import time:\s+\d+ \|\s+(\d+) \| gradientai_rs$", err, re.M).group(1)))
     bases.append(run("pass")[0])
 ms = lambda xs: statistics.median(xs) * 1e3
-print(f"import gradientai_rs: median {statistics.median(cumulative) / 1e3:.1f} ms (-X importtime cumulative, 15 runs); "
+print(f"import gradientai_rs: median {statistics.median(cumulative) / 1e3:.1f} ms (-X importtime cumulative, {runs} runs); "
       f"python -c 'import gradientai_rs' {ms(walls):.0f} ms vs python -c pass {ms(bases):.0f} ms")
 EOF
 
