@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union, cast
+from typing import Any, Callable, Literal, Optional, Union, cast
 
 try:
     import dlt
@@ -93,7 +93,8 @@ def _list_droplets(account: str, client: GradientAI, kwargs: Mapping[str, Any]) 
 
     options = {k: v for k, v in kwargs.items() if k != "with_sources"}
     parts = []
-    for kind, gpu in (("droplets", False), ("gpus", True)):
+    kinds: tuple[tuple[Literal["droplets", "gpus"], bool], ...] = (("droplets", False), ("gpus", True))
+    for kind, gpu in kinds:
         table = _table(account, client.gpu_droplets.list_all(type=kind, **options))
         parts.append(table.append_column(pa.field("gpu", pa.bool_(), nullable=False), pa.repeat(gpu, len(table))))
     return pa.concat_tables(parts)
