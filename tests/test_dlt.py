@@ -362,3 +362,69 @@ def test_cli_sync_without_a_token(
 ) -> None:
     code, _, err = sync_cli(history_fake, workdir, capsys)
     assert code == 5 and "no API token" in err
+
+
+# ------------------------------------------------------------------------------- droplets, volumes and the sources
+
+
+def test_droplets_and_volumes_tables(history_fake: FakeDigitalOcean, run: Run) -> None:
+    with client_for(history_fake) as c:
+        info = run.run(c)  # every resource, with_sources=True
+    assert not info.has_failed_jobs
+    droplets = {(a, i) for a, i in run.sql("SELECT account, id FROM digitalocean.droplets WHERE " + ACTIVE)}
+    assert droplets == {("default", d["id"]) for d in history_fake.droplets}
+    gpu = {i for (i,) in run.sql("SELECT id FROM digitalocean.droplets WHERE gpu")}
+    assert gpu == {d["id"] for d in history_fake.gpu_droplets} and gpu  # GPU droplets are in the table
+    assert run.ids(table="volumes") == {("default", v["id"]) for v in history_fake.volumes}
+    # The snapshots' source states are the fake's (computed from its data, not hard-coded).
+    states = dict(run.sql("SELECT id, source_exists FROM digitalocean.snapshots"))
+    want = {"exists": True, "gone": False, "unknown": None}
+    assert states == {sid: want[state] for sid, state in history_fake.source_states().items()}
+
+
+def test_query_orphans(history_fake: FakeDigitalOcean, run: Run) -> None:
+    with client_for(history_fake) as c:
+        run.run(c)
+        orphans = {s.id for s in c.gpu_droplets.snapshots.orphans()}
+    rows = run.sql(docs_query("orphans"))
+    assert {r[1] for r in rows} == orphans == set(history_fake.orphaned_snapshot_ids())
+    assert orphans  # the history has some
+
+
+def test_a_destroyed_droplet_is_history(history_fake: FakeDigitalOcean, run: Run) -> None:
+    # A droplet with snapshots that still exists: destroying it retires its row and gives its snapshots a new
+    # version with source_exists false ("orphaned since"), the old version kept.
+    with client_for(history_fake) as c:
+        run.run(c)
+        states = history_fake.source_states()
+        by_source: dict[str, list[str]] = {}
+        for s in history_fake.snapshots:
+            if s.get("resource_type") == "droplet" and states[s["id"]] == "exists":
+                by_source.setdefault(s["resource_id"], []).append(s["id"])
+        droplet, snaps = next(iter(by_source.items()))
+        assert history_fake.destroy_droplet(droplet)
+        run.run(c)
+    assert run.sql(f"SELECT count(*) FROM digitalocean.droplets WHERE id = {droplet} AND {ACTIVE}") == [(0,)]
+    assert run.sql(f"SELECT count(*) FROM digitalocean.droplets WHERE id = {droplet}") == [(1,)]
+    ids = ",".join(f"'{i}'" for i in snaps)
+    history = run.sql(
+        f"SELECT id, source_exists, _dlt_valid_to IS NULL FROM digitalocean.snapshots WHERE id IN ({ids}) ORDER BY 1, 3"
+    )
+    expected = [(i, True, False) for i in snaps] + [(i, False, True) for i in snaps]
+    assert history == sorted(expected, key=lambda r: (r[0], r[2]))
+
+
+@pytest.mark.parametrize("refused", ["droplets", "gpus", "volumes"])
+def test_a_refused_source_listing_retires_nothing(history_fake: FakeDigitalOcean, run: Run, refused: str) -> None:
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    with client_for(history_fake) as c:
+        run.run(c)
+        before = {t: run.ids(table=t) for t in ("snapshots", "volumes")}
+        for sid in history_fake.ids()[:3]:
+            history_fake.delete_snapshot(sid)
+        history_fake.configure(refuse=(refused,))
+        with pytest.raises(PipelineStepFailed):
+            run.run(c)
+    assert {t: run.ids(table=t) for t in ("snapshots", "volumes")} == before
+    assert run.ids("_dlt_valid_to IS NOT NULL") == set()

@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union, cast
+from typing import Any, Callable, Literal, Optional, Union, cast
 
 try:
     import dlt
@@ -62,22 +62,57 @@ def _sql_string(value: str) -> str:
 
 @dataclass(frozen=True)
 class _Kind:
-    """One table: how to list one account, and its dlt column hints (types as the Arrow export makes them)."""
+    """One table: how to list one account as Arrow tables (each with its row hashes), and its dlt column hints
+    (types as the Arrow export makes them)."""
 
     name: str
-    list_account: Callable[[GradientAI, Mapping[str, Any]], Any]
+    list_account: Callable[[str, GradientAI, Mapping[str, Any]], Any]
     columns: Mapping[str, Mapping[str, Any]]
 
 
-def _list_snapshots(client: GradientAI, kwargs: Mapping[str, Any]) -> Any:
-    return client.gpu_droplets.snapshots.list_all(**kwargs)
+def _table(account: str, listing: Any, **arrow_options: Any) -> Any:
+    """The listing's Arrow table with ``account`` first and ``_row_hash`` last (no Python object per row)."""
+    import pyarrow as pa
+
+    n = len(listing)
+    table = listing.to_arrow(**arrow_options)
+    hashes = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(listing._row_hashes(account))])
+    table = table.add_column(0, pa.field("account", pa.string(), nullable=False), pa.repeat(account, n))
+    return table.append_column(pa.field(ROW_HASH_COLUMN, pa.int64(), nullable=False), hashes)
+
+
+def _list_snapshots(account: str, client: GradientAI, kwargs: Mapping[str, Any]) -> Any:
+    with_sources = bool(kwargs.get("with_sources"))
+    listing = client.gpu_droplets.snapshots.list_all(**kwargs)
+    return _table(account, listing, source_exists=with_sources) if with_sources else _table(account, listing)
+
+
+def _list_droplets(account: str, client: GradientAI, kwargs: Mapping[str, Any]) -> Any:
+    """Both listings: ``GET /v2/droplets`` returns GPU droplets only with ``type=gpus``."""
+    import pyarrow as pa
+
+    options = {k: v for k, v in kwargs.items() if k != "with_sources"}
+    parts = []
+    kinds: tuple[tuple[Literal["droplets", "gpus"], bool], ...] = (("droplets", False), ("gpus", True))
+    for kind, gpu in kinds:
+        table = _table(account, client.gpu_droplets.list_all(type=kind, **options))
+        parts.append(table.append_column(pa.field("gpu", pa.bool_(), nullable=False), pa.repeat(gpu, len(table))))
+    return pa.concat_tables(parts)
+
+
+def _list_volumes(account: str, client: GradientAI, kwargs: Mapping[str, Any]) -> Any:
+    options = {k: v for k, v in kwargs.items() if k != "with_sources"}
+    return _table(account, client.gpu_droplets.volumes.list_all(**options))
 
 
 _TEXT = {"data_type": "text", "nullable": True}
 _KEY = {"data_type": "text", "nullable": False}
-# dlt has no list type: nested values are its `json` type (DuckDB `JSON`), here always a JSON array of strings
-# (or null), readable as a list with `regions::VARCHAR[]` in DuckDB.
+_INT = {"data_type": "bigint", "nullable": True}
+_TIME = {"data_type": "timestamp", "timezone": True, "precision": 6, "nullable": True}
+# dlt has no list type: nested values are its `json` type (DuckDB `JSON`), here always a JSON array (or null),
+# readable as a list with `regions::VARCHAR[]` in DuckDB.
 _LIST = {"data_type": "json", "nullable": True}
+_ROW_HASH = {"data_type": "bigint", "nullable": False}
 
 _KINDS: dict[str, _Kind] = {
     "snapshots": _Kind(
@@ -87,14 +122,52 @@ _KINDS: dict[str, _Kind] = {
             "account": _KEY,
             "id": _KEY,
             "name": _TEXT,
-            "created_at": {"data_type": "timestamp", "timezone": True, "precision": 6, "nullable": True},
+            "created_at": _TIME,
             "regions": _LIST,
             "resource_id": _TEXT,
             "resource_type": _TEXT,
-            "min_disk_size": {"data_type": "bigint", "nullable": True},
+            "min_disk_size": _INT,
             "size_gigabytes": {"data_type": "double", "nullable": True},
             "tags": _LIST,
-            ROW_HASH_COLUMN: {"data_type": "bigint", "nullable": False},
+            # with_sources=True: whether the droplet or volume still exists (null: unknown)
+            "source_exists": {"data_type": "bool", "nullable": True},
+            ROW_HASH_COLUMN: _ROW_HASH,
+        },
+    ),
+    "droplets": _Kind(
+        "droplets",
+        _list_droplets,
+        {
+            "account": _KEY,
+            "id": {"data_type": "bigint", "nullable": False},
+            "name": _TEXT,
+            "status": _TEXT,
+            "created_at": _TIME,
+            "region": _TEXT,
+            "size_slug": _TEXT,
+            "vcpus": _INT,
+            "memory": _INT,
+            "disk": _INT,
+            "tags": _LIST,
+            "snapshot_ids": _LIST,
+            "volume_ids": _LIST,
+            "gpu": {"data_type": "bool", "nullable": False},
+            ROW_HASH_COLUMN: _ROW_HASH,
+        },
+    ),
+    "volumes": _Kind(
+        "volumes",
+        _list_volumes,
+        {
+            "account": _KEY,
+            "id": _KEY,
+            "name": _TEXT,
+            "created_at": _TIME,
+            "region": _TEXT,
+            "size_gigabytes": _INT,
+            "droplet_ids": _LIST,
+            "tags": _LIST,
+            ROW_HASH_COLUMN: _ROW_HASH,
         },
     ),
 }
@@ -156,7 +229,7 @@ def _list_every_account(kind: _Kind, accounts: Mapping[str, GradientAI], kwargs:
 
     def one(name: str) -> Any:
         try:
-            return kind.list_account(accounts[name], kwargs)
+            return kind.list_account(name, accounts[name], kwargs)
         except Exception as exc:
             return AccountError(name, exc)
 
@@ -168,20 +241,8 @@ def _list_every_account(kind: _Kind, accounts: Mapping[str, GradientAI], kwargs:
     return results
 
 
-def _account_table(name: str, listing: Any) -> Any:
-    """The listing's Arrow table with ``account`` first and ``_row_hash`` last (no Python object per row)."""
-    import pyarrow as pa
-
-    table = listing.to_arrow()
-    hashes = pa.Array.from_buffers(pa.int64(), len(listing), [None, pa.py_buffer(listing._row_hashes(name))])
-    table = table.add_column(0, pa.field("account", pa.string(), nullable=False), pa.repeat(name, len(listing)))
-    return table.append_column(pa.field(ROW_HASH_COLUMN, pa.int64(), nullable=False), hashes)
-
-
 def _rows(kind: _Kind, accounts: Mapping[str, GradientAI], kwargs: Mapping[str, Any]) -> Iterator[Any]:
-    listings = _list_every_account(kind, accounts, kwargs)  # all complete before the first table goes out
-    for name, listing in zip(accounts, listings):
-        yield _account_table(name, listing)
+    yield from _list_every_account(kind, accounts, kwargs)  # all complete before the first table goes out
 
 
 def _write_disposition(write_disposition: str, accounts: Sequence[str]) -> Any:
@@ -213,18 +274,23 @@ def digitalocean_source(
     clients: _Clients = None,
     *,
     resources: Sequence[str] = RESOURCES,
+    with_sources: bool = True,
     write_disposition: str = "merge",
     deadline: Optional[float] = None,
     max_concurrency: Optional[int] = None,
 ) -> Iterator[DltResource]:
     """One ``@dlt.resource`` per kind in ``resources`` (``RESOURCES``), each a full, exact listing of every
-    account in ``clients`` (see ``resolve_clients``) as Arrow tables. ``write_disposition``: ``"merge"`` (scd2
+    account in ``clients`` (see ``resolve_clients``) as Arrow tables. ``with_sources`` (default): the snapshots
+    table gets a ``source_exists`` column (``list_all(with_sources=True)``: droplets of both types and volumes are
+    listed too, and a listing that fails or is refused fails the sync). ``write_disposition``: ``"merge"`` (scd2
     history, the default) or ``"replace"`` (a plain copy). ``deadline`` and ``max_concurrency`` go to every
     ``list_all`` (rate limits, retries and the exactly-once rules are ``list_all``'s)."""
     kinds = _check_resources(resources)
     accounts = resolve_clients(clients)
     disposition = _write_disposition(write_disposition, list(accounts))
-    kwargs: dict[str, Any] = {}
+    if not isinstance(with_sources, bool):
+        raise TypeError(f"with_sources must be True or False, got {with_sources!r}")
+    kwargs: dict[str, Any] = {"with_sources": with_sources}
     if deadline is not None:
         kwargs["deadline"] = deadline
     if max_concurrency is not None:

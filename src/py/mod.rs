@@ -5,9 +5,8 @@
 //! `datetime_capi`, `vocabulary` (the core's name lists as `_core` tuples), `convert` (core values → Python),
 //! `errors` (the one mapping of core errors), `args` (Python arguments → core values), `runtime` (the tokio
 //! runtime, blocking and async calls), `flavor` (`Flavor`: blocking vs async front-ends), `protocol` (the one
-//! model protocol), `models` (leaf models), `arrow`, `responses` (pages and listings), `rowhash`
-//! (stable row hashes for warehouse loads), `compute_models`
-//! (droplets, volumes and their pages and lists), `summary` (`Summary`), `select` (select, sort, cost and summaries
+//! model protocol), `models` (leaf models), `arrow`, `responses` (pages and listings), `compute_models`
+//! (droplets, volumes and their pages and lists), `rowhash` (stable row hashes for warehouse loads), `summary` (`Summary`), `select` (select, sort, cost and summaries
 //! over a listing), `merge` (lists of several accounts), `iterators`, `unpickle`, `calls` (the calls behind every
 //! resource, `APIResponse`), `resources`, `droplets` (`gpu_droplets` itself and `gpu_droplets.volumes`), `plan`
 //! (`PruneResult`, `PrunePlan`, `AsyncPrunePlan`, the shared `delete_many`), `prune` (`delete_many` and
