@@ -21,3 +21,6 @@ echo "== cargo deny =="
 # From crates.io when missing (a few minutes once; later runs on the same machine reuse ~/.cargo/bin).
 command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
 cargo deny check licenses bans sources
+
+echo "== workflows: check-jsonschema (GitHub's schema) and zizmor (offline) =="
+bash scripts/lint_workflows.sh
