@@ -236,6 +236,10 @@ impl HttpClient {
         let mut retries_taken = 0u32;
         loop {
             self.limiter.acquire().await;
+            // Closed while waiting for the limiter: nothing of this request was sent yet.
+            if retries_taken == 0 && self.is_closed() {
+                return Err(Error::Closed);
+            }
             let at = Attempting {
                 req,
                 url: &url,
@@ -297,7 +301,8 @@ impl HttpClient {
                     (retry, backoff(retries_taken, rand::random::<f64>()), err)
                 }
             };
-            if !retry {
+            // A closed client retries nothing (the last answer is the error: the request was sent).
+            if !retry || self.is_closed() {
                 return Err(err);
             }
             log::info!(
@@ -310,6 +315,9 @@ impl HttpClient {
                 err
             );
             tokio::time::sleep(delay).await;
+            if self.is_closed() {
+                return Err(err);
+            }
             retries_taken += 1;
         }
     }
