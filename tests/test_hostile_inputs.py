@@ -220,3 +220,206 @@ def test_close_from_another_thread_during_delete_many(make_fake: Callable[..., F
     assert set(res.deleted) | set(res.not_attempted) == set(ids)
     assert sorted(fake.deleted_ids) == sorted(res.deleted)
     assert res.stopped and "closed" in res.stopped
+
+
+# ------------------------------------------------------------ item 3: redaction on decoded text and on every URL
+
+SECRET = "dop_v1_0123456789abcdef/xyz"
+
+
+def _leaks(e: BaseException, secret: str = SECRET) -> List[str]:
+    """Where `secret` (or a long piece of it) shows: str(e), repr, every attribute, the pickle."""
+    import pickle
+
+    pieces = [secret, secret[:12], secret[-12:]]
+    places = {"str": str(e), "repr": repr(e), "pickle": repr(pickle.dumps(e))}
+    for name in ("body", "url", "headers", "message", "request_id"):
+        places[name] = repr(getattr(e, name, None))
+    return [where for where, text in places.items() if any(p in text for p in pieces)]
+
+
+def _escaped(s: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in s)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"id":"unauthorized","message":"bad token ' + _escaped(SECRET) + '"}',
+        '{"id":"unauthorized","message":"bad token ' + SECRET.replace("/", "\\/") + '"}',
+        '{"id":"unauthorized","message":"bad \\u0074oken ' + SECRET[:3] + _escaped(SECRET[3:9]) + SECRET[9:] + '"}',
+        "<html>token: " + SECRET + "</html>",
+    ],
+)
+def test_an_escaped_token_in_an_error_body_is_redacted(make_fake: Callable[..., FakeDigitalOcean], body: str) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    fake.enqueue(401, body=body.encode(), headers={"content-type": "application/json"})
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    assert _leaks(info.value) == [], (info.value, info.value.body)  # type: ignore[attr-defined]
+    assert "***" in repr(info.value.body)  # type: ignore[attr-defined]
+
+
+def test_a_token_straddling_the_excerpt_cut_is_redacted(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    for pad in (190, 195, 199):
+        fake.enqueue(200, body=("x" * pad + SECRET + " not json").encode())
+        with pytest.raises(Exception) as info:
+            c.gpu_droplets.snapshots.list()
+        assert _leaks(info.value) == [], info.value
+
+
+def test_a_redirect_target_with_the_token_is_scrubbed(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    fake.enqueue(302, headers={"location": f"{fake.url}/v2/elsewhere?token=other-credential&page=1"})
+    fake.enqueue(404)
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    e = info.value
+    assert "other-credential" not in str(e.url) and "token=***" in str(e.url), e.url  # type: ignore[attr-defined]
+    assert _leaks(e) == []
+
+
+def test_a_token_in_extra_query_is_scrubbed_from_urls(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    fake.enqueue(500)
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list(extra_query={"region": SECRET})
+    assert _leaks(info.value) == [], info.value.url  # type: ignore[attr-defined]
+
+
+def test_connection_errors_scrub_their_urls() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from gradientai_rs import APIConnectionError
+
+    c = GradientAI(api_key=SECRET, base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    with pytest.raises(APIConnectionError) as info:
+        c.gpu_droplets.snapshots.list(extra_query={"q": SECRET, "access_token": "another-one-9"})
+    e = info.value
+    assert _leaks(e) == [] and _leaks(e, "another-one-9") == [], (str(e), e.url)
+
+
+@pytest.mark.parametrize("name", ["Cookie", "X-Auth-Token", "X-DO-Password", "Proxy-Authorization", "X-Auth"])
+def test_cookie_and_auth_headers_are_secrets(make_fake: Callable[..., FakeDigitalOcean], name: str) -> None:
+    fake = make_fake(3)
+    value = "hdr-secret-4711"
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0, default_headers={name: value})
+    fake.enqueue(400, body=f'{{"id":"bad","message":"you sent {value}"}}'.encode())
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    assert _leaks(info.value, value) == []
+
+
+def test_set_cookie_answers_are_not_repeated(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(403, headers={"set-cookie": "session=s3ss10n-value; HttpOnly"})
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    assert _leaks(info.value, "s3ss10n-value") == []
+
+
+@pytest.mark.parametrize("short", ["t", "ab", "x9z"])
+def test_short_tokens_are_redacted_whole(make_fake: Callable[..., FakeDigitalOcean], short: str) -> None:
+    fake = make_fake(3, token=short)
+    c = GradientAI(api_key=short, base_url=fake.url, max_retries=0)
+    fake.enqueue(401, body=f'{{"id":"unauthorized","message":"token {short} is bad","echo":"{_escaped(short)}"}}')
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    body = info.value.body  # type: ignore[attr-defined]
+    assert body["message"] == "token *** is bad" and body["echo"] == "***", body
+
+
+@pytest.mark.parametrize("url", ["https://h.example/?token=dop_v1_abcdef", "https://h.example/#dop_v1_abcdef"])
+def test_a_base_url_with_a_token_is_not_echoed(url: str) -> None:
+    with pytest.raises(ValueError) as info:
+        GradientAI(api_key=TOKEN, base_url=url)
+    assert "dop_v1_abcdef" not in str(info.value) and "base_url" in str(info.value)
+
+
+# ------------------------------------------------------------------------- item 10: uniform argument checks
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"requests_per_minute": True}, "requests_per_minute"),
+        ({"requests_per_minute": False}, "requests_per_minute"),
+        ({"max_rate_limit_wait": True}, "max_rate_limit_wait"),
+        ({"max_retries": True}, "max_retries"),
+        ({"timeout": True}, "timeout"),
+        ({"api_key": 123}, "api_key"),
+        ({"access_token": b"tok"}, "access_token"),
+        ({"base_url": b"http://127.0.0.1:1"}, "base_url"),
+        ({"inference_key": 5}, "inference_key"),
+        ({"allow_insecure_http": 1}, "allow_insecure_http"),
+        ({"requests_per_minute": "250"}, "requests_per_minute"),
+        ({"max_rate_limit_wait": "60"}, "max_rate_limit_wait"),
+    ],
+)
+def test_wrong_types_are_type_errors_naming_the_parameter(kwargs: dict, param: str) -> None:
+    kwargs = {"api_key": TOKEN, **kwargs}
+    with pytest.raises(TypeError, match=param):
+        GradientAI(**kwargs)
+    c = GradientAI(api_key=TOKEN)
+    if param not in ("inference_key",):
+        with pytest.raises(TypeError, match=param):
+            c.with_options(**{k: v for k, v in kwargs.items() if k != "api_key" or param == "api_key"})
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"requests_per_minute": 2**64}, "requests_per_minute"),
+        ({"requests_per_minute": -1}, "requests_per_minute"),
+        ({"max_retries": 2**70}, "max_retries"),
+        ({"max_rate_limit_wait": 2**2000}, "max_rate_limit_wait"),
+        ({"timeout": 10**400}, "timeout"),
+        ({"base_url": ""}, "base_url"),
+        ({"base_url": "   "}, "base_url"),
+    ],
+)
+def test_out_of_range_is_a_value_error_naming_the_parameter(kwargs: dict, param: str) -> None:
+    with pytest.raises(ValueError, match=param) as info:
+        GradientAI(api_key=TOKEN, **kwargs)
+    assert not isinstance(info.value, OverflowError)
+    if "requests_per_minute" in kwargs:
+        assert "between 0 and" in str(info.value)
+
+
+@pytest.mark.parametrize("param", ["api_key", "access_token", "inference_key", "agent_access_key"])
+def test_a_surrogate_in_a_secret_does_not_travel_with_the_error(param: str) -> None:
+    secret = "dop_v1_sec\ud800ret"
+    with pytest.raises(ValueError, match=param) as info:
+        GradientAI(**{param: secret})
+    e = info.value
+    assert not isinstance(e, UnicodeError) and not hasattr(e, "object")
+    seen = [str(e), repr(e.args), repr(e.__cause__), repr(e.__context__)]
+    assert not any("dop_v1" in s or "ret" in s.replace("secret", "") for s in seen), seen
+
+
+def test_a_surrogate_in_base_url_is_not_echoed() -> None:
+    with pytest.raises(ValueError, match="base_url") as info:
+        GradientAI(api_key=TOKEN, base_url="https://h/?token=dop_v1_abc\udc00")
+    assert "dop_v1_abc" not in str(info.value) and info.value.__context__ is None
+
+
+def test_the_checks_keep_what_was_accepted(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    assert GradientAI(api_key=TOKEN).requests_per_minute == 250
+    assert GradientAI(api_key=TOKEN, requests_per_minute=None).requests_per_minute is None
+    assert GradientAI(api_key=TOKEN, requests_per_minute=0).requests_per_minute is None
+    c = GradientAI(api_key=TOKEN, requests_per_minute=10, max_rate_limit_wait=5, base_url=fake.url)
+    assert (c.requests_per_minute, c.max_rate_limit_wait) == (10, 5.0)
+    assert c.with_options(requests_per_minute=None).requests_per_minute == 10
+    assert c.with_options(max_rate_limit_wait=1.5).max_rate_limit_wait == 1.5
+    assert GradientAI(api_key=TOKEN, base_url=fake.url, allow_insecure_http=True).base_url == fake.url
+    assert len(c.gpu_droplets.snapshots.list().snapshots) == 3

@@ -585,7 +585,7 @@ class _ClientBase:
         model_access_key: Optional[str] = None,
         agent_access_key: Optional[str] = None,
         verify: Union[bool, str, "os.PathLike[str]", None] = None,
-        allow_insecure_http: bool = False,
+        allow_insecure_http: Optional[bool] = None,
         max_rate_limit_wait: Optional[float] = None,
     ) -> Self: ...
     @property
