@@ -423,3 +423,85 @@ def test_the_checks_keep_what_was_accepted(make_fake: Callable[..., FakeDigitalO
     assert c.with_options(max_rate_limit_wait=1.5).max_rate_limit_wait == 1.5
     assert GradientAI(api_key=TOKEN, base_url=fake.url, allow_insecure_http=True).base_url == fake.url
     assert len(c.gpu_droplets.snapshots.list().snapshots) == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        ({"deadline": True}, TypeError),
+        ({"deadline": "5"}, TypeError),
+        ({"deadline": 2**2000}, ValueError),
+        ({"wait_for_rate_limit": 1}, TypeError),
+        ({"max_concurrency": True}, TypeError),
+    ],
+)
+def test_list_all_arguments_are_checked_the_same_way(client: GradientAI, kwargs: dict, exc: type) -> None:
+    (param,) = kwargs
+    with pytest.raises(exc, match=param) as info:
+        client.gpu_droplets.snapshots.list_all(**kwargs)
+    assert not isinstance(info.value, OverflowError)
+
+
+# ------------------------------------------------------- item 11: as lenient about text as Python's json (the SDK)
+
+
+def _page(names: List[str]) -> str:
+    import json
+
+    rows = [{"id": str(i + 1), "name": "@@%d@@" % i, "created_at": "2025-01-01T00:00:00Z"} for i in range(len(names))]
+    text = json.dumps({"snapshots": rows, "links": {}, "meta": {"total": len(rows)}})
+    for i, n in enumerate(names):
+        text = text.replace("@@%d@@" % i, n)
+    return text
+
+
+@pytest.mark.parametrize(
+    "raw, want",
+    [
+        ("\\ud800", "\ufffd"),
+        ("web-\\udfff-1", "web-\ufffd-1"),
+        ("\\ud83d\\ude00 \\ud83d", "\U0001f600 \ufffd"),
+        ("\\\\ud800", "\\ud800"),
+    ],
+)
+def test_a_lone_surrogate_escape_does_not_reject_the_page(
+    make_fake: Callable[..., FakeDigitalOcean], raw: str, want: str
+) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(200, body=_page([raw, "ok"]).encode())
+    page = c.gpu_droplets.snapshots.list()
+    assert [s.name for s in page.snapshots] == [want, "ok"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_boms_and_utf16_32_bodies_are_read_as_python_json_reads_them(
+    make_fake: Callable[..., FakeDigitalOcean], encoding: str
+) -> None:
+    import json
+
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    body = _page(["web-é", "ok"]).encode(encoding)
+    expected = [s["name"] for s in json.loads(body)["snapshots"]]
+    fake.enqueue(200, body=body)
+    assert [s.name for s in c.gpu_droplets.snapshots.list().snapshots] == expected == ["web-é", "ok"]
+    fake.enqueue(200, body=body)
+    raw = c.gpu_droplets.snapshots.with_raw_response.list()
+    assert raw.json() == json.loads(body)
+
+
+def test_list_all_survives_one_odd_name(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(200, body=b"\xef\xbb\xbf" + _page(["\\udead", "b", "c"]).encode())
+    assert [s.name for s in c.gpu_droplets.snapshots.list_all()] == ["\ufffd", "b", "c"]
+
+
+def test_a_bom_in_an_error_body_keeps_it_json(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(404, body='{"id":"not_found","message":"gone \\ud800"}'.encode("utf-16"))
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.retrieve("1")
+    assert info.value.body == {"id": "not_found", "message": "gone \ufffd"}  # type: ignore[attr-defined]

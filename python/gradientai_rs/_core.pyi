@@ -492,7 +492,7 @@ class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W, _P, _X])
         per_page: Optional[int] = None,
         max_concurrency: Optional[int] = None,
         progress: _Progress = None,
-        wait_for_rate_limit: bool = False,
+        wait_for_rate_limit: Optional[bool] = None,
         max_attempts: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,

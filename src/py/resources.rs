@@ -14,7 +14,7 @@ use crate::core::pagination::{self, ListAllOptions, Listing, Progress};
 use crate::core::ratelimit::WaitObserver;
 use crate::core::snapshots::CallOptions;
 use crate::core::Error as CoreError;
-use crate::py::args::{opt_int, opt_resource_type};
+use crate::py::args::{opt_bool, opt_int, opt_resource_type, opt_seconds};
 use crate::py::calls::snapshot_calls;
 use crate::py::calls::{Answer, Snapshots};
 use crate::py::errors::to_pyerr;
@@ -28,11 +28,11 @@ pub struct ListAllArgs<'a, 'py> {
     pub per_page: Option<&'a Bound<'py, PyAny>>,
     pub max_concurrency: Option<&'a Bound<'py, PyAny>>,
     pub progress: Option<&'a Bound<'py, PyAny>>,
-    pub wait_for_rate_limit: bool,
+    pub wait_for_rate_limit: Option<&'a Bound<'py, PyAny>>,
     pub max_attempts: Option<&'a Bound<'py, PyAny>>,
     pub call: CallOptions,
     /// Seconds for the whole listing, or `None`.
-    pub deadline: Option<f64>,
+    pub deadline: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// The first exception the user's progress callback (or its `rate_limit_wait`) raised, kept for the caller to
@@ -154,13 +154,14 @@ impl ListAllArgs<'_, '_> {
         let max_attempts = opt_int(self.max_attempts, "max_attempts", limits::max_attempts)?;
         let per_page = opt_int(self.per_page, "per_page", limits::per_page)?;
         let resource_type = opt_resource_type(self.resource_type)?;
-        let deadline = self.deadline.map(limits::deadline).transpose().map_err(to_pyerr)?;
+        let deadline = opt_seconds(self.deadline, "deadline", limits::deadline)?;
+        let wait_for_rate_limit = opt_bool(self.wait_for_rate_limit, "wait_for_rate_limit")?.unwrap_or(false);
         let hooks = progress_of(py, self.progress, "page")?;
         let opts = ListAllOptions {
             resource_type,
             per_page: per_page.unwrap_or(limits::MAX_PER_PAGE),
             max_concurrency: max_concurrency.map(|c| c as usize),
-            wait_for_rate_limit: self.wait_for_rate_limit,
+            wait_for_rate_limit,
             max_attempts: max_attempts.map_or(pagination::DEFAULT_MAX_ATTEMPTS, |a| a as u32),
             call: self.call,
             progress: hooks.progress,
@@ -255,7 +256,7 @@ macro_rules! resource_methods {
         #[pymethods]
         impl $ty {
             /// Every snapshot, exactly once: page 1, then the rest concurrently, in page order.
-            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
+            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = None, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
             #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
             fn list_all<'py>(
                 &self,
@@ -264,12 +265,12 @@ macro_rules! resource_methods {
                 per_page: Option<&Bound<'py, PyAny>>,
                 max_concurrency: Option<&Bound<'py, PyAny>>,
                 progress: Option<&Bound<'py, PyAny>>,
-                wait_for_rate_limit: bool,
+                wait_for_rate_limit: Option<&Bound<'py, PyAny>>,
                 max_attempts: Option<&Bound<'py, PyAny>>,
                 extra_headers: Option<&Bound<'py, PyAny>>,
                 extra_query: Option<&Bound<'py, PyAny>>,
                 timeout: Option<&Bound<'py, PyAny>>,
-                deadline: Option<f64>,
+                deadline: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let args = ListAllArgs {
                     resource_type,

@@ -87,7 +87,11 @@ pub(super) fn status_error(
     rate_limit: Option<RateLimit>,
 ) -> Error {
     let (req, redactor, retries_taken) = (at.req, at.redactor, at.retries_taken);
-    let text = redactor.redact(&String::from_utf8_lossy(body));
+    // JSON that Python's `json` reads (a BOM, UTF-16, a lone surrogate escape) is kept as JSON.
+    let text = match crate::core::models::repaired(body) {
+        Some(json) if serde_json::from_str::<serde_json::Value>(&json).is_ok() => redactor.redact(&json),
+        _ => redactor.redact(&String::from_utf8_lossy(body)),
+    };
     let request_id = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("request_id").and_then(|r| r.as_str()).map(str::to_owned))

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
-pub use decode::{decode_envelope, decode_page, Lenient};
+pub use decode::{decode_envelope, decode_page, repaired, Lenient};
 pub use encode::{to_json, Entry, Json, ToEntry};
 
 /// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
