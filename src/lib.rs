@@ -18,6 +18,8 @@ mod _core {
     #[pymodule_export]
     use crate::py::client::{PyAsyncGradientAI, PyGradientAI};
     #[pymodule_export]
+    use crate::py::errors::_redact;
+    #[pymodule_export]
     use crate::py::hygiene::{_validate_policy, PySummary};
     #[pymodule_export]
     use crate::py::iterators::{AsyncPageIterator, AsyncSnapshotIterator, PageIterator, SnapshotIterator};

@@ -662,3 +662,11 @@ def test_a_server_that_refuses_everything_opens_a_bounded_number_of_connections(
         c.gpu_droplets.snapshots.list(per_page=10)
     # (1 + MAX_UNPROCESSED_RESENDS) sends per attempt, 2 attempts.
     assert srv.connections <= 2 * (1 + 8), srv.connections
+
+
+def test_python_code_redacts_with_the_same_rules() -> None:
+    from gradientai_rs import _core
+
+    text = 'error: {"m": "' + _escaped(SECRET) + '"} at https://h/x?token=abc-123 t.'
+    out = _core._redact(text, [SECRET, "t"])
+    assert SECRET[:6] not in out and "abc-123" not in out and out.endswith("*** ***.")
