@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-def _rebuild(cls: type, message: str, state: Dict[str, Any]) -> "GradientAIError":
+def _rebuild(cls: "type[GradientAIError]", message: str, state: Dict[str, Any]) -> "GradientAIError":
     obj = cls.__new__(cls)
     Exception.__init__(obj, message)
     obj.__dict__.update(state)
