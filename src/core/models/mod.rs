@@ -31,8 +31,11 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
+pub use compute::{decode_droplet_page, decode_volume_page, Droplet, DropletPage, Nested, Region, Volume, VolumePage};
+#[allow(unused_imports)] // the binding's (left out by `--no-default-features`)
+pub(crate) use compute::{droplet_fields, droplet_page_fields, region_fields, volume_fields, volume_page_fields};
 pub use decode::{decode_envelope, decode_page, repaired, Lenient};
-pub use encode::{to_json, Entry, Json, ToEntry};
+pub use encode::{to_json, EntriesList, Entry, HasEntries, Json, ToEntry};
 
 /// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
 /// allocations instead of a dozen.
@@ -175,6 +178,8 @@ macro_rules! lenient_model {
         pub(crate) use $fields;
     };
 }
+
+mod compute;
 
 /// `created_at` is a string field whose entry is marked as a timestamp.
 #[derive(Debug, Clone, PartialEq, Default)]
