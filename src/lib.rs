@@ -24,6 +24,8 @@ mod _core {
     #[pymodule_export]
     use crate::py::droplets::{PyAsyncGpuDroplets, PyAsyncVolumesResource, PyGpuDroplets, PyVolumesResource};
     #[pymodule_export]
+    use crate::py::errors::_redact;
+    #[pymodule_export]
     use crate::py::iterators::{AsyncPageIterator, AsyncSnapshotIterator, PageIterator, SnapshotIterator};
     #[pymodule_export]
     use crate::py::logging::_reset_logging;

@@ -79,6 +79,7 @@ __all__ = [
     "__version__",
     "_doctl_contexts",
     "_model_from_json",
+    "_redact",
     "_reset_logging",
     "_snapshot_list_from_json",
     "_validate_policy",
@@ -121,6 +122,7 @@ def _snapshot_list_from_json(
     accounts: Optional[List[str]] = None,
     sources: Optional[List[_SourceState]] = None,
 ) -> SnapshotList: ...
+def _redact(text: str, secrets: List[str]) -> str: ...
 def _reset_logging() -> None: ...
 def _validate_policy(policy: _Policy) -> None: ...
 def _doctl_contexts(config_path: Optional[Union[str, os.PathLike[str]]] = None) -> List[str]: ...
@@ -753,7 +755,7 @@ class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W, _P, _X])
         per_page: Optional[int] = None,
         max_concurrency: Optional[int] = None,
         progress: _Progress = None,
-        wait_for_rate_limit: bool = False,
+        wait_for_rate_limit: Optional[bool] = None,
         max_attempts: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -867,7 +869,7 @@ class _DropletCalls(Generic[_DL, _DA]):
         per_page: Optional[int] = None,
         max_concurrency: Optional[int] = None,
         progress: _Progress = None,
-        wait_for_rate_limit: bool = False,
+        wait_for_rate_limit: Optional[bool] = None,
         max_attempts: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -901,7 +903,7 @@ class _VolumeCalls(Generic[_DL, _DA]):
         per_page: Optional[int] = None,
         max_concurrency: Optional[int] = None,
         progress: _Progress = None,
-        wait_for_rate_limit: bool = False,
+        wait_for_rate_limit: Optional[bool] = None,
         max_attempts: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -955,7 +957,7 @@ class _ClientBase:
         model_access_key: Optional[str] = None,
         agent_access_key: Optional[str] = None,
         verify: Union[bool, str, "os.PathLike[str]", None] = None,
-        allow_insecure_http: bool = False,
+        allow_insecure_http: Optional[bool] = None,
         max_rate_limit_wait: Optional[float] = None,
     ) -> Self: ...
     @property

@@ -60,6 +60,10 @@ pub enum Error {
         message: String,
         /// A problem retrying can't fix (the server's certificate is not trusted, say): never retried.
         permanent: bool,
+        /// The server refused the request before processing it: an HTTP/2 stream above a graceful GOAWAY's
+        /// `last_stream_id`, or reset with REFUSED_STREAM (RFC 9113 §6.8, §8.7). Safe to send again, and sent
+        /// again at once without costing a retry (a bounded number of times).
+        unprocessed: bool,
     },
 
     /// `list_all(deadline=…)` ran out of time; whatever was in flight is dropped.
@@ -109,6 +113,10 @@ pub enum Error {
 
     #[error("the client has been closed")]
     Closed,
+
+    /// The progress callback asked to stop (in the binding: it raised; that exception is what Python sees).
+    #[error("stopped by the progress callback")]
+    Stopped,
 }
 
 fn reset_suffix(reset: Option<u64>) -> String {

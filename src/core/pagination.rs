@@ -3,6 +3,7 @@
 //! listing when the pages disagree about `meta.total` (the account changed underneath us).
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -95,7 +96,10 @@ const MAX_TAIL_PAGES: u64 = 1_000;
 /// (200 million snapshots at 200 a page); nothing is sized from the server's numbers before this check.
 pub const MAX_PAGES: u64 = 1_000_000;
 
-pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+/// Told `(done, total)` after each page (or delete). [`ControlFlow::Break`] stops the run: `list_all` returns
+/// [`Error::Stopped`] at once, `delete_many` starts no further delete (the binding's callback breaks when the
+/// user's callback raised, and re-raises that exception).
+pub type Progress = Arc<dyn Fn(u64, u64) -> ControlFlow<()> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct ListAllOptions {
@@ -299,12 +303,11 @@ async fn attempt<C: Collection>(
     let first_total_raw = first_page.total;
     let mut expected = page_count(first_page.total, first_page.last_link, opts.per_page);
     let first_total = first_page.total.and_then(|t| u64::try_from(t).ok());
-    let report = |done: u64, total: u64| {
-        if let Some(p) = &opts.progress {
-            p(done, total);
-        }
+    let report = |done: u64, total: u64| match &opts.progress {
+        Some(p) if p(done, total).is_break() => Err(Error::Stopped),
+        _ => Ok(()),
     };
-    report(1, expected);
+    report(1, expected)?;
     let rest = expected.saturating_sub(1);
     if rest > 0 {
         if let Some(rl) = http.rate_limit() {
@@ -348,7 +351,7 @@ async fn attempt<C: Collection>(
         .buffered(in_flight);
     while let Some(page) = stream.try_next().await? {
         done += 1;
-        report(done, expected);
+        report(done, expected)?;
         pages.push(page);
     }
     drop(stream);
@@ -368,7 +371,7 @@ async fn attempt<C: Collection>(
         tail += 1;
         expected = expected.max(next);
         done += 1;
-        report(done, expected);
+        report(done, expected)?;
         let empty = page.snapshots.is_empty();
         pages.push(page);
         if empty {
@@ -449,7 +452,7 @@ pub fn dedupe<T: Keyed>(items: impl Iterator<Item = T>, capacity: usize) -> Vec<
 
 /// Every snapshot once (with `opts.resource_type`). With `opts.deadline`, the whole listing is bounded: when it
 /// runs out, the requests in flight are dropped and [`Error::DeadlineExceeded`] names the deadline.
-pub async fn list_all(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
+pub async fn list_all(http: &Arc<HttpClient>, opts: &ListAllOptions) -> Result<Listing> {
     let what = ListParams {
         resource_type: opts.resource_type.clone(),
         ..ListParams::default()
@@ -457,31 +460,71 @@ pub async fn list_all(http: &HttpClient, opts: &ListAllOptions) -> Result<Listin
     list_all_of(http, &what, opts).await
 }
 
-/// Every item of `what` once, the way [`list_all`] lists snapshots (`opts.resource_type` is not used).
-pub async fn list_all_of<C: Collection>(
+/// Every item of `what` once, the way [`list_all`] lists snapshots (`opts.resource_type` is not used), bounded by
+/// `opts.deadline` as [`bounded`] says.
+pub async fn list_all_of<C>(http: &Arc<HttpClient>, what: &C, opts: &ListAllOptions) -> Result<Listing<C::Item>>
+where
+    C: Collection + Clone + Send + 'static,
+    C::Item: 'static,
+{
+    let (task_http, task_what, task_opts) = (Arc::clone(http), what.clone(), opts.clone());
+    bounded(opts.deadline, || http.config().endpoint(C::PATH), async move {
+        list_all_unbounded(&task_http, &task_what, &task_opts).await
+    })
+    .await
+}
+
+/// `listing`, within `deadline` when there is one: when it runs out, the listing is cancelled (whatever was in
+/// flight is dropped) and [`Error::DeadlineExceeded`] names the deadline and `url()`.
+///
+/// The deadline bounds the user's code too (progress callbacks, log handlers): with a deadline the listing runs on
+/// a task of its own, where those callbacks run through `off_the_runtime` (a thread of their own while they run),
+/// and the deadline is kept by the task that awaits this function, which no callback can hold up. A callback still
+/// blocked when the deadline passes keeps its thread until it returns; the listing is cancelled there and then
+/// (the task is aborted), and so it is when whoever awaits this goes away (Ctrl-C, a cancelled coroutine).
+pub async fn bounded<T, F>(deadline: Option<Duration>, url: impl FnOnce() -> String, listing: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+{
+    let Some(deadline) = deadline else {
+        return listing.await;
+    };
+    let mut task = AbortOnDrop(tokio::spawn(listing));
+    match tokio::time::timeout(deadline, &mut task.0).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(_)) | Err(_) => Err(Error::DeadlineExceeded {
+            method: "GET".to_owned(),
+            url: url(),
+            deadline,
+        }),
+    }
+}
+
+/// A spawned listing, aborted when whoever awaits it goes away (deadline, Ctrl-C, a cancelled coroutine).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// [`list_all_of`] without its deadline, on the caller's task: for listings run inside one bounded whole
+/// (`core::sources::list_with_sources`).
+pub async fn list_all_unbounded<C: Collection>(
     http: &HttpClient,
     what: &C,
     opts: &ListAllOptions,
 ) -> Result<Listing<C::Item>> {
-    let run = async {
-        match &opts.on_rate_limit_wait {
-            Some(observer) => {
-                WAIT_OBSERVER
-                    .scope(Arc::clone(observer), list_all_inner(http, what, opts))
-                    .await
-            }
-            None => list_all_inner(http, what, opts).await,
+    match &opts.on_rate_limit_wait {
+        Some(observer) => {
+            WAIT_OBSERVER
+                .scope(Arc::clone(observer), list_all_inner(http, what, opts))
+                .await
         }
-    };
-    match opts.deadline {
-        None => run.await,
-        Some(deadline) => tokio::time::timeout(deadline, run).await.unwrap_or_else(|_| {
-            Err(Error::DeadlineExceeded {
-                method: "GET".to_owned(),
-                url: http.config().endpoint(C::PATH),
-                deadline,
-            })
-        }),
+        None => list_all_inner(http, what, opts).await,
     }
 }
 

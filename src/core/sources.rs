@@ -11,6 +11,7 @@
 //! only non-GPU Droplets are returned"), so both listings are needed before a droplet snapshot can be called gone.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::core::cost::SummaryRow;
 use std::fmt;
@@ -21,9 +22,9 @@ use serde::Deserialize;
 use crate::core::droplets::{canonical_id, DropletListParams, VolumeListParams, DROPLETS_PATH, VOLUMES_PATH};
 use crate::core::error::{Error, Result};
 use crate::core::http::{HttpClient, Response};
-use crate::core::models::{Field, Links, Meta, Obj, Pages, Snapshot, Str};
+use crate::core::models::{repaired, Field, Links, Meta, Obj, Pages, Snapshot, Str};
 use crate::core::pagination::{self, Collection, Keyed, ListAllOptions, ListPage, Listing};
-use crate::core::snapshots::CallOptions;
+use crate::core::snapshots::{self, CallOptions, ListParams};
 
 /// What asking for source states of a listing made without them says.
 pub const NO_SOURCES: &str =
@@ -244,8 +245,17 @@ impl ListPage for IdsPage {
     }
 }
 
-/// The ids page under `key` of a whole body (trailing data is an error, as for the full models).
+/// The ids page under `key` of a whole body (trailing data is an error, as for the full models). A body serde_json
+/// refuses is read again with the text leniency of snapshot pages ([`repaired`]: a BOM, UTF-16/32, lone
+/// surrogates); if that fails too, the first error is the one returned.
 fn decode_ids(body: &[u8], key: &'static str) -> std::result::Result<IdsPage, serde_json::Error> {
+    decode_ids_exact(body, key).or_else(|e| match repaired(body) {
+        Some(text) => decode_ids_exact(text.as_bytes(), key).map_err(|_| e),
+        None => Err(e),
+    })
+}
+
+fn decode_ids_exact(body: &[u8], key: &'static str) -> std::result::Result<IdsPage, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let page = IdsPageOf(key).deserialize(&mut de)?;
     de.end()?;
@@ -456,25 +466,38 @@ fn source_options(opts: &ListAllOptions) -> ListAllOptions {
 
 /// Lists the snapshots and, concurrently on the same runtime, the source listings `opts.resource_type` needs
 /// (droplets both ways, volumes): the wall time is the slowest listing's, not the sum. The first failure drops the
-/// other listings and is returned (a source listing's error names it and its scope).
-pub async fn list_with_sources(http: &HttpClient, opts: &ListAllOptions) -> Result<SourcedListing> {
+/// other listings and is returned (a source listing's error names it and its scope). `opts.deadline` bounds the
+/// whole (all the listings together, the progress callback included), as [`pagination::bounded`] says.
+pub async fn list_with_sources(http: &Arc<HttpClient>, opts: &ListAllOptions) -> Result<SourcedListing> {
+    let (task_http, task_opts) = (Arc::clone(http), opts.clone());
+    pagination::bounded(opts.deadline, || http.config().endpoint(snapshots::PATH), async move {
+        listed_with_sources(&task_http, &task_opts).await
+    })
+    .await
+}
+
+async fn listed_with_sources(http: &HttpClient, opts: &ListAllOptions) -> Result<SourcedListing> {
     let needs = Needs::for_resource_type(opts.resource_type.as_deref());
     let src = source_options(opts);
     let plain = DropletIds { gpus: false };
     let gpus = DropletIds { gpus: true };
     let volumes = VolumeIds;
+    let listed = ListParams {
+        resource_type: opts.resource_type.clone(),
+        ..Default::default()
+    };
     let droplets = async {
         if !needs.droplets {
             return Ok(None);
         }
         let (a, b) = futures::try_join!(
             async {
-                pagination::list_all_of(http, &plain, &src)
+                pagination::list_all_unbounded(http, &plain, &src)
                     .await
                     .map_err(source_err(DROPLETS))
             },
             async {
-                pagination::list_all_of(http, &gpus, &src)
+                pagination::list_all_unbounded(http, &gpus, &src)
                     .await
                     .map_err(source_err(GPU_DROPLETS))
             },
@@ -485,12 +508,13 @@ pub async fn list_with_sources(http: &HttpClient, opts: &ListAllOptions) -> Resu
         if !needs.volumes {
             return Ok(None);
         }
-        pagination::list_all_of(http, &volumes, &src)
+        pagination::list_all_unbounded(http, &volumes, &src)
             .await
             .map(Some)
             .map_err(source_err(VOLUMES))
     };
-    let (listing, droplets, vols) = futures::try_join!(pagination::list_all(http, opts), droplets, vols)?;
+    let (listing, droplets, vols) =
+        futures::try_join!(pagination::list_all_unbounded(http, &listed, opts), droplets, vols)?;
     let sources = Sources::from_listings(droplets.as_ref().map(|(a, b)| (a, b)), vols.as_ref());
     let states = states(&listing.items, &sources);
     Ok(SourcedListing {
@@ -630,6 +654,15 @@ mod tests {
             .into_items()
             .is_empty());
         assert!(decode_ids(br#"{"volumes":[]} x"#, "volumes").is_err());
+        // The text leniency of snapshot pages: a BOM, UTF-16, a lone surrogate in a key skipped or not.
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(br#"{"volumes":[{"id":"V-1","name":"\ud800"}]}"#);
+        let utf16: Vec<u8> = r#"{"volumes":[{"id":"v-2"}]}"#.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        for (body, want) in [(bom, "v-1"), (utf16, "v-2")] {
+            let items = decode_ids(&body, "volumes").unwrap().into_items();
+            assert_eq!(items, vec![SourceId(Some(want.into()))]);
+        }
+        assert!(decode_ids(b"\xEF\xBB\xBFnot json", "volumes").is_err());
         assert!(decode_ids(br#"{"volumes":{}}"#, "volumes").is_err());
     }
 

@@ -102,26 +102,36 @@ where
     C::Item: 'static,
     L: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    let (opts, close) = args.into_options(py)?;
+    let (opts, close, raised) = args.into_options(py)?;
     let http = Arc::clone(http);
     match flavor {
         Flavor::Async => {
             let close = Arc::new(close);
             coroutine(py, Await::Listing, move || {
-                let (http, what, opts, close) = (Arc::clone(&http), what.clone(), opts.clone(), Arc::clone(&close));
+                let (http, what, opts, close, raised) = (
+                    Arc::clone(&http),
+                    what.clone(),
+                    opts.clone(),
+                    Arc::clone(&close),
+                    raised.clone(),
+                );
                 async move {
                     let out = pagination::list_all_of(&http, &what, &opts).await;
                     move |py: Python<'_>| {
                         if let Some(close) = close.as_ref() {
                             close.call0(py)?;
                         }
-                        wrap(out.map_err(to_pyerr)?).into_py_any(py)
+                        wrap(raised.check(out)?).into_py_any(py)
                     }
                 }
             })
         }
         Flavor::Blocking => {
-            let listing = run_blocking(py, async move { pagination::list_all_of(&http, &what, &opts).await })?;
+            let out = run_blocking(
+                py,
+                async move { Ok(pagination::list_all_of(&http, &what, &opts).await) },
+            )?;
+            let listing = raised.check(out)?;
             if let Some(close) = close {
                 close.call0(py)?;
             }
@@ -248,7 +258,7 @@ macro_rules! droplet_methods {
             }
 
             /// Every droplet of this filter, exactly once (the engine of `snapshots.list_all`).
-            #[pyo3(signature = (*, name = None, tag_name = None, r#type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
+            #[pyo3(signature = (*, name = None, tag_name = None, r#type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = None, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
             #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
             fn list_all<'py>(
                 &self,
@@ -259,12 +269,12 @@ macro_rules! droplet_methods {
                 per_page: Option<&Bound<'py, PyAny>>,
                 max_concurrency: Option<&Bound<'py, PyAny>>,
                 progress: Option<&Bound<'py, PyAny>>,
-                wait_for_rate_limit: bool,
+                wait_for_rate_limit: Option<&Bound<'py, PyAny>>,
                 max_attempts: Option<&Bound<'py, PyAny>>,
                 extra_headers: Option<&Bound<'py, PyAny>>,
                 extra_query: Option<&Bound<'py, PyAny>>,
                 timeout: Option<&Bound<'py, PyAny>>,
-                deadline: Option<f64>,
+                deadline: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let what = droplet_params(name, None, None, tag_name, r#type)?;
                 let args = ListAllArgs {
@@ -312,7 +322,7 @@ macro_rules! volume_methods {
             }
 
             /// Every volume of this filter, exactly once.
-            #[pyo3(signature = (*, name = None, region = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
+            #[pyo3(signature = (*, name = None, region = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = None, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
             #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
             fn list_all<'py>(
                 &self,
@@ -322,12 +332,12 @@ macro_rules! volume_methods {
                 per_page: Option<&Bound<'py, PyAny>>,
                 max_concurrency: Option<&Bound<'py, PyAny>>,
                 progress: Option<&Bound<'py, PyAny>>,
-                wait_for_rate_limit: bool,
+                wait_for_rate_limit: Option<&Bound<'py, PyAny>>,
                 max_attempts: Option<&Bound<'py, PyAny>>,
                 extra_headers: Option<&Bound<'py, PyAny>>,
                 extra_query: Option<&Bound<'py, PyAny>>,
                 timeout: Option<&Bound<'py, PyAny>>,
-                deadline: Option<f64>,
+                deadline: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let what = volume_params(name, None, None, region)?;
                 let args = ListAllArgs {

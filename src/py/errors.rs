@@ -133,6 +133,8 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         } => return Ok(PyValueError::new_err(message.clone())),
         Error::MissingApiKey => (Class::MissingApiKey, err.root().to_string()),
         Error::Closed => (Class::ClientClosed, err.root().to_string()),
+        // The binding raises the callback's own exception instead (`py::resources::Raised`); this is the fallback.
+        Error::Stopped => return Ok(pyo3::exceptions::PyRuntimeError::new_err(err.root().to_string())),
         Error::Status(s) => {
             let (body, message) = status_body_and_message(py, s)?;
             kw.set_item("body", body)?;
@@ -203,4 +205,15 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         exc.setattr("scope", scope)?;
     }
     Ok(PyErr::from_value(exc))
+}
+
+/// `text` with each of `secrets` redacted by the core's one redactor (decoded escapes, URLs, short secrets where
+/// they stand alone): for Python code that prints what it did not get from the client (the CLI's messages).
+#[pyfunction]
+pub fn _redact(text: &str, secrets: Vec<String>) -> String {
+    let mut r = crate::core::config::Redactor::default();
+    for s in &secrets {
+        r.add(s);
+    }
+    r.scrub_text(text)
 }

@@ -271,6 +271,12 @@ fn result(py: Python<'_>, ids: &[String], log: &DeleteLog, interrupted: bool) ->
     })
 }
 
+/// `e` carrying the partial `PruneResult` as its `result` attribute (Ctrl-C, or the progress callback raised).
+fn with_result(py: Python<'_>, e: PyErr, res: &Bound<'_, PyAny>) -> PyResult<PyErr> {
+    e.value(py).setattr("result", res)?;
+    Ok(e)
+}
+
 /// `delete_many` (and `apply()`): deletes `ids` concurrently through the client's rate limiter and retries, the
 /// `flavor`'s way; answers a `PruneResult` (a coroutine of one when async).
 pub fn delete_many<'py>(
@@ -284,19 +290,21 @@ pub fn delete_many<'py>(
     let ids = Arc::new(ids_of(ids)?);
     let n = opt_int(max_concurrency, "max_concurrency", limits::max_concurrency)?
         .map_or(DEFAULT_DELETE_CONCURRENCY, |c| c as usize);
-    let (progress, close, _rate_limit_waits) = progress_of(py, progress, "snapshot")?;
+    let hooks = progress_of(py, progress, "snapshot")?;
+    let (progress, close, raised) = (hooks.progress, hooks.close, hooks.raised);
     let http = Arc::clone(http);
     let opts = CallOptions::default();
     match flavor {
         Flavor::Async => {
             let close = Arc::new(close);
             coroutine(py, Await::Plain, move || {
-                let (http, ids, opts, progress, close) = (
+                let (http, ids, opts, progress, close, raised) = (
                     Arc::clone(&http),
                     Arc::clone(&ids),
                     opts.clone(),
                     progress.clone(),
                     Arc::clone(&close),
+                    raised.clone(),
                 );
                 async move {
                     let log = DeleteLog::new();
@@ -305,7 +313,12 @@ pub fn delete_many<'py>(
                         if let Some(close) = close.as_ref() {
                             close.call0(py)?;
                         }
-                        result(py, &ids, &log, false)?.into_py_any(py)
+                        let res = Bound::new(py, result(py, &ids, &log, false)?)?.into_any();
+                        match raised.take() {
+                            // The progress callback raised: the deletes done so far travel with its exception.
+                            Some(e) => Err(with_result(py, e, &res)?),
+                            None => res.into_py_any(py),
+                        }
                     }
                 }
             })
@@ -321,13 +334,10 @@ pub fn delete_many<'py>(
                 close.call0(py)?;
             }
             let res = Bound::new(py, result(py, &ids, &log, out.is_err())?)?.into_any();
-            match out {
-                Ok(()) => Ok(res),
-                Err(e) => {
-                    // Ctrl-C: the deletes done so far travel with the exception.
-                    e.value(py).setattr("result", &res)?;
-                    Err(e)
-                }
+            match (out, raised.take()) {
+                (Ok(()), None) => Ok(res),
+                // Ctrl-C, or the progress callback raised: the deletes done so far travel with the exception.
+                (Err(e), _) | (Ok(()), Some(e)) => Err(with_result(py, e, &res)?),
             }
         }
     }

@@ -27,6 +27,12 @@ pub use retry::{backoff, is_quota_exhausted, retry_after, should_retry, INITIAL_
 use tls::build_reqwest;
 pub use tls::HTTP1_MAX_CONNECTIONS;
 
+/// How many times one request is sent again, without costing a retry and without waiting, after the server refused
+/// it unprocessed (an HTTP/2 graceful GOAWAY, REFUSED_STREAM). Each such re-send goes to a new connection (the
+/// refusing one takes no new streams; concurrent re-sends share the one new HTTP/2 connection), so this also bounds
+/// the connections one request can open that way; past it, a refusal is an ordinary retryable connection error.
+pub const MAX_UNPROCESSED_RESENDS: u32 = 8;
+
 /// One request as the resources describe it; the client adds auth, retries and limits.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -72,9 +78,9 @@ impl Response {
     pub fn invalid(&self, message: impl Into<String>) -> Error {
         Error::InvalidResponse {
             status: self.status,
-            url: self.url.clone(),
-            message: message.into(),
-            excerpt: self.redact.redact(&excerpt(&self.body)),
+            url: self.redact.scrub_url(&self.url),
+            message: self.redact.redact(&message.into()),
+            excerpt: excerpt(&self.body, &self.redact),
             request_id: self.request_id.clone(),
             headers: self.headers.clone(),
         }
@@ -97,6 +103,13 @@ pub struct HttpClient {
     closed: AtomicBool,
     /// Bytes of response bodies being read right now, over all requests of this client.
     buffered: AtomicUsize,
+    /// Requests the server refused unprocessed are sent again one at a time until one gets through (on the new
+    /// connection it opens); those waiting then go at once, on that connection. Without this, each re-send
+    /// opens its own connection (hyper's pool does not share a connection still being made: 73 TLS connections for
+    /// 30 pages in our test, where 6 do).
+    reconnect: tokio::sync::Mutex<()>,
+    /// Re-sends that got through (any answer): a change tells a waiting re-send a new connection is up.
+    reconnected: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -153,6 +166,8 @@ impl HttpClient {
             last_rate_limit: Mutex::new(None),
             closed: AtomicBool::new(false),
             buffered: AtomicUsize::new(0),
+            reconnect: tokio::sync::Mutex::new(()),
+            reconnected: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -200,6 +215,22 @@ impl HttpClient {
         Ok(g.client.clone())
     }
 
+    /// One re-send of a request the server refused unprocessed. If no other re-send has got through since the
+    /// refusal (`seen`), this one goes alone, holding the gate, and opens the new connection; otherwise a new
+    /// connection is up and it goes at once.
+    async fn resend(&self, at: &Attempting<'_>, seen: u64) -> Attempt {
+        let gate = self.reconnect.lock().await;
+        if self.reconnected.load(Ordering::SeqCst) != seen {
+            drop(gate);
+            return self.attempt(at).await;
+        }
+        let out = self.attempt(at).await;
+        if !matches!(out, Attempt::Failed(Error::Connection { unprocessed: true, .. })) {
+            self.reconnected.fetch_add(1, Ordering::SeqCst);
+        }
+        out
+    }
+
     /// Sends `req`, retrying as the SDK does, and returns a 2xx answer or a typed error.
     pub async fn send(&self, req: &Request) -> Result<Response> {
         if self.is_closed() {
@@ -234,8 +265,15 @@ impl HttpClient {
         let started = Instant::now();
         let max_retries = self.config.max_retries;
         let mut retries_taken = 0u32;
+        let mut resends = 0u32;
+        // Set after a refusal: the count of re-sends that had got through when it came.
+        let mut resend_after: Option<u64> = None;
         loop {
             self.limiter.acquire().await;
+            // Closed while waiting for the limiter: nothing of this request was sent yet.
+            if retries_taken == 0 && self.is_closed() {
+                return Err(Error::Closed);
+            }
             let at = Attempting {
                 req,
                 url: &url,
@@ -245,7 +283,10 @@ impl HttpClient {
                 retries_taken,
                 redactor,
             };
-            let attempt = self.attempt(&at).await;
+            let attempt = match resend_after.take() {
+                Some(seen) => self.resend(&at, seen).await,
+                None => self.attempt(&at).await,
+            };
             let remaining = max_retries.saturating_sub(retries_taken);
             let (retry, delay, err) = match attempt {
                 Attempt::Answer {
@@ -291,13 +332,27 @@ impl HttpClient {
                         err,
                     )
                 }
+                Attempt::Failed(Error::Connection { unprocessed: true, .. })
+                    if resends < MAX_UNPROCESSED_RESENDS && !self.is_closed() =>
+                {
+                    resends += 1;
+                    resend_after = Some(self.reconnected.load(Ordering::SeqCst));
+                    log::debug!(
+                        target: "gradientai_rs::http",
+                        "{} {}: refused unprocessed by the server (HTTP/2 GOAWAY or REFUSED_STREAM); sending it again ({resends} of {MAX_UNPROCESSED_RESENDS}, not a retry)",
+                        req.method,
+                        url.path()
+                    );
+                    continue;
+                }
                 Attempt::Failed(err) => {
                     let retry = remaining > 0
                         && matches!(err, Error::Timeout { .. } | Error::Connection { permanent: false, .. });
                     (retry, backoff(retries_taken, rand::random::<f64>()), err)
                 }
             };
-            if !retry {
+            // A closed client retries nothing (the last answer is the error: the request was sent).
+            if !retry || self.is_closed() {
                 return Err(err);
             }
             log::info!(
@@ -310,6 +365,9 @@ impl HttpClient {
                 err
             );
             tokio::time::sleep(delay).await;
+            if self.is_closed() {
+                return Err(err);
+            }
             retries_taken += 1;
         }
     }
@@ -395,8 +453,25 @@ mod tests {
 
     #[test]
     fn excerpt_is_bounded() {
-        assert_eq!(excerpt(b"short"), "short");
+        let none = Redactor::default();
+        assert_eq!(excerpt(b"short", &none), "short");
         let long = vec![b'x'; 1000];
-        assert_eq!(excerpt(&long).chars().count(), attempt::EXCERPT_CHARS + 1);
+        assert_eq!(excerpt(&long, &none).chars().count(), attempt::EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn excerpt_is_cut_after_redacting() {
+        let token = "dop_v1_0123456789abcdef";
+        let r = Redactor::new(Some(&crate::core::config::ApiKey::new(token)), &[]);
+        // The token straddles the 200th character, raw and escaped.
+        for spelled in [
+            token.to_owned(),
+            token.chars().map(|c| format!("\\u{:04x}", c as u32)).collect(),
+        ] {
+            let body = format!("{}{spelled} and more", "x".repeat(attempt::EXCERPT_CHARS - 5));
+            let out = excerpt(body.as_bytes(), &r);
+            assert!(!out.contains("dop_v1") && !out.contains("0123"), "{out}");
+            assert!(out.contains("x***") && out.ends_with('…'), "{out}");
+        }
     }
 }

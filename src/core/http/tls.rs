@@ -238,6 +238,10 @@ pub(super) fn build_reqwest(config: &Config) -> Result<reqwest::Client> {
         .pool_max_idle_per_host(HTTP1_MAX_CONNECTIONS)
         .tcp_nodelay(true)
         .redirect(policy)
+        // reqwest's own retries (HTTP/2 GOAWAY and REFUSED_STREAM, within a 20 % budget) are off: every re-send
+        // goes through `HttpClient::send` (one place for retries, their count and the connections they open;
+        // reqwest's re-sends each raced a new TLS connection: 62 for 30 pages in our GOAWAY test).
+        .retry(reqwest::retry::never())
         .gzip(true);
     let builder = apply_trust(builder, &config.trust)?;
     builder.build().map_err(|e| {

@@ -303,20 +303,14 @@ impl ToEntry for Field<Vec<i64>> {
     }
 }
 
-/// One UTF-8 check, then the `&str` reader (as `decode_page` does).
-fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
-    match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_slice(body),
-    }
-}
-
+/// As `decode_page` decodes snapshot pages: one UTF-8 check, then the `&str` reader, and only if that fails the
+/// text leniency of [`decode::repaired`] (a BOM, UTF-16/32, lone surrogates).
 pub fn decode_droplet_page(body: &[u8]) -> Result<DropletPage, serde_json::Error> {
-    decode(body)
+    decode::decode(body)
 }
 
 pub fn decode_volume_page(body: &[u8]) -> Result<VolumePage, serde_json::Error> {
-    decode(body)
+    decode::decode(body)
 }
 
 #[cfg(test)]

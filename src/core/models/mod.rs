@@ -34,7 +34,7 @@ use crate::core::datetime::UtcDateTime;
 pub use compute::{decode_droplet_page, decode_volume_page, Droplet, DropletPage, Nested, Region, Volume, VolumePage};
 #[allow(unused_imports)] // the binding's (left out by `--no-default-features`)
 pub(crate) use compute::{droplet_fields, droplet_page_fields, region_fields, volume_fields, volume_page_fields};
-pub use decode::{decode_envelope, decode_page, Lenient};
+pub use decode::{decode_envelope, decode_page, repaired, Lenient};
 pub use encode::{to_json, EntriesList, Entry, HasEntries, Json, ToEntry};
 
 /// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
