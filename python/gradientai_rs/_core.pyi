@@ -492,7 +492,7 @@ class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W, _P, _X])
         per_page: Optional[int] = None,
         max_concurrency: Optional[int] = None,
         progress: _Progress = None,
-        wait_for_rate_limit: bool = False,
+        wait_for_rate_limit: Optional[bool] = None,
         max_attempts: Optional[int] = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -585,7 +585,7 @@ class _ClientBase:
         model_access_key: Optional[str] = None,
         agent_access_key: Optional[str] = None,
         verify: Union[bool, str, "os.PathLike[str]", None] = None,
-        allow_insecure_http: bool = False,
+        allow_insecure_http: Optional[bool] = None,
         max_rate_limit_wait: Optional[float] = None,
     ) -> Self: ...
     @property

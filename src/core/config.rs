@@ -53,11 +53,29 @@ impl fmt::Debug for Redactor {
     }
 }
 
-/// `Authorization`, and any header whose name contains `token`, `key` or `secret` (any case).
+/// Words that make a header or query parameter name a secret (any case): `Authorization`, `Proxy-Authorization`,
+/// `X-Auth-*`, `Cookie`, `Set-Cookie`, `X-DO-Password`, `X-Api-Key`, `access_token`, `client_secret`...
+const SENSITIVE_WORDS: [&str; 9] = [
+    "auth",
+    "token",
+    "key",
+    "secret",
+    "password",
+    "passwd",
+    "cookie",
+    "session",
+    "signature",
+];
+
+/// Whether a header name is a secret: it contains one of the sensitive words (see the list above), any case.
+/// Request headers with such names have their values redacted everywhere; response headers too (`Set-Cookie`).
 pub fn is_sensitive_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n == "authorization" || n == "proxy-authorization" || ["token", "key", "secret"].iter().any(|w| n.contains(w))
+    SENSITIVE_WORDS.iter().any(|w| n.contains(w))
 }
+
+/// Secrets shorter than this are redacted only where they stand alone (see [`Redactor::redact`]).
+pub const SHORT_SECRET: usize = 4;
 
 impl Redactor {
     pub fn new(key: Option<&ApiKey>, headers: &[(String, String)]) -> Self {
@@ -92,17 +110,223 @@ impl Redactor {
         }
     }
 
-    /// Replaces every secret of at least 4 characters in `text` with `***`.
+    /// The length in bytes of the longest secret (0 without any).
+    pub fn longest(&self) -> usize {
+        self.secrets.first().map_or(0, String::len)
+    }
+
+    /// Whether `value` is (or holds) one of the secrets.
+    pub fn holds_secret(&self, value: &str) -> bool {
+        self.redact(value) != value
+    }
+
+    /// Replaces every secret in `text` with `***`. The rules:
+    /// - on the raw text, and on the text decoded: JSON escapes (`\u0064`, `\/`, `\"`, surrogate pairs) and
+    ///   percent escapes (`%64`) are read as the characters they stand for, and a secret spelled that way is
+    ///   replaced whole, escapes included;
+    /// - a secret of [`SHORT_SECRET`] characters or more is replaced wherever it occurs;
+    /// - a shorter one (a 1-character token, say) only where it stands alone: not next to an ASCII letter, digit,
+    ///   `-` or `_` (redacting every `a` of a message would make it unreadable, and would say what the token is).
     pub fn redact(&self, text: &str) -> String {
-        let mut out = None::<String>;
-        for s in self.secrets.iter().filter(|s| s.len() >= 4) {
-            let cur = out.as_deref().unwrap_or(text);
-            if cur.contains(s.as_str()) {
-                out = Some(cur.replace(s.as_str(), "***"));
+        if self.secrets.is_empty() {
+            return text.to_owned();
+        }
+        // The fast path: nothing escaped, so the raw text is the decoded text.
+        if !text.contains(['\\', '%']) {
+            return replace_ranges(text, &self.find(text, None));
+        }
+        let (decoded, spans) = decode_escapes(text);
+        let mut ranges = self.find(text, None);
+        ranges.extend(self.find(&decoded, Some(&spans)));
+        replace_ranges(text, &ranges)
+    }
+
+    /// Byte ranges of `text` (or, with `spans`, of the raw text `text` was decoded from) that hold a secret.
+    fn find(&self, text: &str, spans: Option<&[(usize, usize)]>) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for s in &self.secrets {
+            let short = s.chars().count() < SHORT_SECRET;
+            for (at, m) in text.match_indices(s.as_str()) {
+                let end = at + m.len();
+                if short && !(stands_alone(text[..at].chars().next_back()) && stands_alone(text[end..].chars().next()))
+                {
+                    continue;
+                }
+                out.push(match spans {
+                    None => (at, end),
+                    Some(spans) => (spans[at].0, spans[end - 1].1),
+                });
             }
         }
-        out.unwrap_or_else(|| text.to_owned())
+        out
     }
+
+    /// `url` as it may be shown (errors, logs): userinfo, the values of query parameters with a sensitive name
+    /// (`token=`, `api_key=`, `X-Amz-Signature=`...) or holding a secret, and the fragment become `***`, and the
+    /// secrets are redacted from the rest. Text that is not a URL is redacted as text, its query cut off.
+    pub fn scrub_url(&self, url: &str) -> String {
+        self.redact(&scrub_url_with(url, |k, v| {
+            is_sensitive_header(k) || self.holds_secret(v)
+        }))
+    }
+
+    /// Every URL in `text` (`http://` or `https://` up to a space, quote or bracket) through [`Self::scrub_url`],
+    /// then the secrets redacted from the rest: for messages that quote URLs (transport errors).
+    pub fn scrub_text(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = [rest.find("http://"), rest.find("https://")]
+            .into_iter()
+            .flatten()
+            .min()
+        {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ')' | '(' | '`'))
+                .unwrap_or(tail.len());
+            out.push_str(&self.scrub_url(&tail[..end]));
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        self.redact(&out)
+    }
+}
+
+/// Not part of a token: a short secret next to one of these (or at either end) stands alone.
+fn stands_alone(c: Option<char>) -> bool {
+    c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+}
+
+/// `text` with each of `ranges` (merged where they overlap) replaced by `***`.
+fn replace_ranges(text: &str, ranges: &[(usize, usize)]) -> String {
+    if ranges.is_empty() {
+        return text.to_owned();
+    }
+    let mut ranges = ranges.to_vec();
+    ranges.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (start, end) in ranges {
+        if end <= pos {
+            continue;
+        }
+        out.push_str(&text[pos..start.max(pos)]);
+        if start >= pos {
+            out.push_str("***");
+        }
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+/// `text` with JSON escapes (`\uXXXX`, surrogate pairs, `\/`, `\"`, `\\`, `\n`...) and ASCII percent escapes
+/// (`%41`) decoded, and for each byte of the result the byte range of `text` it came from. An escape that decodes
+/// to nothing valid (a lone surrogate, `%zz`) is kept as written.
+fn decode_escapes(text: &str) -> (String, Vec<(usize, usize)>) {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(text.len());
+    let hex4 = |at: usize| -> Option<u32> {
+        let h = text.get(at..at + 4)?;
+        h.bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(h, 16).ok())?
+    };
+    let push = |out: &mut String, spans: &mut Vec<(usize, usize)>, c: char, from: usize, to: usize| {
+        out.push(c);
+        spans.extend(std::iter::repeat_n((from, to), c.len_utf8()));
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'\\' if i + 1 < bytes.len() => match bytes[i + 1] {
+                b'u' => hex4(i + 2).and_then(|hi| {
+                    if (0xD800..0xDC00).contains(&hi) && text.get(i + 6..i + 8) == Some("\\u") {
+                        let lo = hex4(i + 8).filter(|lo| (0xDC00..0xE000).contains(lo))?;
+                        char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).map(|c| (c, 12))
+                    } else {
+                        char::from_u32(hi).map(|c| (c, 6))
+                    }
+                }),
+                b'/' => Some(('/', 2)),
+                b'\\' => Some(('\\', 2)),
+                b'"' => Some(('"', 2)),
+                b'n' => Some(('\n', 2)),
+                b'r' => Some(('\r', 2)),
+                b't' => Some(('\t', 2)),
+                b'b' => Some(('\u{8}', 2)),
+                b'f' => Some(('\u{c}', 2)),
+                _ => None,
+            },
+            b'%' => text
+                .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .filter(u8::is_ascii)
+                .map(|b| (b as char, 3)),
+            _ => None,
+        };
+        match decoded {
+            Some((c, len)) => {
+                push(&mut out, &mut spans, c, i, i + len);
+                i += len;
+            }
+            None => {
+                let c = text[i..].chars().next().unwrap_or('\u{fffd}');
+                push(&mut out, &mut spans, c, i, i + c.len_utf8());
+                i += c.len_utf8();
+            }
+        }
+    }
+    (out, spans)
+}
+
+/// `url` with userinfo, the values of the query parameters `secret(name, value)` picks, and the fragment replaced
+/// by `***`. Text that doesn't parse as a URL is cut at its first `?` or `#` (and its `user:pass@` masked).
+fn scrub_url_with(url: &str, secret: impl Fn(&str, &str) -> bool) -> String {
+    let Ok(mut parsed) = Url::parse(url) else {
+        let cut = url.find(['?', '#']).unwrap_or(url.len());
+        let mut out = url[..cut].to_owned();
+        if let Some(at) = out.rfind('@') {
+            let start = out.find("://").map_or(0, |i| i + 3);
+            out = if start <= at {
+                format!("{}***{}", &out[..start], &out[at..])
+            } else {
+                "(a URL with credentials)".to_owned()
+            };
+        }
+        if cut < url.len() {
+            out.push_str("?***");
+        }
+        return out;
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        let _ = parsed.set_username("***");
+        let _ = parsed.set_password(None);
+    }
+    if parsed.fragment().is_some() {
+        parsed.set_fragment(Some("***"));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k, &v) {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        let changed = pairs.iter().any(|(_, v)| v == "***");
+        if changed {
+            parsed.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+    }
+    parsed.to_string()
 }
 
 /// A bearer token. Its `Debug` and `Display` never show it.
@@ -191,17 +415,10 @@ pub fn resolve_base_url(arg: Option<String>, env: impl Fn(&str) -> Option<String
     normalize_base_url(&raw)
 }
 
-/// `raw` for an error message, with anything that looks like `user:pass@` masked.
+/// `raw` for an error message: userinfo, every query value and the fragment masked (a base URL carrying a token
+/// in `?token=` is not echoed), quoted.
 fn shown(raw: &str) -> String {
-    let Some(at) = raw.rfind('@') else {
-        return format!("{raw:?}");
-    };
-    let start = raw.find("://").map_or(0, |i| i + 3);
-    if start <= at {
-        format!("{:?}", format!("{}***{}", &raw[..start], &raw[at..]))
-    } else {
-        "(a URL with credentials)".to_owned()
-    }
+    format!("{:?}", scrub_url_with(raw, |_, _| true))
 }
 
 pub fn normalize_base_url(raw: &str) -> Result<String> {
@@ -394,5 +611,112 @@ mod tests {
         assert!(!format!("{r:?}").contains("abcd"));
         assert!(is_sensitive_header("X-API-Key") && is_sensitive_header("authorization"));
         assert!(!is_sensitive_header("x-request-id"));
+    }
+
+    fn token(t: &str) -> Redactor {
+        Redactor::new(Some(&ApiKey::new(t)), &[])
+    }
+
+    #[test]
+    fn redaction_runs_on_decoded_text() {
+        let r = token("dop_v1_secret/42");
+        let escaped: String = "dop_v1_secret/42"
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
+        for body in [
+            format!(r#"{{"message":"bad token {escaped}"}}"#),
+            r#"{"message":"bad token dop_v1_secret\/42"}"#.to_owned(),
+            r#"{"message":"bad token dop_v1_s\u0065cret\/42!"}"#.to_owned(),
+            "token=dop_v1_secret%2F42&x=1".to_owned(),
+            "plain dop_v1_secret/42".to_owned(),
+        ] {
+            let out = r.redact(&body);
+            assert!(out.contains("***"), "{body} -> {out}");
+            let decoded = serde_json::from_str::<serde_json::Value>(&out)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            assert!(
+                !out.contains("secret") && !decoded.contains("secret"),
+                "{body} -> {out}"
+            );
+        }
+        // The JSON stays JSON.
+        let out = r.redact(&format!(r#"{{"message":"{escaped}","id":"x"}}"#));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["message"], "***");
+        // Escapes that are not the token are left alone.
+        assert_eq!(
+            r.redact(r#"{"a":"\u00e9\/x %zz \ud800"}"#),
+            r#"{"a":"\u00e9\/x %zz \ud800"}"#
+        );
+    }
+
+    #[test]
+    fn short_tokens_are_redacted_where_they_stand_alone() {
+        let r = token("t");
+        assert_eq!(r.redact("t"), "***");
+        assert_eq!(r.redact("bad token: t."), "bad token: ***.");
+        assert_eq!(r.redact(r#"{"echo":"\u0074"}"#), r#"{"echo":"***"}"#);
+        assert_eq!(r.redact("the t-shirt"), "the t-shirt");
+        let r = token("ab1");
+        assert_eq!(r.redact("Bearer ab1 / ab12 / xab1"), "Bearer *** / ab12 / xab1");
+        assert_eq!(r.scrub_url("https://h/x?q=ab1"), "https://h/x?q=***");
+    }
+
+    #[test]
+    fn urls_are_scrubbed() {
+        let r = token("dop_v1_tok");
+        for (url, hidden) in [
+            ("https://h/v2/snapshots?token=other-secret&page=2", "other-secret"),
+            ("https://h/v2/snapshots?region=dop_v1_tok", "dop_v1_tok"),
+            ("https://h/v2/snapshots?X-Amz-Signature=abcdef&page=2", "abcdef"),
+            ("https://user:pw-123@h/v2/", "pw-123"),
+            ("https://h/v2/#frag-secret", "frag-secret"),
+            ("https://h/v2/dop_v1_tok/x", "dop_v1_tok"),
+        ] {
+            let out = r.scrub_url(url);
+            assert!(!out.contains(hidden) && out.contains("***"), "{url} -> {out}");
+        }
+        assert_eq!(
+            r.scrub_url("https://h/v2/snapshots?page=2"),
+            "https://h/v2/snapshots?page=2"
+        );
+        let msg = r.scrub_text("error sending request for url (https://h/v2/x?access_token=zzz9): boom");
+        assert_eq!(
+            msg,
+            "error sending request for url (https://h/v2/x?access_token=***): boom"
+        );
+    }
+
+    #[test]
+    fn secret_header_names() {
+        for name in [
+            "Cookie",
+            "Set-Cookie",
+            "X-Auth-Token",
+            "X-Auth",
+            "X-DO-Password",
+            "Proxy-Authorization",
+            "authorization",
+            "X-Api-Key",
+        ] {
+            assert!(is_sensitive_header(name), "{name}");
+        }
+        for name in ["x-request-id", "content-type", "ratelimit-remaining", "user-agent"] {
+            assert!(!is_sensitive_header(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_base_url_with_a_token_in_its_query_is_not_echoed() {
+        for raw in [
+            "https://h/?token=dop_v1_abc",
+            "https://h/#dop_v1_abc",
+            "ht!tp://h/?token=dop_v1_abc",
+        ] {
+            let msg = normalize_base_url(raw).unwrap_err().to_string();
+            assert!(!msg.contains("dop_v1_abc"), "{msg}");
+        }
     }
 }

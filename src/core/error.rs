@@ -100,6 +100,10 @@ pub enum Error {
 
     #[error("the client has been closed")]
     Closed,
+
+    /// The progress callback asked to stop (in the binding: it raised; that exception is what Python sees).
+    #[error("stopped by the progress callback")]
+    Stopped,
 }
 
 fn reset_suffix(reset: Option<u64>) -> String {

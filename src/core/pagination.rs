@@ -3,6 +3,7 @@
 //! listing when the pages disagree about `meta.total` (the account changed underneath us).
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +29,10 @@ const MAX_TAIL_PAGES: u64 = 1_000;
 /// (200 million snapshots at 200 a page); nothing is sized from the server's numbers before this check.
 pub const MAX_PAGES: u64 = 1_000_000;
 
-pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+/// Told `(done, total)` after each page (or delete). [`ControlFlow::Break`] stops the run: `list_all` returns
+/// [`Error::Stopped`] at once, `delete_many` starts no further delete (the binding's callback breaks when the
+/// user's callback raised, and re-raises that exception).
+pub type Progress = Arc<dyn Fn(u64, u64) -> ControlFlow<()> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct ListAllOptions {
@@ -217,12 +221,11 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
     let first_total_raw = first_page.total;
     let mut expected = page_count(first_page.total, first_page.last_link, opts.per_page);
     let first_total = first_page.total.and_then(|t| u64::try_from(t).ok());
-    let report = |done: u64, total: u64| {
-        if let Some(p) = &opts.progress {
-            p(done, total);
-        }
+    let report = |done: u64, total: u64| match &opts.progress {
+        Some(p) if p(done, total).is_break() => Err(Error::Stopped),
+        _ => Ok(()),
     };
-    report(1, expected);
+    report(1, expected)?;
     let rest = expected.saturating_sub(1);
     if rest > 0 {
         if let Some(rl) = http.rate_limit() {
@@ -266,7 +269,7 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
         .buffered(in_flight);
     while let Some(page) = stream.try_next().await? {
         done += 1;
-        report(done, expected);
+        report(done, expected)?;
         pages.push(page);
     }
     drop(stream);
@@ -286,7 +289,7 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
         tail += 1;
         expected = expected.max(next);
         done += 1;
-        report(done, expected);
+        report(done, expected)?;
         let empty = page.snapshots.is_empty();
         pages.push(page);
         if empty {
@@ -367,26 +370,47 @@ pub fn dedupe(items: impl Iterator<Item = Snapshot>, capacity: usize) -> Vec<Sna
 
 /// Every snapshot once. With `opts.deadline`, the whole listing is bounded: when it runs out, the requests in
 /// flight are dropped and [`Error::DeadlineExceeded`] names the deadline.
-pub async fn list_all(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
-    let run = async {
-        match &opts.on_rate_limit_wait {
-            Some(observer) => {
-                WAIT_OBSERVER
-                    .scope(Arc::clone(observer), list_all_inner(http, opts))
-                    .await
-            }
-            None => list_all_inner(http, opts).await,
-        }
+///
+/// The deadline bounds the user's code too (progress callbacks, log handlers): those run on the listing's own
+/// task (through `off_the_runtime`, a thread of their own while they run), and the deadline is kept by the task
+/// that awaits this function, which no callback can hold up. A callback still blocked when the deadline passes
+/// keeps its thread until it returns; the listing is cancelled there and then (the task is aborted).
+pub async fn list_all(http: &Arc<HttpClient>, opts: &ListAllOptions) -> Result<Listing> {
+    let Some(deadline) = opts.deadline else {
+        return list_all_observed(http, opts).await;
     };
-    match opts.deadline {
-        None => run.await,
-        Some(deadline) => tokio::time::timeout(deadline, run).await.unwrap_or_else(|_| {
-            Err(Error::DeadlineExceeded {
-                method: "GET".to_owned(),
-                url: http.config().endpoint(snapshots::PATH),
-                deadline,
-            })
+    let (task_http, task_opts) = (Arc::clone(http), opts.clone());
+    let mut task = AbortOnDrop(tokio::spawn(
+        async move { list_all_observed(&task_http, &task_opts).await },
+    ));
+    match tokio::time::timeout(deadline, &mut task.0).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(_)) | Err(_) => Err(Error::DeadlineExceeded {
+            method: "GET".to_owned(),
+            url: http.config().endpoint(snapshots::PATH),
+            deadline,
         }),
+    }
+}
+
+/// A spawned listing, aborted when whoever awaits it goes away (deadline, Ctrl-C, a cancelled coroutine).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn list_all_observed(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
+    match &opts.on_rate_limit_wait {
+        Some(observer) => {
+            WAIT_OBSERVER
+                .scope(Arc::clone(observer), list_all_inner(http, opts))
+                .await
+        }
+        None => list_all_inner(http, opts).await,
     }
 }
 

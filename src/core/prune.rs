@@ -6,6 +6,10 @@
 //!   error → [`Outcome::Failed`].
 //! - A 401 or 403 means the token can't delete: no further delete is started (those already in flight finish);
 //!   the ids never started have no outcome and [`DeleteLog::stopped`] says why.
+//! - The client closed during the run (`close()` from another thread): a delete the client refused to send
+//!   ([`Error::Closed`]) has no outcome either (it is `not_attempted`, never `failed`), no further delete is
+//!   started, and [`DeleteLog::stopped`] says the client was closed.
+//! - [`DeleteLog::stop`] (a progress callback that raised, in the binding) stops the run the same way.
 //! - Outcomes are recorded in a shared [`DeleteLog`] as they arrive, so a caller that aborts the future (Ctrl-C)
 //!   still knows what was done.
 
@@ -55,6 +59,13 @@ impl DeleteLog {
         lock(&self.reason).clone()
     }
 
+    /// Starts no further delete (those in flight finish); the first reason given is kept.
+    pub fn stop(&self, reason: impl Into<String>) {
+        if !self.stop.swap(true, Ordering::SeqCst) {
+            *lock(&self.reason) = Some(reason.into());
+        }
+    }
+
     fn record(&self, id: String, outcome: Outcome) -> usize {
         let mut v = lock(&self.outcomes);
         v.push((id, outcome));
@@ -90,15 +101,20 @@ pub async fn delete_many(
                 }
                 let outcome = match snapshots::delete_raw(http, &id, opts).await {
                     Ok(_) => Outcome::Deleted,
+                    // Never sent: not attempted, and nothing more will be.
+                    Err(Error::Closed) => {
+                        log.stop(format!(
+                            "the client was closed before snapshot {id} was deleted; no further delete was started"
+                        ));
+                        return;
+                    }
                     Err(e) => match status_of(&e) {
                         Some(404) => Outcome::AlreadyGone,
                         Some(status @ (401 | 403)) => {
-                            if !log.stop.swap(true, Ordering::SeqCst) {
-                                *lock(&log.reason) = Some(format!(
-                                    "HTTP {status} on snapshot {id}: the token may not delete snapshots; no further \
-                                     delete was started"
-                                ));
-                            }
+                            log.stop(format!(
+                                "HTTP {status} on snapshot {id}: the token may not delete snapshots; no further \
+                                 delete was started"
+                            ));
                             Outcome::Failed(e)
                         }
                         _ => Outcome::Failed(e),
@@ -106,7 +122,9 @@ pub async fn delete_many(
                 };
                 let done = log.record(id, outcome);
                 if let Some(p) = progress {
-                    p(done as u64, total);
+                    if p(done as u64, total).is_break() {
+                        log.stop("the progress callback raised; no further delete was started");
+                    }
                 }
             }
         })
@@ -196,6 +214,7 @@ mod tests {
         let progress: Progress = Arc::new(move |d, t| {
             assert_eq!(t, 4);
             seen.fetch_max(d as usize, Ordering::SeqCst);
+            std::ops::ControlFlow::Continue(())
         });
         delete_many(
             &http,
@@ -231,6 +250,36 @@ mod tests {
         assert_eq!(hits.load(Ordering::SeqCst), 4);
         assert_eq!(done.load(Ordering::SeqCst), 4);
         assert!(log.stopped().is_none());
+    }
+
+    #[tokio::test]
+    async fn closing_the_client_leaves_the_rest_not_attempted() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let http = Arc::new(client(server(Arc::clone(&hits)).await));
+        let log = DeleteLog::new();
+        let closer = Arc::clone(&http);
+        // Closed from the progress callback after the first delete: the others are never sent.
+        let progress: Progress = Arc::new(move |done, _| {
+            if done == 1 {
+                closer.close();
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        delete_many(
+            &http,
+            ids(&["a", "b", "c", "d"]),
+            1,
+            &CallOptions::default(),
+            &log,
+            Some(progress),
+        )
+        .await;
+        let out = log.take();
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(matches!(out[0], (ref id, Outcome::Deleted) if id == "a"));
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        let why = log.stopped().unwrap();
+        assert!(why.contains("closed"), "{why}");
     }
 
     #[tokio::test]

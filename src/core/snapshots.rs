@@ -26,13 +26,22 @@ pub fn validate_resource_type(value: &str) -> Result<String> {
     }
 }
 
-/// A snapshot id for a URL path: droplet snapshot ids are integers, volume snapshot ids UUID strings.
+/// A snapshot id as one URL path segment (the one id encoder: `delete`, `retrieve`, `delete_many` and a prune
+/// plan's ids all go through it). Droplet snapshot ids are integers, volume snapshot ids UUID strings; anything
+/// else is percent-encoded whole (`/`, `?`, `#`, `%` and spaces included), so it can't leave its segment.
+///
+/// `""`, `"."` and `".."` are refused: a URL parser treats `.`/`..` (and their `%2e` spellings, WHATWG URL
+/// "single-dot/double-dot path segment") as dot segments, so no encoding of them stays one segment —
+/// `DELETE /v2/snapshots/..` would be sent as `DELETE /v2/`.
 pub fn validate_snapshot_id(id: &str) -> Result<String> {
     let id = id.trim();
-    if id.is_empty() {
+    if id.is_empty() || id == "." || id == ".." {
         return Err(Error::invalid(
             "snapshot_id",
-            "snapshot_id must be a non-empty string or an integer, got ''",
+            format!(
+                "snapshot_id must be an integer or a non-empty string other than '.' and '..' (it is one URL path \
+                 segment), got {id:?}"
+            ),
         ));
     }
     Ok(url::form_urlencoded::byte_serialize(id.as_bytes())
@@ -151,6 +160,22 @@ mod tests {
         assert_eq!(validate_snapshot_id(" 6372321 ").unwrap(), "6372321");
         assert_eq!(validate_snapshot_id("a/b c").unwrap(), "a%2Fb%20c");
         assert!(validate_snapshot_id("").is_err());
+        for dots in [".", "..", " .. ", "\t.\n"] {
+            let err = validate_snapshot_id(dots).unwrap_err().to_string();
+            assert!(err.contains("snapshot_id") && err.contains("'..'"), "{err}");
+        }
+        // Only the whole id is a dot segment; dots inside one, and `%2e` spelled out, stay in their segment.
+        assert_eq!(validate_snapshot_id("...").unwrap(), "...");
+        assert_eq!(validate_snapshot_id("a/../b").unwrap(), "a%2F..%2Fb");
+        assert_eq!(validate_snapshot_id("%2e%2e").unwrap(), "%252e%252e");
+        for id in ["...", "a/../b", "%2e%2e", "./x", "?x", "#x"] {
+            let url = url::Url::parse(&format!("http://h{PATH}/{}", validate_snapshot_id(id).unwrap())).unwrap();
+            assert!(
+                url.path().starts_with("/v2/snapshots/") && url.path().len() > 14,
+                "{id}: {url}"
+            );
+            assert_eq!(url.path().matches('/').count(), 3, "{id}: {url}");
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ macro_rules! from_doctl_method {
             #[pyo3(signature = (context = None, config_path = None, **client_kwargs))]
             fn from_doctl<'py>(
                 cls: &Bound<'py, PyType>,
-                context: Option<String>,
+                context: Option<&Bound<'py, PyAny>>,
                 config_path: Option<PathBuf>,
                 client_kwargs: Option<&Bound<'py, PyDict>>,
             ) -> PyResult<Bound<'py, PyAny>> {
@@ -74,7 +74,8 @@ macro_rules! from_doctl_method {
                         )));
                     }
                 }
-                let context = context
+                // A context name may be a token pasted in the wrong place: checked without echoing it.
+                let context = crate::py::args::opt_secret(context, "context")?
                     .filter(|c| !c.trim().is_empty())
                     .or_else(|| env("DIGITALOCEAN_CONTEXT"));
                 let token = config(config_path)?

@@ -1,8 +1,15 @@
 //! Arguments coming in from Python: type checks here, range checks in the core (one place for every limit).
+//!
+//! Every parameter of the API goes through one of these helpers, never through pyo3's own extraction, so the rules
+//! are the same everywhere: a wrong type is a `TypeError` naming the parameter and what is allowed; `bool` is never
+//! taken for a number (`requests_per_minute=True` is refused, not 1); a number out of range (`2**64` included) is a
+//! `ValueError` naming the parameter and the range, never an `OverflowError`; text that can't be UTF-8 (a lone
+//! surrogate) is a `ValueError` naming the parameter. Secrets (`api_key`, the other keys, `base_url`, which may
+//! carry a token in its query, a doctl context name) are never echoed, and no error keeps a reference to them.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyInt, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use std::time::Duration;
 
@@ -16,6 +23,110 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "object".into())
+}
+
+/// A keyword argument that may be left out (its default applies) or given (any object, `None` included, which
+/// then means something of its own, e.g. `requests_per_minute=None`: no pacing). Checked by the helpers below.
+pub enum Given<'py> {
+    Absent,
+    Value(Bound<'py, PyAny>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Given<'py> {
+    type Error = PyErr;
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Given::Value(obj.to_owned()))
+    }
+}
+
+impl<'py> Given<'py> {
+    /// The object given, `None` when left out.
+    pub fn get(&self) -> Option<&Bound<'py, PyAny>> {
+        match self {
+            Given::Absent => None,
+            Given::Value(v) => Some(v),
+        }
+    }
+}
+
+/// An optional `bool` argument: `True`/`False` only (not `1`, not `"yes"`).
+pub fn opt_bool(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult<Option<bool>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    obj.cast::<PyBool>()
+        .map(|b| Some(b.is_true()))
+        .map_err(|_| PyTypeError::new_err(format!("{param} must be True or False, got {}", type_name(obj))))
+}
+
+/// A secret `str` (`api_key`, `access_token`, the other keys, a doctl context name): a wrong type names only the
+/// type, a lone surrogate only its position, and the error holds no reference to the text.
+pub fn opt_secret(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult<Option<String>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "{param} must be a str, got {} (the value is not shown: it may be a secret)",
+            type_name(obj)
+        )));
+    };
+    secret_utf8(s, param).map(Some)
+}
+
+/// A str as UTF-8 without ever echoing it (see [`opt_secret`]).
+fn secret_utf8(s: &Bound<'_, PyString>, param: &str) -> PyResult<String> {
+    // `to_cow` raises a UnicodeEncodeError whose `.object` is the whole text: it is dropped here, not chained.
+    s.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{param} must be valid Unicode text: it holds a lone surrogate (\\ud800-\\udfff), which can't be sent; \
+             the value is not shown: it may be a secret"
+        ))
+    })
+}
+
+/// `base_url`: a non-empty `str` (`None` or left out: the environment, else the public API). Never echoed here
+/// (its query may carry a token); the core checks the URL and scrubs what it shows.
+pub fn opt_base_url(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let Some(url) = opt_secret(obj, "base_url")? else {
+        return Ok(None);
+    };
+    if url.trim().is_empty() {
+        return Err(PyValueError::new_err(
+            "base_url must not be empty: pass None (or leave it out) for $GRADIENT_BASE_URL, else \
+             https://api.digitalocean.com",
+        ));
+    }
+    Ok(Some(url))
+}
+
+/// An optional number of seconds (`int` or `float`, never `bool`), range-checked by the core's `check`. An `int`
+/// too large for a float is out of every range: the core's `ValueError`, not an `OverflowError`.
+pub fn opt_seconds<T>(
+    obj: Option<&Bound<'_, PyAny>>,
+    param: &'static str,
+    check: impl Fn(f64) -> Result<T, Error>,
+) -> PyResult<Option<T>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let type_error = || {
+        PyTypeError::new_err(format!(
+            "{param} must be a number of seconds (int or float), got {}",
+            type_name(obj)
+        ))
+    };
+    if obj.is_instance_of::<PyBool>() {
+        return Err(type_error());
+    }
+    let secs = if obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>() {
+        // Only a huge int fails here: as far out of range as infinity.
+        obj.extract::<f64>().unwrap_or(f64::INFINITY)
+    } else {
+        // Other numbers (`decimal.Decimal`, numpy floats) through `__float__`, as the SDK's httpx would.
+        obj.extract::<f64>().map_err(|_| type_error())?
+    };
+    check(secs).map(Some).map_err(to_pyerr)
 }
 
 /// An optional integer argument: `None` → `None`; `bool` and non-integers → `TypeError`; the range check is the
@@ -116,18 +227,7 @@ pub fn string_pairs(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyRe
 
 /// A timeout in seconds: a number (not a bool), range-checked by the core; `None` for the caller's default.
 pub fn opt_timeout(obj: Option<&Bound<'_, PyAny>>, param: &'static str) -> PyResult<Option<Duration>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    if obj.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!(
-            "{param} must be a number of seconds, got bool"
-        )));
-    }
-    let secs: f64 = obj
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{param} must be a number of seconds, got {}", type_name(obj))))?;
-    limits::timeout(param, secs).map(Some).map_err(to_pyerr)
+    opt_seconds(obj, param, |secs| limits::timeout(param, secs))
 }
 
 /// The options every call takes: `extra_headers`, `extra_query`, `timeout`.

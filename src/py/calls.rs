@@ -233,8 +233,13 @@ impl PyAPIResponse {
         String::from_utf8_lossy(&self.resp.body).into_owned()
     }
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v: serde_json::Value =
-            serde_json::from_slice(&self.resp.body).map_err(|e| to_pyerr(self.resp.invalid(e.to_string())))?;
+        // As lenient as `decode_page`: what Python's `json.loads(bytes)` reads (a BOM, UTF-16, a lone surrogate).
+        let v: serde_json::Value = serde_json::from_slice(&self.resp.body)
+            .or_else(|e| match crate::core::models::repaired(&self.resp.body) {
+                Some(text) => serde_json::from_str(&text).map_err(|_| e),
+                None => Err(e),
+            })
+            .map_err(|e| to_pyerr(self.resp.invalid(e.to_string())))?;
         json_to_py(py, &v)
     }
     /// The model the plain call returns (`None` for `delete`).

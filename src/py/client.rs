@@ -9,12 +9,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyTuple};
 
-use crate::core::config::{
-    normalize_base_url, resolve_api_key, resolve_base_url, Config, Trust, DEFAULT_REQUESTS_PER_MINUTE,
-};
+use crate::core::config::{normalize_base_url, resolve_api_key, resolve_base_url, Config, Trust};
 use crate::core::http::HttpClient;
 use crate::core::{limits, ApiKey};
-use crate::py::args::{opt_int, opt_timeout, string_pairs};
+use crate::py::args::{opt_base_url, opt_bool, opt_int, opt_seconds, opt_secret, opt_timeout, string_pairs, Given};
 use crate::py::convert::rate_limit_to_py;
 use crate::py::errors::to_pyerr;
 use crate::py::resources::{PyAsyncGpuDroplets, PyGpuDroplets};
@@ -25,17 +23,19 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The constructor's (and `with_options`') arguments as Python gave them; `None` leaves a setting as it is.
+/// Every one is checked by a `py::args` helper in [`ClientState::build`].
 pub struct ClientArgs<'a, 'py> {
     pub api_key: Option<String>,
     pub base_url: Option<String>,
     pub timeout: Option<&'a Bound<'py, PyAny>>,
     pub max_retries: Option<&'a Bound<'py, PyAny>>,
     pub default_headers: Option<&'a Bound<'py, PyAny>>,
-    pub requests_per_minute: Option<i64>,
+    /// `None`: unchanged (a new client's default is 250); given, a Python `None` or `0` turns pacing off.
+    pub requests_per_minute: Option<&'a Bound<'py, PyAny>>,
     /// `True` (the platform's trust), `False` (no checks: warns), or a path to a PEM CA bundle.
     pub verify: Option<&'a Bound<'py, PyAny>>,
-    pub allow_insecure_http: Option<bool>,
-    pub max_rate_limit_wait: Option<f64>,
+    pub allow_insecure_http: Option<&'a Bound<'py, PyAny>>,
+    pub max_rate_limit_wait: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// `verify=`: `True` (the platform's trust), `False` (no checks: warns), or a path to a PEM CA bundle.
@@ -105,8 +105,10 @@ impl ClientState {
         if args.default_headers.is_some_and(|h| !h.is_none()) {
             config.default_headers = string_pairs(args.default_headers, "default_headers")?;
         }
-        if let Some(n) = args.requests_per_minute {
-            config.requests_per_minute = limits::requests_per_minute(n).map_err(to_pyerr)?;
+        if let Some(rpm) = args.requests_per_minute {
+            // Given: `None` turns pacing off, as 0 does.
+            config.requests_per_minute =
+                opt_int(Some(rpm), "requests_per_minute", limits::requests_per_minute)?.flatten();
         }
         if let Some(trust) = trust_of(args.verify)? {
             if trust == Trust::Insecure {
@@ -114,11 +116,15 @@ impl ClientState {
             }
             config.trust = trust;
         }
-        if let Some(allow) = args.allow_insecure_http {
+        if let Some(allow) = opt_bool(args.allow_insecure_http, "allow_insecure_http")? {
             config.allow_insecure_http = allow;
         }
-        if let Some(secs) = args.max_rate_limit_wait {
-            config.max_rate_limit_wait = limits::max_rate_limit_wait(secs).map_err(to_pyerr)?;
+        if let Some(wait) = opt_seconds(
+            args.max_rate_limit_wait,
+            "max_rate_limit_wait",
+            limits::max_rate_limit_wait,
+        )? {
+            config.max_rate_limit_wait = wait;
         }
         // A copy for the same token and limit shares the limiter: the API counts per token.
         let limiter = base
@@ -179,41 +185,51 @@ macro_rules! client_methods {
             /// Base URL: `base_url`, else GRADIENT_BASE_URL, else GRADIENT_AI_BASE_URL, else the public API.
             #[new]
             #[pyo3(signature = (api_key = None, *, access_token = None, base_url = None, timeout = None, max_retries = None,
-                default_headers = None, requests_per_minute = Some(DEFAULT_REQUESTS_PER_MINUTE as i64), inference_key = None, agent_key = None,
-                model_access_key = None, agent_access_key = None, verify = None, allow_insecure_http = false, max_rate_limit_wait = None))]
+                default_headers = None, requests_per_minute = Given::Absent, inference_key = None, agent_key = None,
+                model_access_key = None, agent_access_key = None, verify = None, allow_insecure_http = None, max_rate_limit_wait = None))]
             #[allow(clippy::too_many_arguments)] // the SDK's constructor
             fn py_new(
                 py: Python<'_>,
-                api_key: Option<String>,
-                access_token: Option<String>,
-                base_url: Option<String>,
+                api_key: Option<&Bound<'_, PyAny>>,
+                access_token: Option<&Bound<'_, PyAny>>,
+                base_url: Option<&Bound<'_, PyAny>>,
                 timeout: Option<&Bound<'_, PyAny>>,
                 max_retries: Option<&Bound<'_, PyAny>>,
                 default_headers: Option<&Bound<'_, PyAny>>,
-                requests_per_minute: Option<i64>,
-                inference_key: Option<String>,
-                agent_key: Option<String>,
-                model_access_key: Option<String>,
-                agent_access_key: Option<String>,
+                requests_per_minute: Given<'_>,
+                inference_key: Option<&Bound<'_, PyAny>>,
+                agent_key: Option<&Bound<'_, PyAny>>,
+                model_access_key: Option<&Bound<'_, PyAny>>,
+                agent_access_key: Option<&Bound<'_, PyAny>>,
                 verify: Option<&Bound<'_, PyAny>>,
-                allow_insecure_http: bool,
-                max_rate_limit_wait: Option<f64>,
+                allow_insecure_http: Option<&Bound<'_, PyAny>>,
+                max_rate_limit_wait: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<Self> {
-                // Keys for other GradientAI services are accepted for drop-in compatibility; snapshots don't use them.
-                let _ = (inference_key, agent_key, model_access_key, agent_access_key);
+                // Keys for other GradientAI services are accepted for drop-in compatibility; snapshots don't use
+                // them, but they are checked like the token.
+                for (key, name) in [
+                    (inference_key, "inference_key"),
+                    (agent_key, "agent_key"),
+                    (model_access_key, "model_access_key"),
+                    (agent_access_key, "agent_access_key"),
+                ] {
+                    opt_secret(key, name)?;
+                }
+                let api_key = opt_secret(api_key, "api_key")?;
+                let access_token = opt_secret(access_token, "access_token")?;
                 if api_key.is_some() && access_token.is_some() && api_key != access_token {
                     return Err(PyValueError::new_err("pass api_key or access_token, not both"));
                 }
                 let args = ClientArgs {
                     api_key: api_key.or(access_token),
-                    base_url,
+                    base_url: opt_base_url(base_url)?,
                     timeout,
                     max_retries,
                     default_headers,
-                    // `None` turns pacing off, as 0 does.
-                    requests_per_minute: Some(requests_per_minute.unwrap_or(0)),
+                    // Left out: the default (250); `None` turns pacing off, as 0 does.
+                    requests_per_minute: requests_per_minute.get(),
                     verify,
-                    allow_insecure_http: Some(allow_insecure_http),
+                    allow_insecure_http,
                     max_rate_limit_wait,
                 };
                 ClientState::build(py, None, args).map(Self::from_state)
@@ -226,24 +242,27 @@ macro_rules! client_methods {
             fn with_options(
                 &self,
                 py: Python<'_>,
-                api_key: Option<String>,
-                access_token: Option<String>,
-                base_url: Option<String>,
+                api_key: Option<&Bound<'_, PyAny>>,
+                access_token: Option<&Bound<'_, PyAny>>,
+                base_url: Option<&Bound<'_, PyAny>>,
                 timeout: Option<&Bound<'_, PyAny>>,
                 max_retries: Option<&Bound<'_, PyAny>>,
                 default_headers: Option<&Bound<'_, PyAny>>,
-                requests_per_minute: Option<i64>,
+                requests_per_minute: Option<&Bound<'_, PyAny>>,
                 verify: Option<&Bound<'_, PyAny>>,
-                allow_insecure_http: Option<bool>,
-                max_rate_limit_wait: Option<f64>,
+                allow_insecure_http: Option<&Bound<'_, PyAny>>,
+                max_rate_limit_wait: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<Self> {
+                let api_key = opt_secret(api_key, "api_key")?;
+                let access_token = opt_secret(access_token, "access_token")?;
                 let args = ClientArgs {
                     api_key: api_key.or(access_token),
-                    base_url,
+                    base_url: opt_base_url(base_url)?,
                     timeout,
                     max_retries,
                     default_headers,
-                    requests_per_minute,
+                    // `None` (or left out) leaves it as it is; 0 turns pacing off.
+                    requests_per_minute: requests_per_minute.filter(|r| !r.is_none()),
                     verify,
                     allow_insecure_http,
                     max_rate_limit_wait,

@@ -124,6 +124,8 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         } => return Ok(PyValueError::new_err(message.clone())),
         Error::MissingApiKey => (Class::MissingApiKey, err.root().to_string()),
         Error::Closed => (Class::ClientClosed, err.root().to_string()),
+        // The binding raises the callback's own exception instead (`py::resources::Raised`); this is the fallback.
+        Error::Stopped => return Ok(pyo3::exceptions::PyRuntimeError::new_err(err.root().to_string())),
         Error::Status(s) => {
             let (body, message) = status_body_and_message(py, s)?;
             kw.set_item("body", body)?;

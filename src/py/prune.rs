@@ -65,6 +65,12 @@ fn result<'py>(py: Python<'py>, ids: &[String], log: &DeleteLog, interrupted: bo
     hygiene(py)?.getattr("PruneResult")?.call((), Some(&kw))
 }
 
+/// `e` carrying the partial `PruneResult` as its `result` attribute (Ctrl-C, or the progress callback raised).
+fn with_result(py: Python<'_>, e: PyErr, res: &Bound<'_, PyAny>) -> PyResult<PyErr> {
+    e.value(py).setattr("result", res)?;
+    Ok(e)
+}
+
 /// `delete_many` on the shared implementation.
 fn delete_many<'py>(
     snapshots: &Snapshots,
@@ -77,19 +83,21 @@ fn delete_many<'py>(
     let ids = Arc::new(ids_of(ids)?);
     let n = opt_int(max_concurrency, "max_concurrency", limits::max_concurrency)?
         .map_or(DEFAULT_DELETE_CONCURRENCY, |c| c as usize);
-    let (progress, close, _rate_limit_waits) = progress_of(py, progress, "snapshot")?;
+    let hooks = progress_of(py, progress, "snapshot")?;
+    let (progress, close, raised) = (hooks.progress, hooks.close, hooks.raised);
     let http = Arc::clone(&snapshots.http);
     let opts = CallOptions::default();
     match calls {
         Calls::Async => {
             let close = Arc::new(close);
             coroutine(py, Await::Plain, move || {
-                let (http, ids, opts, progress, close) = (
+                let (http, ids, opts, progress, close, raised) = (
                     Arc::clone(&http),
                     Arc::clone(&ids),
                     opts.clone(),
                     progress.clone(),
                     Arc::clone(&close),
+                    raised.clone(),
                 );
                 async move {
                     let log = DeleteLog::new();
@@ -98,7 +106,11 @@ fn delete_many<'py>(
                         if let Some(close) = close.as_ref() {
                             close.call0(py)?;
                         }
-                        result(py, &ids, &log, false)?.into_py_any(py)
+                        let res = result(py, &ids, &log, false)?;
+                        match raised.take() {
+                            Some(e) => Err(with_result(py, e, &res)?),
+                            None => res.into_py_any(py),
+                        }
                     }
                 }
             })
@@ -114,13 +126,10 @@ fn delete_many<'py>(
                 close.call0(py)?;
             }
             let res = result(py, &ids, &log, out.is_err())?;
-            match out {
-                Ok(()) => Ok(res),
-                Err(e) => {
-                    // Ctrl-C: the deletes done so far travel with the exception.
-                    e.value(py).setattr("result", &res)?;
-                    Err(e)
-                }
+            match (out, raised.take()) {
+                (Ok(()), None) => Ok(res),
+                // Ctrl-C, or the progress callback raised: the deletes done so far travel with the exception.
+                (Err(e), _) | (Ok(()), Some(e)) => Err(with_result(py, e, &res)?),
             }
         }
     }

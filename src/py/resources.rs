@@ -2,6 +2,7 @@
 //! typed front-ends: `SnapshotsResource` (blocking), `AsyncSnapshotsResource` (coroutines) and their
 //! `with_raw_response` twins.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
@@ -12,7 +13,8 @@ use crate::core::limits;
 use crate::core::pagination::{self, ListAllOptions, Listing, Progress};
 use crate::core::ratelimit::WaitObserver;
 use crate::core::snapshots::CallOptions;
-use crate::py::args::{opt_int, opt_resource_type};
+use crate::core::Error as CoreError;
+use crate::py::args::{opt_bool, opt_int, opt_resource_type, opt_seconds};
 use crate::py::calls::snapshot_calls;
 use crate::py::calls::{Answer, Snapshots};
 use crate::py::errors::to_pyerr;
@@ -26,24 +28,64 @@ pub struct ListAllArgs<'a, 'py> {
     pub per_page: Option<&'a Bound<'py, PyAny>>,
     pub max_concurrency: Option<&'a Bound<'py, PyAny>>,
     pub progress: Option<&'a Bound<'py, PyAny>>,
-    pub wait_for_rate_limit: bool,
+    pub wait_for_rate_limit: Option<&'a Bound<'py, PyAny>>,
     pub max_attempts: Option<&'a Bound<'py, PyAny>>,
     pub call: CallOptions,
     /// Seconds for the whole listing, or `None`.
-    pub deadline: Option<f64>,
+    pub deadline: Option<&'a Bound<'py, PyAny>>,
+}
+
+/// The first exception the user's progress callback (or its `rate_limit_wait`) raised, kept for the caller to
+/// re-raise: the run stops at once (`list_all`) or starts no further delete (`delete_many`). Any exception stops
+/// it — `KeyboardInterrupt` and `SystemExit` as well as ordinary ones — and is raised as it was, traceback kept.
+#[derive(Clone, Default)]
+pub(crate) struct Raised(Arc<std::sync::Mutex<Option<PyErr>>>);
+
+impl Raised {
+    fn keep(&self, e: PyErr) {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+    }
+
+    fn raised(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// The callback's exception, if it raised.
+    pub(crate) fn take(&self) -> Option<PyErr> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// `out` as Python sees it: the callback's exception wins over the result or error of the run.
+    pub(crate) fn check<T>(&self, out: Result<T, CoreError>) -> PyResult<T> {
+        match self.take() {
+            Some(e) => Err(e),
+            None => out.map_err(to_pyerr),
+        }
+    }
+}
+
+/// What `progress=` becomes: the core's callback, the bar's `close`, the rate-limit-wait observer, and where an
+/// exception the callback raised is kept.
+pub(crate) struct ProgressHooks {
+    pub progress: Option<Progress>,
+    pub close: Option<Py<PyAny>>,
+    pub on_wait: Option<WaitObserver>,
+    pub raised: Raised,
 }
 
 /// `progress=True` (a tqdm bar when tqdm is installed, counting `unit`s), a callable `(done, total)`, or `None`;
 /// with the function that closes the bar, and what tells the bar about rate-limit waits (the callable's optional
 /// `rate_limit_wait(seconds)`).
-#[allow(clippy::type_complexity)]
-pub(crate) fn progress_of(
-    py: Python<'_>,
-    progress: Option<&Bound<'_, PyAny>>,
-    unit: &str,
-) -> PyResult<(Option<Progress>, Option<Py<PyAny>>, Option<WaitObserver>)> {
+pub(crate) fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>, unit: &str) -> PyResult<ProgressHooks> {
+    let raised = Raised::default();
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
-        return Ok((None, None, None));
+        return Ok(ProgressHooks {
+            progress: None,
+            close: None,
+            on_wait: None,
+            raised,
+        });
     };
     let pair = py
         .import("gradientai_rs._export")?
@@ -51,58 +93,82 @@ pub(crate) fn progress_of(
         .call1((progress, unit))?;
     let (callback, close): (Py<PyAny>, Option<Py<PyAny>>) = pair.extract()?;
     if callback.is_none(py) {
-        return Ok((None, close, None));
+        return Ok(ProgressHooks {
+            progress: None,
+            close,
+            on_wait: None,
+            raised,
+        });
     }
     let on_wait: Option<WaitObserver> = callback
         .bind(py)
         .getattr_opt("rate_limit_wait")?
         .filter(|f| f.is_callable())
         .map(|f| {
-            let f = f.unbind();
+            let (f, raised) = (f.unbind(), raised.clone());
             Arc::new(move |wait: std::time::Duration| {
                 off_the_runtime(|| {
                     attach_from_worker(|py| {
                         if let Err(e) = f.call1(py, (wait.as_secs_f64(),)) {
-                            e.write_unraisable(py, Some(f.bind(py)));
+                            // Seen by the next progress call (which stops the run) or when the run ends.
+                            raised.keep(e);
                         }
                     })
                 });
             }) as WaitObserver
         });
     // Called synchronously between pages (the next pages wait for it), off the runtime's worker.
+    let hook = raised.clone();
     let f: Progress = Arc::new(move |done, total| {
-        off_the_runtime(|| {
-            attach_from_worker(|py| {
-                if let Err(e) = callback.call1(py, (done, total)) {
-                    e.write_unraisable(py, Some(callback.bind(py)));
+        if hook.raised() {
+            return ControlFlow::Break(());
+        }
+        let ok = off_the_runtime(|| {
+            attach_from_worker(|py| match callback.call1(py, (done, total)) {
+                Ok(_) => true,
+                Err(e) => {
+                    hook.keep(e);
+                    false
                 }
             })
         });
+        // Skipped at interpreter exit (`None`): nothing to stop for.
+        if ok == Some(false) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
-    Ok((Some(f), close, on_wait))
+    Ok(ProgressHooks {
+        progress: Some(f),
+        close,
+        on_wait,
+        raised,
+    })
 }
 
 impl ListAllArgs<'_, '_> {
     /// The core's options (every range checked by `core::limits`), and the progress bar's `close`.
-    fn into_options(self, py: Python<'_>) -> PyResult<(ListAllOptions, Option<Py<PyAny>>)> {
+    fn into_options(self, py: Python<'_>) -> PyResult<(ListAllOptions, Option<Py<PyAny>>, Raised)> {
         let max_concurrency = opt_int(self.max_concurrency, "max_concurrency", limits::max_concurrency)?;
         let max_attempts = opt_int(self.max_attempts, "max_attempts", limits::max_attempts)?;
         let per_page = opt_int(self.per_page, "per_page", limits::per_page)?;
         let resource_type = opt_resource_type(self.resource_type)?;
-        let deadline = self.deadline.map(limits::deadline).transpose().map_err(to_pyerr)?;
-        let (progress, close, on_rate_limit_wait) = progress_of(py, self.progress, "page")?;
+        let deadline = opt_seconds(self.deadline, "deadline", limits::deadline)?;
+        let wait_for_rate_limit = opt_bool(self.wait_for_rate_limit, "wait_for_rate_limit")?.unwrap_or(false);
+        let hooks = progress_of(py, self.progress, "page")?;
         let opts = ListAllOptions {
             resource_type,
             per_page: per_page.unwrap_or(limits::MAX_PER_PAGE),
             max_concurrency: max_concurrency.map(|c| c as usize),
-            wait_for_rate_limit: self.wait_for_rate_limit,
+            wait_for_rate_limit,
             max_attempts: max_attempts.map_or(pagination::DEFAULT_MAX_ATTEMPTS, |a| a as u32),
             call: self.call,
-            progress,
+            progress: hooks.progress,
             deadline,
-            on_rate_limit_wait,
+            on_rate_limit_wait: hooks.on_wait,
         };
-        Ok((opts, close))
+        Ok((opts, hooks.close, hooks.raised))
     }
 }
 
@@ -135,25 +201,26 @@ fn list_all<'py>(
     calls: Calls,
     args: ListAllArgs<'_, 'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (opts, close) = args.into_options(py)?;
+    let (opts, close, raised) = args.into_options(py)?;
     let http = Arc::clone(&snapshots.http);
     match calls {
         Calls::Async => {
             // The warning is raised by the coroutine, on the event loop, pointing at the awaiting line.
             let close = Arc::new(close);
             coroutine(py, Await::Listing, move || {
-                let (http, opts, close) = (Arc::clone(&http), opts.clone(), Arc::clone(&close));
+                let (http, opts, close, raised) = (Arc::clone(&http), opts.clone(), Arc::clone(&close), raised.clone());
                 async move {
                     let out = pagination::list_all(&http, &opts).await;
                     move |py: Python<'_>| {
-                        let listing = out.map_err(to_pyerr)?;
+                        let listing = raised.check(out)?;
                         finish_listing(py, listing, close.as_ref().as_ref(), false)?.into_py_any(py)
                     }
                 }
             })
         }
         Calls::Blocking => {
-            let listing = run_blocking(py, async move { pagination::list_all(&http, &opts).await })?;
+            let out = run_blocking(py, async move { Ok(pagination::list_all(&http, &opts).await) })?;
+            let listing = raised.check(out)?;
             Bound::new(py, finish_listing(py, listing, close.as_ref(), true)?).map(Bound::into_any)
         }
     }
@@ -189,7 +256,7 @@ macro_rules! resource_methods {
         #[pymethods]
         impl $ty {
             /// Every snapshot, exactly once: page 1, then the rest concurrently, in page order.
-            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = false, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
+            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = None, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
             #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
             fn list_all<'py>(
                 &self,
@@ -198,12 +265,12 @@ macro_rules! resource_methods {
                 per_page: Option<&Bound<'py, PyAny>>,
                 max_concurrency: Option<&Bound<'py, PyAny>>,
                 progress: Option<&Bound<'py, PyAny>>,
-                wait_for_rate_limit: bool,
+                wait_for_rate_limit: Option<&Bound<'py, PyAny>>,
                 max_attempts: Option<&Bound<'py, PyAny>>,
                 extra_headers: Option<&Bound<'py, PyAny>>,
                 extra_query: Option<&Bound<'py, PyAny>>,
                 timeout: Option<&Bound<'py, PyAny>>,
-                deadline: Option<f64>,
+                deadline: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let args = ListAllArgs {
                     resource_type,

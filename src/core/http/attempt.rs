@@ -16,10 +16,14 @@ use crate::core::ratelimit::RateLimit;
 
 pub(super) const EXCERPT_CHARS: usize = 200;
 
-pub fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
+/// The first [`EXCERPT_CHARS`] characters of `body` for an error message, redacted *before* they are cut (a
+/// token straddling the cut can't leave half of itself). Only a window of the body is decoded and redacted: the
+/// excerpt's bytes plus room for the longest secret, escaped (6 bytes a character as `\uXXXX`).
+pub fn excerpt(body: &[u8], redactor: &Redactor) -> String {
+    let window = EXCERPT_CHARS * 4 + redactor.longest() * 12 + 16;
+    let text = redactor.redact(&String::from_utf8_lossy(&body[..body.len().min(window)]));
     let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
-    if out.len() < body.len() {
+    if out.len() < text.len() || body.len() > window {
         out.push('…');
     }
     out
@@ -41,10 +45,13 @@ pub(super) fn header_pairs(headers: &HeaderMap, redactor: &Redactor) -> Vec<(Str
     headers
         .iter()
         .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                redactor.redact(&String::from_utf8_lossy(v.as_bytes())),
-            )
+            // `Set-Cookie`, `WWW-Authenticate`...: a credential by name, whatever its value.
+            let value = if crate::core::config::is_sensitive_header(k.as_str()) {
+                "***".to_owned()
+            } else {
+                redactor.redact(&String::from_utf8_lossy(v.as_bytes()))
+            };
+            (k.as_str().to_owned(), value)
         })
         .collect()
 }
@@ -80,7 +87,11 @@ pub(super) fn status_error(
     rate_limit: Option<RateLimit>,
 ) -> Error {
     let (req, redactor, retries_taken) = (at.req, at.redactor, at.retries_taken);
-    let text = redactor.redact(&String::from_utf8_lossy(body));
+    // JSON that Python's `json` reads (a BOM, UTF-16, a lone surrogate escape) is kept as JSON.
+    let text = match crate::core::models::repaired(body) {
+        Some(json) if serde_json::from_str::<serde_json::Value>(&json).is_ok() => redactor.redact(&json),
+        _ => redactor.redact(&String::from_utf8_lossy(body)),
+    };
     let request_id = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("request_id").and_then(|r| r.as_str()).map(str::to_owned))
@@ -93,7 +104,7 @@ pub(super) fn status_error(
     Error::Status(Box::new(StatusError {
         status,
         method: req.method.to_string(),
-        url,
+        url: redactor.scrub_url(&url),
         body: text,
         headers: header_pairs(headers, redactor),
         request_id,
@@ -165,7 +176,7 @@ impl HttpClient {
             Ok(Err(e)) => Attempt::Failed(e),
             Err(_) => Attempt::Failed(Error::Timeout {
                 method: at.req.method.to_string(),
-                url: at.url.to_string(),
+                url: at.redactor.scrub_url(at.url.as_str()),
                 timeout: at.timeout,
             }),
         }
@@ -258,7 +269,7 @@ fn transport_error(method: &str, url: &url::Url, timeout: Duration, e: &reqwest:
     if e.is_timeout() {
         return Error::Timeout {
             method: method.to_owned(),
-            url: url.to_string(),
+            url: redactor.scrub_url(e.url().unwrap_or(url).as_str()),
             timeout,
         };
     }
@@ -278,10 +289,11 @@ fn transport_error(method: &str, url: &url::Url, timeout: Duration, e: &reqwest:
                  private CA; not retried)",
         );
     }
+    // The URL that failed (a redirect's target, perhaps) and every URL the message quotes are scrubbed.
     Error::Connection {
         method: method.to_owned(),
-        url: url.to_string(),
-        message: redactor.redact(&message),
+        url: redactor.scrub_url(e.url().unwrap_or(url).as_str()),
+        message: redactor.scrub_text(&message),
         permanent,
     }
 }
@@ -289,7 +301,7 @@ fn transport_error(method: &str, url: &url::Url, timeout: Duration, e: &reqwest:
 fn too_large(status: StatusCode, url: &str, max: usize, headers: &HeaderMap, redactor: &Redactor) -> Error {
     Error::InvalidResponse {
         status: status.as_u16(),
-        url: url.to_owned(),
+        url: redactor.scrub_url(url),
         message: format!(
             "the response body is larger than {max} bytes (decompressed; the limit also holds for all bodies read at \
              once); refusing to read it"

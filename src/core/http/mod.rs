@@ -72,9 +72,9 @@ impl Response {
     pub fn invalid(&self, message: impl Into<String>) -> Error {
         Error::InvalidResponse {
             status: self.status,
-            url: self.url.clone(),
-            message: message.into(),
-            excerpt: self.redact.redact(&excerpt(&self.body)),
+            url: self.redact.scrub_url(&self.url),
+            message: self.redact.redact(&message.into()),
+            excerpt: excerpt(&self.body, &self.redact),
             request_id: self.request_id.clone(),
             headers: self.headers.clone(),
         }
@@ -236,6 +236,10 @@ impl HttpClient {
         let mut retries_taken = 0u32;
         loop {
             self.limiter.acquire().await;
+            // Closed while waiting for the limiter: nothing of this request was sent yet.
+            if retries_taken == 0 && self.is_closed() {
+                return Err(Error::Closed);
+            }
             let at = Attempting {
                 req,
                 url: &url,
@@ -297,7 +301,8 @@ impl HttpClient {
                     (retry, backoff(retries_taken, rand::random::<f64>()), err)
                 }
             };
-            if !retry {
+            // A closed client retries nothing (the last answer is the error: the request was sent).
+            if !retry || self.is_closed() {
                 return Err(err);
             }
             log::info!(
@@ -310,6 +315,9 @@ impl HttpClient {
                 err
             );
             tokio::time::sleep(delay).await;
+            if self.is_closed() {
+                return Err(err);
+            }
             retries_taken += 1;
         }
     }
@@ -395,8 +403,25 @@ mod tests {
 
     #[test]
     fn excerpt_is_bounded() {
-        assert_eq!(excerpt(b"short"), "short");
+        let none = Redactor::default();
+        assert_eq!(excerpt(b"short", &none), "short");
         let long = vec![b'x'; 1000];
-        assert_eq!(excerpt(&long).chars().count(), attempt::EXCERPT_CHARS + 1);
+        assert_eq!(excerpt(&long, &none).chars().count(), attempt::EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn excerpt_is_cut_after_redacting() {
+        let token = "dop_v1_0123456789abcdef";
+        let r = Redactor::new(Some(&crate::core::config::ApiKey::new(token)), &[]);
+        // The token straddles the 200th character, raw and escaped.
+        for spelled in [
+            token.to_owned(),
+            token.chars().map(|c| format!("\\u{:04x}", c as u32)).collect(),
+        ] {
+            let body = format!("{}{spelled} and more", "x".repeat(attempt::EXCERPT_CHARS - 5));
+            let out = excerpt(body.as_bytes(), &r);
+            assert!(!out.contains("dop_v1") && !out.contains("0123"), "{out}");
+            assert!(out.contains("x***") && out.ends_with('…'), "{out}");
+        }
     }
 }

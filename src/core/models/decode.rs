@@ -289,10 +289,205 @@ pub fn decode_envelope(body: &[u8]) -> Result<SnapshotEnvelope, serde_json::Erro
 }
 
 /// One UTF-8 check of the whole body, then the `&str` reader (which doesn't re-check every string); invalid UTF-8
-/// goes through the byte reader, whose error says where.
-fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
-    match std::str::from_utf8(body) {
+/// goes through the byte reader, whose error says where. Only when that fails is the body looked at again for
+/// what Python's `json.loads(bytes)` — the SDK's `httpx.Response.json()` — accepts and serde_json does not (see
+/// [`repaired`]); the fast path is unchanged.
+fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, serde_json::Error> {
+    let first = match std::str::from_utf8(body) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(body),
+    };
+    match first {
+        Ok(v) => Ok(v),
+        Err(e) => match repaired(body) {
+            Some(text) => serde_json::from_str(&text).map_err(|_| e),
+            None => Err(e),
+        },
+    }
+}
+
+/// `body` as UTF-8 JSON text when it is JSON that Python's `json` reads and serde_json refuses, else `None`:
+/// - a UTF-8 byte order mark is dropped;
+/// - a UTF-16 or UTF-32 body (told by its BOM or by where its zero bytes are, as `json.detect_encoding` does) is
+///   transcoded to UTF-8;
+/// - a lone surrogate escape in a string (`"\ud800"`, a low one alone, a high one not followed by a low one) is
+///   replaced with `\ufffd`, U+FFFD REPLACEMENT CHARACTER. Python keeps the lone surrogate in its `str`, but a
+///   Rust string can't hold one and no UTF-8 output (a CSV, Arrow, the terminal) could carry it: it becomes U+FFFD
+///   as invalid UTF-8 does elsewhere, and the rest of the page is kept. Unpaired surrogates in a UTF-16 body are
+///   replaced the same way.
+pub fn repaired(body: &[u8]) -> Option<String> {
+    let text: std::borrow::Cow<'_, str> = match utf_of(body) {
+        Utf::Eight(bom) => std::str::from_utf8(&body[bom..]).ok()?.into(),
+        Utf::Sixteen { big, bom } => {
+            let units = body[bom..].chunks_exact(2).map(|c| {
+                let pair = [c[0], c[1]];
+                if big {
+                    u16::from_be_bytes(pair)
+                } else {
+                    u16::from_le_bytes(pair)
+                }
+            });
+            char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect::<String>()
+                .into()
+        }
+        Utf::ThirtyTwo { big, bom } => body[bom..]
+            .chunks_exact(4)
+            .map(|c| {
+                let quad = [c[0], c[1], c[2], c[3]];
+                let v = if big {
+                    u32::from_be_bytes(quad)
+                } else {
+                    u32::from_le_bytes(quad)
+                };
+                char::from_u32(v).unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
+            .collect::<String>()
+            .into(),
+    };
+    let fixed = replace_lone_surrogates(&text);
+    let changed = fixed.is_some() || !matches!(utf_of(body), Utf::Eight(0));
+    changed.then(|| fixed.unwrap_or_else(|| text.into_owned()))
+}
+
+/// The encoding of a JSON body as Python's `json.detect_encoding` tells it, with the length of its BOM.
+enum Utf {
+    Eight(usize),
+    Sixteen { big: bool, bom: usize },
+    ThirtyTwo { big: bool, bom: usize },
+}
+
+fn utf_of(b: &[u8]) -> Utf {
+    match b {
+        [0, 0, 0xFE, 0xFF, ..] => Utf::ThirtyTwo { big: true, bom: 4 },
+        [0xFF, 0xFE, 0, 0, ..] => Utf::ThirtyTwo { big: false, bom: 4 },
+        [0xFE, 0xFF, ..] => Utf::Sixteen { big: true, bom: 2 },
+        [0xFF, 0xFE, ..] => Utf::Sixteen { big: false, bom: 2 },
+        [0xEF, 0xBB, 0xBF, ..] => Utf::Eight(3),
+        [0, 0, _, _, ..] => Utf::ThirtyTwo { big: true, bom: 0 },
+        [0, _, _, _, ..] => Utf::Sixteen { big: true, bom: 0 },
+        [_, 0, 0, 0, ..] => Utf::ThirtyTwo { big: false, bom: 0 },
+        [_, 0, _, _, ..] => Utf::Sixteen { big: false, bom: 0 },
+        [0, _] => Utf::Sixteen { big: true, bom: 0 },
+        [_, 0] => Utf::Sixteen { big: false, bom: 0 },
+        _ => Utf::Eight(0),
+    }
+}
+
+/// `text` with each lone surrogate escape replaced by `\ufffd` (same length), or `None` if it has none. Escapes
+/// are only read after an unescaped backslash, so `"\\ud800"` (a backslash, then `ud800`) is left alone.
+fn replace_lone_surrogates(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let hex = |at: usize| -> Option<u16> {
+        let h = b.get(at..at + 4)?;
+        h.iter()
+            .all(u8::is_ascii_hexdigit)
+            .then(|| u16::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())?
+    };
+    let mut lone: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match (b.get(i + 1), hex(i + 2)) {
+            (Some(b'u'), Some(0xD800..=0xDBFF)) => {
+                let paired = b.get(i + 6) == Some(&b'\\')
+                    && b.get(i + 7) == Some(&b'u')
+                    && hex(i + 8).is_some_and(|lo| (0xDC00..=0xDFFF).contains(&lo));
+                if paired {
+                    i += 12;
+                } else {
+                    lone.push(i);
+                    i += 6;
+                }
+            }
+            (Some(b'u'), Some(0xDC00..=0xDFFF)) => {
+                lone.push(i);
+                i += 6;
+            }
+            (Some(b'u'), Some(_)) => i += 6,
+            _ => i += 2,
+        }
+    }
+    if lone.is_empty() {
+        return None;
+    }
+    let mut out = text.as_bytes().to_vec();
+    for at in lone {
+        out[at..at + 6].copy_from_slice(b"\\ufffd");
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(body: &[u8]) -> Vec<String> {
+        decode_page(body)
+            .unwrap()
+            .snapshots()
+            .iter()
+            .map(|s| s.name.value().map(|n| n.to_string()).unwrap_or_default())
+            .collect()
+    }
+
+    const PAGE: &str = r#"{"snapshots":[{"id":"1","name":"web-1"},{"id":"2","name":"b\u00e9"}],"meta":{"total":2}}"#;
+
+    #[test]
+    fn lone_surrogates_become_the_replacement_character() {
+        for (name, want) in [
+            (r"\ud800", "\u{fffd}"),
+            (r"a\udc00b", "a\u{fffd}b"),
+            (r"\ud800\ud800", "\u{fffd}\u{fffd}"),
+            (r"\ud83d\ude00\ud800", "\u{1f600}\u{fffd}"),
+            (r"x\ud800\u0041", "x\u{fffd}A"),
+            (r"\\ud800", r"\ud800"),
+        ] {
+            let body = format!(r#"{{"snapshots":[{{"id":"1","name":"{name}"}},{{"id":"2","name":"ok"}}]}}"#);
+            assert_eq!(ids(body.as_bytes()), vec![want.to_owned(), "ok".to_owned()], "{name}");
+        }
+    }
+
+    #[test]
+    fn boms_and_utf16_32_bodies_decode() {
+        let want = vec!["web-1".to_owned(), "bé".to_owned()];
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(PAGE.as_bytes());
+        assert_eq!(ids(&bom), want);
+        let utf16 = |big: bool, with_bom: bool| {
+            let mut out = Vec::new();
+            let units = std::iter::once(0xFEFF).filter(|_| with_bom).chain(PAGE.encode_utf16());
+            for u in units {
+                out.extend_from_slice(&if big { u.to_be_bytes() } else { u.to_le_bytes() });
+            }
+            out
+        };
+        let utf32 = |big: bool, with_bom: bool| {
+            let mut out = Vec::new();
+            let chars = std::iter::once('\u{feff}').filter(|_| with_bom).chain(PAGE.chars());
+            for c in chars {
+                let v = c as u32;
+                out.extend_from_slice(&if big { v.to_be_bytes() } else { v.to_le_bytes() });
+            }
+            out
+        };
+        for big in [true, false] {
+            for with_bom in [true, false] {
+                assert_eq!(ids(&utf16(big, with_bom)), want, "utf16 big={big} bom={with_bom}");
+                assert_eq!(ids(&utf32(big, with_bom)), want, "utf32 big={big} bom={with_bom}");
+            }
+        }
+    }
+
+    #[test]
+    fn what_is_not_json_stays_an_error() {
+        assert!(decode_page(b"\xEF\xBB\xBFnot json").is_err());
+        assert!(decode_page(b"{\"snapshots\":[\"\\ud800").is_err());
+        assert!(repaired(PAGE.as_bytes()).is_none());
+        assert!(repaired(b"<html>").is_none());
     }
 }

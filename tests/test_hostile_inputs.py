@@ -1,0 +1,507 @@
+"""Issue 19, "Nothing wrong from any input": each class of bug the adversarial review found, with the issue's example
+and variants of our own. Everything talks real HTTP to the fake on 127.0.0.1 (or a small local server)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any, Callable, List
+
+import pytest
+
+from gradientai_rs import APITimeoutError, AsyncGradientAI, GradientAI, reset_logging
+from gradientai_rs.testing import FakeDigitalOcean
+
+TOKEN = "fake-token"
+
+
+# ------------------------------------------------------------------------- item 4: one id encoder, no dot segments
+
+
+@pytest.mark.parametrize("bad", ["..", ".", " .. ", ""])
+def test_dot_ids_are_refused_before_anything_is_sent(fake: FakeDigitalOcean, client: GradientAI, bad: str) -> None:
+    fake.clear_requests()
+    for call in (client.gpu_droplets.snapshots.delete, client.gpu_droplets.snapshots.retrieve):
+        with pytest.raises(ValueError, match="snapshot_id"):
+            call(bad)
+    assert fake.requests == []
+
+
+def test_delete_many_with_dot_ids_deletes_nothing(fake: FakeDigitalOcean, client: GradientAI) -> None:
+    first = fake.ids()[0]
+    fake.clear_requests()
+    with pytest.raises(ValueError, match="snapshot_id"):
+        client.gpu_droplets.snapshots.delete_many([first, ".", ".."])
+    assert fake.requests == [] and fake.deleted_ids == []
+
+
+def test_ids_with_dots_inside_stay_one_segment(fake: FakeDigitalOcean, client: GradientAI) -> None:
+    fake.clear_requests()
+    res = client.gpu_droplets.snapshots.delete_many(["...", "a/../b", "%2e%2e", "./x"])
+    assert sorted(res.already_gone) == sorted(["...", "a/../b", "%2e%2e", "./x"])
+    paths = [r.path for r in fake.requests]
+    assert all(p.startswith("/v2/snapshots/") and p.count("/") == 3 for p in paths), paths
+
+
+def test_a_server_sent_dot_id_in_a_plan_deletes_nothing(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    from gradientai_rs import RetentionPolicy
+
+    snaps = [
+        {"id": "..", "name": "evil", "created_at": "2025-01-01T00:00:00Z", "resource_id": "1", "size_gigabytes": 1},
+        {"id": "7", "name": "old", "created_at": "2025-01-02T00:00:00Z", "resource_id": "1", "size_gigabytes": 1},
+        {"id": "8", "name": "new", "created_at": "2025-06-01T00:00:00Z", "resource_id": "1", "size_gigabytes": 1},
+    ]
+    fake = make_fake(snaps, token=TOKEN)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url)
+    plan = c.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1))
+    assert ".." in plan.delete_ids
+    fake.clear_requests()
+    with pytest.raises(ValueError, match="snapshot_id"):
+        plan.apply()
+    assert [r for r in fake.requests if r.method == "DELETE"] == []
+
+
+# ------------------------------------------------- items 6 and 7: deadline bounds callbacks; callbacks' exceptions
+
+
+def test_a_blocking_progress_callback_does_not_extend_the_deadline(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(1000)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+    release = threading.Event()
+
+    def stuck(done: int, total: int) -> None:
+        release.wait(20)
+
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(APITimeoutError, match="deadline"):
+            c.gpu_droplets.snapshots.list_all(per_page=100, progress=stuck, deadline=1)
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+    assert elapsed < 5, elapsed
+
+
+def test_a_blocking_log_handler_does_not_extend_the_deadline(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(1000)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+    release = threading.Event()
+
+    class Stuck(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            release.wait(20)
+
+    logger = logging.getLogger("gradientai_rs")
+    handler, level = Stuck(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    reset_logging()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(APITimeoutError, match="deadline"):
+            c.gpu_droplets.snapshots.list_all(per_page=100, deadline=1)
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        reset_logging()
+    assert elapsed < 5, elapsed
+
+
+def test_a_blocking_progress_callback_does_not_extend_the_deadline_async(
+    make_fake: Callable[..., FakeDigitalOcean],
+) -> None:
+    fake = make_fake(1000)
+    release = threading.Event()
+
+    async def main() -> float:
+        c = AsyncGradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+        t0 = time.monotonic()
+        with pytest.raises(APITimeoutError, match="deadline"):
+            await c.gpu_droplets.snapshots.list_all(per_page=100, progress=lambda d, t: release.wait(20), deadline=1)
+        return time.monotonic() - t0
+
+    try:
+        elapsed = asyncio.run(main())
+    finally:
+        release.set()
+    assert elapsed < 5, elapsed
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit, Boom])
+def test_an_exception_in_the_progress_callback_stops_the_listing(
+    make_fake: Callable[..., FakeDigitalOcean], exc: type
+) -> None:
+    fake = make_fake(1000)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+    calls: List[int] = []
+
+    def cb(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 2:
+            raise exc("stop here")
+
+    fake.clear_requests()
+    with pytest.raises(exc, match="stop here"):
+        c.gpu_droplets.snapshots.list_all(per_page=10, max_concurrency=1, progress=cb)
+    assert calls == [1, 2]
+    # Stopped at once: nowhere near the 100 pages.
+    assert len(fake.requests) <= 4, len(fake.requests)
+
+
+def test_an_exception_in_the_progress_callback_stops_the_listing_async(
+    make_fake: Callable[..., FakeDigitalOcean],
+) -> None:
+    fake = make_fake(1000)
+
+    def cb(done: int, total: int) -> None:
+        raise Boom(f"at {done}")
+
+    async def main() -> None:
+        c = AsyncGradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+        with pytest.raises(Boom, match="at 1"):
+            await c.gpu_droplets.snapshots.list_all(per_page=10, max_concurrency=1, progress=cb)
+
+    fake.clear_requests()
+    asyncio.run(main())
+    assert len(fake.requests) <= 3, len(fake.requests)
+
+
+def test_an_exception_in_the_progress_callback_stops_delete_many(fake: FakeDigitalOcean, client: GradientAI) -> None:
+    ids = fake.ids()[:10]
+
+    def cb(done: int, total: int) -> None:
+        if done == 2:
+            raise Boom("enough")
+
+    with pytest.raises(Boom, match="enough") as info:
+        client.gpu_droplets.snapshots.delete_many(ids, max_concurrency=1, progress=cb)
+    res: Any = info.value.result  # type: ignore[attr-defined]
+    assert res.deleted == ids[:2]
+    assert res.not_attempted == ids[2:]
+    assert res.failed == {}
+    assert res.stopped and "progress callback" in res.stopped
+    assert fake.deleted_ids == ids[:2]
+
+
+# ------------------------------------------------------------- item 9: close() during delete_many is not_attempted
+
+
+def test_close_during_delete_many_leaves_the_rest_not_attempted(fake: FakeDigitalOcean, client: GradientAI) -> None:
+    ids = fake.ids()[:8]
+
+    def cb(done: int, total: int) -> None:
+        if done == 2:
+            client.close()
+
+    res = client.gpu_droplets.snapshots.delete_many(ids, max_concurrency=1, progress=cb)
+    assert res.deleted == ids[:2]
+    assert res.failed == {}
+    assert res.not_attempted == ids[2:]
+    assert res.stopped and "closed" in res.stopped
+    assert fake.deleted_ids == ids[:2]
+
+
+def test_close_from_another_thread_during_delete_many(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(40, latency_ms=50, token=TOKEN)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+    ids = fake.ids()
+    threading.Timer(0.3, c.close).start()
+    res = c.gpu_droplets.snapshots.delete_many(ids, max_concurrency=2)
+    assert res.failed == {}, res.failed
+    assert res.not_attempted, res
+    assert set(res.deleted) | set(res.not_attempted) == set(ids)
+    assert sorted(fake.deleted_ids) == sorted(res.deleted)
+    assert res.stopped and "closed" in res.stopped
+
+
+# ------------------------------------------------------------ item 3: redaction on decoded text and on every URL
+
+SECRET = "dop_v1_0123456789abcdef/xyz"
+
+
+def _leaks(e: BaseException, secret: str = SECRET) -> List[str]:
+    """Where `secret` (or a long piece of it) shows: str(e), repr, every attribute, the pickle."""
+    import pickle
+
+    pieces = [secret, secret[:12], secret[-12:]]
+    places = {"str": str(e), "repr": repr(e), "pickle": repr(pickle.dumps(e))}
+    for name in ("body", "url", "headers", "message", "request_id"):
+        places[name] = repr(getattr(e, name, None))
+    return [where for where, text in places.items() if any(p in text for p in pieces)]
+
+
+def _escaped(s: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in s)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"id":"unauthorized","message":"bad token ' + _escaped(SECRET) + '"}',
+        '{"id":"unauthorized","message":"bad token ' + SECRET.replace("/", "\\/") + '"}',
+        '{"id":"unauthorized","message":"bad \\u0074oken ' + SECRET[:3] + _escaped(SECRET[3:9]) + SECRET[9:] + '"}',
+        "<html>token: " + SECRET + "</html>",
+    ],
+)
+def test_an_escaped_token_in_an_error_body_is_redacted(make_fake: Callable[..., FakeDigitalOcean], body: str) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    fake.enqueue(401, body=body.encode(), headers={"content-type": "application/json"})
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    assert _leaks(info.value) == [], (info.value, info.value.body)  # type: ignore[attr-defined]
+    assert "***" in repr(info.value.body)  # type: ignore[attr-defined]
+
+
+def test_a_token_straddling_the_excerpt_cut_is_redacted(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    for pad in (190, 195, 199):
+        fake.enqueue(200, body=("x" * pad + SECRET + " not json").encode())
+        with pytest.raises(Exception) as info:
+            c.gpu_droplets.snapshots.list()
+        assert _leaks(info.value) == [], info.value
+
+
+def test_a_redirect_target_with_the_token_is_scrubbed(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    fake.enqueue(302, headers={"location": f"{fake.url}/v2/elsewhere?token=other-credential&page=1"})
+    fake.enqueue(404)
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    e = info.value
+    assert "other-credential" not in str(e.url) and "token=***" in str(e.url), e.url  # type: ignore[attr-defined]
+    assert _leaks(e) == []
+
+
+def test_a_token_in_extra_query_is_scrubbed_from_urls(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    fake.enqueue(500)
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list(extra_query={"region": SECRET})
+    assert _leaks(info.value) == [], info.value.url  # type: ignore[attr-defined]
+
+
+def test_connection_errors_scrub_their_urls() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from gradientai_rs import APIConnectionError
+
+    c = GradientAI(api_key=SECRET, base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    with pytest.raises(APIConnectionError) as info:
+        c.gpu_droplets.snapshots.list(extra_query={"q": SECRET, "access_token": "another-one-9"})
+    e = info.value
+    assert _leaks(e) == [] and _leaks(e, "another-one-9") == [], (str(e), e.url)
+
+
+@pytest.mark.parametrize("name", ["Cookie", "X-Auth-Token", "X-DO-Password", "Proxy-Authorization", "X-Auth"])
+def test_cookie_and_auth_headers_are_secrets(make_fake: Callable[..., FakeDigitalOcean], name: str) -> None:
+    fake = make_fake(3)
+    value = "hdr-secret-4711"
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0, default_headers={name: value})
+    fake.enqueue(400, body=f'{{"id":"bad","message":"you sent {value}"}}'.encode())
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    assert _leaks(info.value, value) == []
+
+
+def test_set_cookie_answers_are_not_repeated(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(403, headers={"set-cookie": "session=s3ss10n-value; HttpOnly"})
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    assert _leaks(info.value, "s3ss10n-value") == []
+
+
+@pytest.mark.parametrize("short", ["t", "ab", "x9z"])
+def test_short_tokens_are_redacted_whole(make_fake: Callable[..., FakeDigitalOcean], short: str) -> None:
+    fake = make_fake(3, token=short)
+    c = GradientAI(api_key=short, base_url=fake.url, max_retries=0)
+    fake.enqueue(401, body=f'{{"id":"unauthorized","message":"token {short} is bad","echo":"{_escaped(short)}"}}')
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list()
+    body = info.value.body  # type: ignore[attr-defined]
+    assert body["message"] == "token *** is bad" and body["echo"] == "***", body
+
+
+@pytest.mark.parametrize("url", ["https://h.example/?token=dop_v1_abcdef", "https://h.example/#dop_v1_abcdef"])
+def test_a_base_url_with_a_token_is_not_echoed(url: str) -> None:
+    with pytest.raises(ValueError) as info:
+        GradientAI(api_key=TOKEN, base_url=url)
+    assert "dop_v1_abcdef" not in str(info.value) and "base_url" in str(info.value)
+
+
+# ------------------------------------------------------------------------- item 10: uniform argument checks
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"requests_per_minute": True}, "requests_per_minute"),
+        ({"requests_per_minute": False}, "requests_per_minute"),
+        ({"max_rate_limit_wait": True}, "max_rate_limit_wait"),
+        ({"max_retries": True}, "max_retries"),
+        ({"timeout": True}, "timeout"),
+        ({"api_key": 123}, "api_key"),
+        ({"access_token": b"tok"}, "access_token"),
+        ({"base_url": b"http://127.0.0.1:1"}, "base_url"),
+        ({"inference_key": 5}, "inference_key"),
+        ({"allow_insecure_http": 1}, "allow_insecure_http"),
+        ({"requests_per_minute": "250"}, "requests_per_minute"),
+        ({"max_rate_limit_wait": "60"}, "max_rate_limit_wait"),
+    ],
+)
+def test_wrong_types_are_type_errors_naming_the_parameter(kwargs: dict, param: str) -> None:
+    kwargs = {"api_key": TOKEN, **kwargs}
+    with pytest.raises(TypeError, match=param):
+        GradientAI(**kwargs)
+    c = GradientAI(api_key=TOKEN)
+    if param not in ("inference_key",):
+        with pytest.raises(TypeError, match=param):
+            c.with_options(**{k: v for k, v in kwargs.items() if k != "api_key" or param == "api_key"})
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"requests_per_minute": 2**64}, "requests_per_minute"),
+        ({"requests_per_minute": -1}, "requests_per_minute"),
+        ({"max_retries": 2**70}, "max_retries"),
+        ({"max_rate_limit_wait": 2**2000}, "max_rate_limit_wait"),
+        ({"timeout": 10**400}, "timeout"),
+        ({"base_url": ""}, "base_url"),
+        ({"base_url": "   "}, "base_url"),
+    ],
+)
+def test_out_of_range_is_a_value_error_naming_the_parameter(kwargs: dict, param: str) -> None:
+    with pytest.raises(ValueError, match=param) as info:
+        GradientAI(api_key=TOKEN, **kwargs)
+    assert not isinstance(info.value, OverflowError)
+    if "requests_per_minute" in kwargs:
+        assert "between 0 and" in str(info.value)
+
+
+@pytest.mark.parametrize("param", ["api_key", "access_token", "inference_key", "agent_access_key"])
+def test_a_surrogate_in_a_secret_does_not_travel_with_the_error(param: str) -> None:
+    secret = "dop_v1_sec\ud800ret"
+    with pytest.raises(ValueError, match=param) as info:
+        GradientAI(**{param: secret})
+    e = info.value
+    assert not isinstance(e, UnicodeError) and not hasattr(e, "object")
+    seen = [str(e), repr(e.args), repr(e.__cause__), repr(e.__context__)]
+    assert not any("dop_v1" in s or "ret" in s.replace("secret", "") for s in seen), seen
+
+
+def test_a_surrogate_in_base_url_is_not_echoed() -> None:
+    with pytest.raises(ValueError, match="base_url") as info:
+        GradientAI(api_key=TOKEN, base_url="https://h/?token=dop_v1_abc\udc00")
+    assert "dop_v1_abc" not in str(info.value) and info.value.__context__ is None
+
+
+def test_the_checks_keep_what_was_accepted(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    assert GradientAI(api_key=TOKEN).requests_per_minute == 250
+    assert GradientAI(api_key=TOKEN, requests_per_minute=None).requests_per_minute is None
+    assert GradientAI(api_key=TOKEN, requests_per_minute=0).requests_per_minute is None
+    c = GradientAI(api_key=TOKEN, requests_per_minute=10, max_rate_limit_wait=5, base_url=fake.url)
+    assert (c.requests_per_minute, c.max_rate_limit_wait) == (10, 5.0)
+    assert c.with_options(requests_per_minute=None).requests_per_minute == 10
+    assert c.with_options(max_rate_limit_wait=1.5).max_rate_limit_wait == 1.5
+    assert GradientAI(api_key=TOKEN, base_url=fake.url, allow_insecure_http=True).base_url == fake.url
+    assert len(c.gpu_droplets.snapshots.list().snapshots) == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        ({"deadline": True}, TypeError),
+        ({"deadline": "5"}, TypeError),
+        ({"deadline": 2**2000}, ValueError),
+        ({"wait_for_rate_limit": 1}, TypeError),
+        ({"max_concurrency": True}, TypeError),
+    ],
+)
+def test_list_all_arguments_are_checked_the_same_way(client: GradientAI, kwargs: dict, exc: type) -> None:
+    (param,) = kwargs
+    with pytest.raises(exc, match=param) as info:
+        client.gpu_droplets.snapshots.list_all(**kwargs)
+    assert not isinstance(info.value, OverflowError)
+
+
+# ------------------------------------------------------- item 11: as lenient about text as Python's json (the SDK)
+
+
+def _page(names: List[str]) -> str:
+    import json
+
+    rows = [{"id": str(i + 1), "name": "@@%d@@" % i, "created_at": "2025-01-01T00:00:00Z"} for i in range(len(names))]
+    text = json.dumps({"snapshots": rows, "links": {}, "meta": {"total": len(rows)}})
+    for i, n in enumerate(names):
+        text = text.replace("@@%d@@" % i, n)
+    return text
+
+
+@pytest.mark.parametrize(
+    "raw, want",
+    [
+        ("\\ud800", "\ufffd"),
+        ("web-\\udfff-1", "web-\ufffd-1"),
+        ("\\ud83d\\ude00 \\ud83d", "\U0001f600 \ufffd"),
+        ("\\\\ud800", "\\ud800"),
+    ],
+)
+def test_a_lone_surrogate_escape_does_not_reject_the_page(
+    make_fake: Callable[..., FakeDigitalOcean], raw: str, want: str
+) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(200, body=_page([raw, "ok"]).encode())
+    page = c.gpu_droplets.snapshots.list()
+    assert [s.name for s in page.snapshots] == [want, "ok"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_boms_and_utf16_32_bodies_are_read_as_python_json_reads_them(
+    make_fake: Callable[..., FakeDigitalOcean], encoding: str
+) -> None:
+    import json
+
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    body = _page(["web-é", "ok"]).encode(encoding)
+    expected = [s["name"] for s in json.loads(body)["snapshots"]]
+    fake.enqueue(200, body=body)
+    assert [s.name for s in c.gpu_droplets.snapshots.list().snapshots] == expected == ["web-é", "ok"]
+    fake.enqueue(200, body=body)
+    raw = c.gpu_droplets.snapshots.with_raw_response.list()
+    assert raw.json() == json.loads(body)
+
+
+def test_list_all_survives_one_odd_name(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(200, body=b"\xef\xbb\xbf" + _page(["\\udead", "b", "c"]).encode())
+    assert [s.name for s in c.gpu_droplets.snapshots.list_all()] == ["\ufffd", "b", "c"]
+
+
+def test_a_bom_in_an_error_body_keeps_it_json(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(404, body='{"id":"not_found","message":"gone \\ud800"}'.encode("utf-16"))
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.retrieve("1")
+    assert info.value.body == {"id": "not_found", "message": "gone \ufffd"}  # type: ignore[attr-defined]
