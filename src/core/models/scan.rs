@@ -61,6 +61,8 @@ pub fn scan_envelope(body: &[u8]) -> Option<SnapshotEnvelope> {
 struct Scanner<'a> {
     text: &'a str,
     at: usize,
+    /// The strings of the list being read: each list then costs one allocation of its exact size.
+    scratch: Vec<Str>,
 }
 
 /// A number as the serde decoder's visitor would have received it.
@@ -86,6 +88,7 @@ impl<'a> Scanner<'a> {
         Some(Self {
             text: std::str::from_utf8(body).ok()?,
             at: 0,
+            scratch: Vec::new(),
         })
     }
 
@@ -325,23 +328,23 @@ impl<'a> Scanner<'a> {
         }
         let start = self.at;
         self.at += 1;
-        let mut out: Vec<Str> = Vec::new();
         if self.peek()? == b']' {
             self.at += 1;
-            return Some(Field::Value(out));
+            return Some(Field::Value(Vec::new()));
         }
+        self.scratch.clear();
         loop {
             if self.peek()? != b'"' {
                 self.at = start;
                 return Some(Field::Raw(Box::new(self.raw(depth)?)));
             }
-            out.push(Str::from(self.string()?.as_ref()));
+            let s = Str::from(self.string()?.as_ref());
+            self.scratch.push(s);
             match self.peek()? {
                 b',' => self.at += 1,
                 b']' => {
                     self.at += 1;
-                    out.shrink_to_fit();
-                    return Some(Field::Value(out));
+                    return Some(Field::Value(self.scratch.drain(..).collect()));
                 }
                 _ => return None,
             }
@@ -372,11 +375,21 @@ impl<'a> Scanner<'a> {
             if self.peek()? != b'{' {
                 return None;
             }
+            let start = self.at;
             out.push(self.snapshot(3)?);
+            if out.len() == 1 {
+                // Room for as many more as would fit in the rest of the body if they were as long as this one
+                // (a page's snapshots are much alike), instead of growing by doubling.
+                let len = (self.at - start).max(64);
+                out.reserve((self.text.len() - self.at) / len + 1);
+            }
             match self.peek()? {
                 b',' => self.at += 1,
                 b']' => {
                     self.at += 1;
+                    if out.capacity() - out.len() > out.len() / 8 {
+                        out.shrink_to_fit();
+                    }
                     return Some(Obj::Value(out));
                 }
                 _ => return None,
