@@ -157,6 +157,17 @@ impl<'a> Scanner<'a> {
         let start = self.at + 1;
         let mut i = start;
         let mut escaped = false;
+        // Eight bytes at a time up to the first one that needs a look: `"`, `\\` or a control character.
+        while let Some(word) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().ok()?);
+            let special =
+                zero_byte(w ^ (LANES * u64::from(b'"'))) | zero_byte(w ^ (LANES * u64::from(b'\\'))) | below_space(w);
+            if special != 0 {
+                i += (special.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
         loop {
             match *b.get(i)? {
                 b'"' => break,
@@ -458,6 +469,20 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// `0x0101…01`: one in each byte of a `u64`.
+const LANES: u64 = u64::MAX / 255;
+
+/// The high bit of each byte of `w` that is zero. The lowest marked byte is always a zero one (a borrow can only
+/// mark bytes above a real one), which is all the string scan needs.
+fn zero_byte(w: u64) -> u64 {
+    w.wrapping_sub(LANES) & !w & (LANES << 7)
+}
+
+/// Like [`zero_byte`], for bytes below 0x20 (control characters, which a JSON string must not hold raw).
+fn below_space(w: u64) -> u64 {
+    w.wrapping_sub(LANES * 0x20) & !w & (LANES << 7)
+}
+
 /// Integers of up to 18 digits and plain decimals of up to 15 digits, read exactly; `None` for anything else
 /// (including what JSON forbids: leading zeros, a bare `.`), which serde_json then reads or refuses.
 fn fast_number(span: &[u8]) -> Option<Num> {
@@ -482,6 +507,22 @@ fn fast_number(span: &[u8]) -> Option<Num> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_scan_finds_the_first_special_byte() {
+        for (text, end) in [
+            (&b"\"abcdefghijklmnop\""[..], Some("abcdefghijklmnop")),
+            (b"\"abcdefg\"", Some("abcdefg")),
+            (b"\"abcdefgh\"xx", Some("abcdefgh")),
+            (b"\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"", Some("ééééé")),
+            (b"\"abc\x1fdefghijk\"", None),
+            (b"\"abcdefghijk\x7f\"", Some("abcdefghijk\x7f")),
+            (b"\"ab\\\"cdefghijklm\"", Some("ab\"cdefghijklm")),
+        ] {
+            let mut s = Scanner::new(text).unwrap();
+            assert_eq!(s.string().as_deref(), end, "{}", String::from_utf8_lossy(text));
+        }
+    }
 
     #[test]
     fn fast_numbers() {
