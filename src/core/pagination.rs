@@ -187,7 +187,7 @@ async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<Pa
     if let Some(why) = implausible(total, last_link, opts.per_page) {
         return Err(wrap(resp.invalid(why)));
     }
-    let http2 = resp.http_version == "HTTP/2.0";
+    let http2 = resp.is_http2();
     let snapshots = match parsed.snapshots {
         Obj::Value(v) => v,
         _ => Vec::new(),
