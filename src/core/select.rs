@@ -323,23 +323,29 @@ impl GroupBy {
     /// (duplicates within a row are skipped), [`NONE_GROUP`] when the field is missing or empty, `""` for
     /// [`GroupBy::Nothing`].
     pub fn for_each_key(self, row: &Snapshot, mut each: impl FnMut(&str)) {
-        let multi = |list: &[Str], each: &mut dyn FnMut(&str)| {
+        self.for_each_key_ref(row, |key| each(&key));
+    }
+
+    /// [`GroupBy::for_each_key`], the keys borrowed from the row when they can be (to keep them).
+    pub fn for_each_key_ref<'a>(self, row: &'a Snapshot, mut each: impl FnMut(Cow<'a, str>)) {
+        let multi = |list: &'a [Str], each: &mut dyn FnMut(Cow<'a, str>)| {
             if list.is_empty() {
-                each(NONE_GROUP);
+                each(Cow::Borrowed(NONE_GROUP));
             }
             for (i, s) in list.iter().enumerate() {
                 if !list[..i].contains(s) {
-                    each(s);
+                    each(Cow::Borrowed(s.as_str()));
                 }
             }
         };
+        let one = |f: &'a Field<Str>| Cow::Borrowed(f.value().map_or(NONE_GROUP, Str::as_str));
         match self {
-            Self::ResourceId => each(row.resource_id.text().as_deref().unwrap_or(NONE_GROUP)),
-            Self::ResourceType => each(row.resource_type.value().map_or(NONE_GROUP, Str::as_str)),
-            Self::Name => each(row.name.value().map_or(NONE_GROUP, Str::as_str)),
+            Self::ResourceId => each(row.resource_id.text().unwrap_or(Cow::Borrowed(NONE_GROUP))),
+            Self::ResourceType => each(one(&row.resource_type)),
+            Self::Name => each(one(&row.name)),
             Self::Region => multi(list(&row.regions), &mut each),
             Self::Tag => multi(list(&row.tags), &mut each),
-            Self::Nothing => each(""),
+            Self::Nothing => each(Cow::Borrowed("")),
         }
     }
 
@@ -387,18 +393,19 @@ pub fn most_recent(rows: &[Snapshot], group_by: GroupBy) -> Vec<usize> {
 
 /// Like [`most_recent`], among the rows `idx`; answered in the order of `idx`.
 pub fn most_recent_in(rows: &[Snapshot], idx: &[usize], group_by: GroupBy) -> Vec<usize> {
-    let mut best: HashMap<String, (i64, usize)> = HashMap::new();
+    // Keys borrowed from the rows, hashed with FxHash (no allocation per group, no SipHash per row).
+    let mut best: HashMap<Cow<'_, str>, (i64, usize), FxBuild> = HashMap::default();
     for (pos, &i) in idx.iter().enumerate() {
         let Some(row) = rows.get(i) else { continue };
         let Some(t) = created_micros(row) else { continue };
-        group_by.for_each_key(row, |key| match best.get_mut(key) {
+        group_by.for_each_key_ref(row, |key| match best.get_mut(key.as_ref()) {
             Some(slot) => {
                 if t > slot.0 {
                     *slot = (t, pos);
                 }
             }
             None => {
-                best.insert(key.to_owned(), (t, pos));
+                best.insert(key, (t, pos));
             }
         });
     }
@@ -450,33 +457,77 @@ impl SortField {
     }
 }
 
-enum Key<'a> {
-    Int(i64),
-    Float(f64),
-    Text(Cow<'a, str>),
+/// FxHash (rustc's hasher: a multiply and a rotate per word), for the short keys of [`most_recent_in`]; the keys
+/// come from the API, but a slow map only costs the caller time, it can't change a result.
+#[derive(Default, Clone, Copy)]
+struct FxBuild;
+
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
 }
 
-impl Key<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Key::Int(a), Key::Int(b)) => a.cmp(b),
-            (Key::Float(a), Key::Float(b)) => a.total_cmp(b),
-            (Key::Text(a), Key::Text(b)) => a.cmp(b),
-            _ => Ordering::Equal,
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
         }
     }
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
-fn sort_key(row: &Snapshot, field: SortField) -> Option<Key<'_>> {
-    match field {
-        SortField::CreatedAt => created_micros(row).map(Key::Int),
-        SortField::Name => row.name.value().map(|s| Key::Text(Cow::Borrowed(s.as_str()))),
-        SortField::SizeGigabytes => row.size_gigabytes.value().copied().map(Key::Float),
-        SortField::MinDiskSize => row.min_disk_size.value().copied().map(Key::Int),
-        SortField::Id => row.id.text().map(Key::Text),
-        SortField::ResourceId => row.resource_id.text().map(Key::Text),
-        SortField::ResourceType => row.resource_type.value().map(|s| Key::Text(Cow::Borrowed(s.as_str()))),
+/// Rows with the sort key, by their position in `idx`, sorted (unstable sort on (key, position): positions are
+/// unique, so equal keys keep their order in either direction, as a stable sort would); then the rows without it.
+fn sorted<K>(
+    idx: &[usize],
+    mut keyed: Vec<(K, usize)>,
+    missing: Vec<usize>,
+    cmp: impl Fn(&K, &K) -> Ordering,
+    reverse: bool,
+) -> Vec<usize> {
+    keyed.sort_unstable_by(|a, b| {
+        let by_key = cmp(&a.0, &b.0);
+        if reverse { by_key.reverse() } else { by_key }.then(a.1.cmp(&b.1))
+    });
+    keyed
+        .into_iter()
+        .map(|(_, pos)| idx[pos])
+        .chain(missing.into_iter().map(|pos| idx[pos]))
+        .collect()
+}
+
+/// Each row of `idx` with its key (`None`: missing), by position.
+fn keyed<'a, K>(
+    rows: &'a [Snapshot],
+    idx: &[usize],
+    key: impl Fn(&'a Snapshot) -> Option<K>,
+) -> (Vec<(K, usize)>, Vec<usize>) {
+    let mut keyed = Vec::with_capacity(idx.len());
+    let mut missing = Vec::new();
+    for (pos, &i) in idx.iter().enumerate() {
+        let Some(row) = rows.get(i) else { continue };
+        match key(row) {
+            Some(k) => keyed.push((k, pos)),
+            None => missing.push(pos),
+        }
     }
+    (keyed, missing)
 }
 
 /// Row indices sorted by `field` (ascending, or descending with `reverse`). Stable: equal keys keep their order
@@ -490,21 +541,31 @@ pub fn sort_by(rows: &[Snapshot], field: SortField, reverse: bool) -> Vec<usize>
 
 /// Like [`sort_by`], for the rows `idx` (indices out of range are dropped).
 pub fn sort_in(rows: &[Snapshot], idx: &[usize], field: SortField, reverse: bool) -> Vec<usize> {
-    let mut keyed: Vec<(Key<'_>, usize)> = Vec::with_capacity(idx.len());
-    let mut missing: Vec<usize> = Vec::new();
-    for &i in idx {
-        let Some(row) = rows.get(i) else { continue };
-        match sort_key(row, field) {
-            Some(k) => keyed.push((k, i)),
-            None => missing.push(i),
+    let text = |f: fn(&Snapshot) -> Option<Cow<'_, str>>| {
+        let (k, m) = keyed(rows, idx, f);
+        sorted(idx, k, m, |a, b| a.cmp(b), reverse)
+    };
+    fn borrowed(f: &Field<Str>) -> Option<Cow<'_, str>> {
+        f.value().map(|s| Cow::Borrowed(s.as_str()))
+    }
+    match field {
+        SortField::CreatedAt | SortField::MinDiskSize => {
+            let int = |row: &Snapshot| match field {
+                SortField::CreatedAt => created_micros(row),
+                _ => row.min_disk_size.value().copied(),
+            };
+            let (k, m) = keyed(rows, idx, int);
+            sorted(idx, k, m, i64::cmp, reverse)
         }
+        SortField::SizeGigabytes => {
+            let (k, m) = keyed(rows, idx, |row| row.size_gigabytes.value().copied());
+            sorted(idx, k, m, f64::total_cmp, reverse)
+        }
+        SortField::Name => text(|row| borrowed(&row.name)),
+        SortField::ResourceType => text(|row| borrowed(&row.resource_type)),
+        SortField::Id => text(|row| row.id.text()),
+        SortField::ResourceId => text(|row| row.resource_id.text()),
     }
-    if reverse {
-        keyed.sort_by(|a, b| b.0.cmp(&a.0));
-    } else {
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    keyed.into_iter().map(|(_, i)| i).chain(missing).collect()
 }
 
 const AGE_UNITS: &str = "s (seconds), m (minutes), h (hours), d (days), w (weeks), y (365 days)";
@@ -814,6 +875,31 @@ pub(crate) mod tests {
         rows[0].name = Field::Null;
         assert_eq!(sort_by(&rows, SortField::Name, true), vec![1, 2, 3, 0]);
         assert_eq!(sort_in(&rows, &[3, 1, 7], SortField::Id, false), vec![1, 3]);
+        // Equal keys keep the order of `idx` (not of the row numbers), ascending and descending; missing last.
+        for r in &mut rows {
+            r.min_disk_size = Field::Value(5);
+        }
+        rows[1].min_disk_size = Field::Value(9);
+        rows[2].min_disk_size = Field::Absent;
+        assert_eq!(
+            sort_in(&rows, &[3, 2, 1, 0], SortField::MinDiskSize, false),
+            vec![3, 0, 1, 2]
+        );
+        assert_eq!(
+            sort_in(&rows, &[3, 2, 1, 0], SortField::MinDiskSize, true),
+            vec![1, 3, 0, 2]
+        );
+        let sizes: Vec<usize> = (0..200).map(|i| (i * 7919) % 13).collect();
+        let many: Vec<Snapshot> = sizes
+            .iter()
+            .map(|&k| Snapshot {
+                size_gigabytes: Field::Value(k as f64),
+                ..Snapshot::default()
+            })
+            .collect();
+        let mut stable: Vec<usize> = (0..200).collect();
+        stable.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]));
+        assert_eq!(sort_by(&many, SortField::SizeGigabytes, true), stable);
     }
 
     #[test]
