@@ -13,10 +13,10 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
-pub use decode::{repaired, Lenient};
 /// The serde decoders alone: what [`decode_page`] and [`decode_envelope`] fall back to, and the oracle the
 /// property tests compare the fast path with.
 pub use decode::{decode_envelope as decode_envelope_serde, decode_page as decode_page_serde};
+pub use decode::{repaired, Lenient};
 /// The scanner alone (`None`: it hands the body to serde), for the tests that check it doesn't fall back.
 pub use scan::{scan_envelope, scan_page};
 
