@@ -193,7 +193,10 @@ pub struct Filter {
 
 /// `created_at` in unix microseconds, when it parses.
 pub fn created_micros(row: &Snapshot) -> Option<i64> {
-    row.created_at.parsed().map(|t| t.unix_micros())
+    row.created_at
+        .0
+        .value()
+        .and_then(|s| crate::core::datetime::UtcDateTime::parse_micros(s))
 }
 
 fn list(f: &Field<Vec<Str>>) -> &[Str] {
@@ -488,7 +491,9 @@ impl std::hash::Hasher for Fx {
         self.write(&[b]);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the high bits well mixed and the low ones poor; hashbrown picks buckets with the
+        // low bits (rustc-hash 2 rotates likewise).
+        self.0.rotate_left(26)
     }
 }
 
