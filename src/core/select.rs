@@ -397,7 +397,8 @@ pub fn most_recent(rows: &[Snapshot], group_by: GroupBy) -> Vec<usize> {
 /// Like [`most_recent`], among the rows `idx`; answered in the order of `idx`.
 pub fn most_recent_in(rows: &[Snapshot], idx: &[usize], group_by: GroupBy) -> Vec<usize> {
     // Keys borrowed from the rows, hashed with FxHash (no allocation per group, no SipHash per row).
-    let mut best: HashMap<Cow<'_, str>, (i64, usize), FxBuild> = HashMap::default();
+    let mut best: HashMap<Cow<'_, str>, (i64, usize), FxBuild> =
+        HashMap::with_capacity_and_hasher(idx.len() / 2, FxBuild);
     for (pos, &i) in idx.iter().enumerate() {
         let Some(row) = rows.get(i) else { continue };
         let Some(t) = created_micros(row) else { continue };
