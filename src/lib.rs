@@ -18,7 +18,7 @@ mod _core {
     #[pymodule_export]
     use crate::py::client::{PyAsyncGradientAI, PyGradientAI};
     #[pymodule_export]
-    use crate::py::hygiene::{_validate_policy, PySummary};
+    use crate::py::errors::_redact;
     #[pymodule_export]
     use crate::py::iterators::{AsyncPageIterator, AsyncSnapshotIterator, PageIterator, SnapshotIterator};
     #[pymodule_export]
@@ -26,12 +26,16 @@ mod _core {
     #[pymodule_export]
     use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
     #[pymodule_export]
+    use crate::py::plan::{_validate_policy, PyAsyncPrunePlan, PyPrunePlan, PyPruneResult};
+    #[pymodule_export]
     use crate::py::resources::{
         PyAsyncGpuDroplets, PyAsyncSnapshotsResource, PyAsyncSnapshotsWithRawResponse, PyGpuDroplets,
         PySnapshotsResource, PySnapshotsWithRawResponse,
     };
     #[pymodule_export]
     use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
+    #[pymodule_export]
+    use crate::py::summary::PySummary;
     #[pymodule_export]
     use crate::py::unpickle::{_model_from_json, _snapshot_list_from_json};
 
@@ -47,6 +51,7 @@ mod _core {
             "DEFAULT_RATE_PER_GB_MONTH",
             crate::core::cost::DEFAULT_RATE_PER_GB_MONTH,
         )?;
+        crate::py::vocabulary::add_to(m)?;
         crate::py::logging::install(m.py())?;
         crate::py::runtime::install_hooks(m)
     }

@@ -5,7 +5,7 @@
 //! first, unclosed brackets, backslashes), half of them matching. Runs over 100,000 and 60,000 such cases
 //! found no difference.
 
-use _core::core::select::{glob_to_regex, NamePattern};
+use _core::core::glob::{glob_to_regex, NamePattern};
 
 #[test]
 fn globs_match_like_fnmatchcase() {

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use _core::core::datetime::UtcDateTime;
-use _core::core::models::{decode_envelope, decode_page, to_json, Entry, Snapshot, SnapshotPage};
+use _core::core::models::{decode_envelope, decode_page, to_json, Entry, Fields, Snapshot, SnapshotPage};
 use _core::core::pagination::{dedupe, implausible, page_count, page_number, MAX_PAGES};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -15,21 +15,12 @@ use serde_json::{Map, Value};
 mod common;
 use common::config;
 
-const KNOWN: [&str; 9] = [
-    "id",
-    "name",
-    "created_at",
-    "regions",
-    "resource_id",
-    "resource_type",
-    "min_disk_size",
-    "size_gigabytes",
-    "tags",
-];
+/// The snapshot's declared fields (`lenient_model!`), the keys the mutated pages are made of.
+const KNOWN: &[&str] = Snapshot::FIELDS;
 
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        3 => proptest::sample::select(&KNOWN[..]).prop_map(str::to_owned),
+        3 => proptest::sample::select(KNOWN).prop_map(str::to_owned),
         1 => proptest::sample::select(&["snapshots", "meta", "links", "pages", "total", "next", "last"][..])
             .prop_map(str::to_owned),
         2 => "\\PC{0,10}",

@@ -9,9 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use _core::core::datetime::{days_from_civil, UtcDateTime};
+use _core::core::group::GroupBy;
 use _core::core::models::{Field, Snapshot, Str, Timestamp};
 use _core::core::retention::{plan, Plan, RetentionPolicy};
-use _core::core::select::GroupBy;
 use proptest::prelude::*;
 
 mod common;

@@ -241,7 +241,7 @@ def test_get_delete_and_404(fake):
     for path, method in [
         (f"/v2/snapshots/{sid}", "GET"),
         (f"/v2/snapshots/{sid}", "DELETE"),
-        ("/v2/droplets", "GET"),
+        ("/v2/images", "GET"),  # /v2/droplets is served since the fake serves sources
         ("/", "GET"),
     ]:
         r = call(fake, path, method)

@@ -1,10 +1,10 @@
-"""``python -m gradientai_rs`` and the ``gradientai-rs`` console script: see :mod:`gradientai_rs._cli`."""
+"""``python -m gradientai_rs`` and the ``gradientai-rs`` console script: see :mod:`gradientai_rs.cli`."""
 
 from __future__ import annotations
 
 import sys
 
-from ._cli import main
+from .cli import main
 
 __all__ = ["main"]
 

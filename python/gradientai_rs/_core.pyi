@@ -31,17 +31,22 @@ import polars
 import pyarrow  # type: ignore[import-untyped, unused-ignore]
 from typing_extensions import Self, TypeVar
 
-from ._hygiene import AsyncPrunePlan, PrunePlan, PruneResult
 from ._types import RateLimit
 
 __all__ = [
     "DEBUG_BUILD",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_RATE_PER_GB_MONTH",
+    "GROUP_BY_KEYS",
+    "RESOURCE_TYPES",
+    "SNAPSHOT_FIELDS",
+    "SORT_FIELDS",
+    "SUMMARY_KEYS",
     "APIResponse",
     "AsyncGpuDropletsResource",
     "AsyncGradientAI",
     "AsyncPageIterator",
+    "AsyncPrunePlan",
     "AsyncSnapshotIterator",
     "AsyncSnapshotsResource",
     "AsyncSnapshotsResourceWithRawResponse",
@@ -51,6 +56,8 @@ __all__ = [
     "PageIterator",
     "PageLinks",
     "Pages",
+    "PrunePlan",
+    "PruneResult",
     "Snapshot",
     "SnapshotIterator",
     "SnapshotList",
@@ -62,6 +69,7 @@ __all__ = [
     "__version__",
     "_doctl_contexts",
     "_model_from_json",
+    "_redact",
     "_reset_logging",
     "_snapshot_list_from_json",
     "_validate_policy",
@@ -70,6 +78,12 @@ __version__: str
 DEFAULT_MAX_CONCURRENCY: int
 DEBUG_BUILD: bool
 DEFAULT_RATE_PER_GB_MONTH: float
+# The core's vocabularies, in its order (each equals the `Literal` below: tests/test_vocabulary.py).
+SORT_FIELDS: Tuple[str, ...]
+GROUP_BY_KEYS: Tuple[str, ...]
+SUMMARY_KEYS: Tuple[str, ...]
+RESOURCE_TYPES: Tuple[str, ...]
+SNAPSHOT_FIELDS: Tuple[str, ...]
 
 _ResourceType = Literal["droplet", "volume"]
 _Mode = Literal["python", "json"]
@@ -97,6 +111,7 @@ def _snapshot_list_from_json(
     changed: Optional[tuple[int, int, int, int]] = None,
     accounts: Optional[List[str]] = None,
 ) -> SnapshotList: ...
+def _redact(text: str, secrets: List[str]) -> str: ...
 def _reset_logging() -> None: ...
 def _validate_policy(policy: _Policy) -> None: ...
 def _doctl_contexts(config_path: Optional[Union[str, os.PathLike[str]]] = None) -> List[str]: ...
@@ -321,7 +336,15 @@ class SnapshotList(_Model, _Exports):
         min_size_gb: Optional[float] = None,
         now: Optional[datetime.datetime] = None,
     ) -> SnapshotList:
-        """The snapshots that pass every filter given (``name``: a glob ``str`` or a compiled ``re.Pattern``)."""
+        """The snapshots that pass every filter given.
+
+        ``name``: a glob ``str`` (``fnmatch.fnmatchcase``) or a compiled ``re.Pattern``, which selects exactly what
+        ``re.search`` selects: its syntax is translated for the Rust engine, and what the two engines read
+        differently and can't be translated (look-around, back-references, ``\\b``, ``re.ASCII``, a ``$`` followed
+        by more pattern, ...) is a ``ValueError`` naming the construct. ``older_than`` / ``newer_than``: an age
+        (``timedelta`` or ``"30d"``, back from ``now``) or an aware ``datetime``; an age longer than any date
+        (``timedelta.max``) means before every date: ``older_than`` then matches nothing, ``newer_than`` every
+        dated snapshot."""
     def most_recent(self, group_by: _GroupBy = "resource_id") -> SnapshotList: ...
     def sort_by(self, field: _SortField, reverse: bool = False) -> SnapshotList: ...
     def monthly_cost(self, rate_per_gb_month: Optional[float] = None) -> float: ...
@@ -343,9 +366,6 @@ class SnapshotList(_Model, _Exports):
     def _merge(
         parts: List[Tuple[str, SnapshotList]], errors: Optional[Mapping[str, Exception]] = None
     ) -> SnapshotList: ...
-    def _plan(
-        self, policy: _Policy, group_by: _GroupBy = "resource_id", now: Optional[datetime.datetime] = None
-    ) -> Tuple[SnapshotList, SnapshotList, Dict[str, List[str]]]: ...
     def _repr_html_(self) -> str: ...
 
 @final
@@ -367,6 +387,94 @@ class Summary(_Model):
     def to_pandas(self) -> pandas.DataFrame: ...
     def to_polars(self) -> polars.DataFrame: ...
     def _repr_html_(self) -> str: ...
+
+@final
+class PruneResult:
+    """What ``apply()`` / ``delete_many()`` did, id by id (each list in the order the ids were given): ``deleted``
+    (204), ``already_gone`` (404), ``failed`` (``{id: exception}``), ``not_attempted`` (never sent: the run
+    ``stopped`` on a 401/403, or was ``interrupted`` by Ctrl-C). Compares by its fields; pickles; unhashable."""
+
+    def __new__(
+        cls,
+        deleted: Optional[List[str]] = None,
+        already_gone: Optional[List[str]] = None,
+        failed: Optional[Dict[str, BaseException]] = None,
+        not_attempted: Optional[List[str]] = None,
+        stopped: Optional[str] = None,
+        interrupted: bool = False,
+    ) -> Self: ...
+    @property
+    def deleted(self) -> List[str]: ...
+    @property
+    def already_gone(self) -> List[str]: ...
+    @property
+    def failed(self) -> Dict[str, BaseException]: ...
+    @property
+    def not_attempted(self) -> List[str]: ...
+    @property
+    def stopped(self) -> Optional[str]: ...
+    @property
+    def interrupted(self) -> bool: ...
+    @property
+    def ok(self) -> bool:
+        """Every id is deleted or already gone."""
+    def _repr_html_(self) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int:  # type: ignore[override]
+        """Unhashable: raises ``TypeError``."""
+    def __reduce__(self) -> tuple[Type[PruneResult], tuple[Any, ...]]: ...
+
+@type_check_only
+class _PlanBase:
+    """What both plan classes have (stub only)."""
+
+    @property
+    def keep(self) -> SnapshotList: ...
+    @property
+    def delete(self) -> SnapshotList: ...
+    @property
+    def reasons(self) -> Dict[str, List[str]]:
+        """``{id: [rules that keep it]}`` for the kept snapshots."""
+    @property
+    def policy(self) -> _Policy: ...
+    @property
+    def now(self) -> datetime.datetime: ...
+    @property
+    def group_by(self) -> str: ...
+    @property
+    def delete_ids(self) -> List[str]: ...
+    @property
+    def freed_gigabytes(self) -> float: ...
+    def freed_monthly_cost(self, rate_per_gb_month: Optional[float] = None) -> float: ...
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
+    def _arrow_stream(
+        self,
+        age_days: bool = False,
+        monthly_cost: bool = False,
+        now: Optional[datetime.datetime] = None,
+        rate_per_gb_month: Optional[float] = None,
+    ) -> object: ...
+    def to_arrow(self, **extras: Any) -> pyarrow.Table:
+        """Every planned snapshot with ``action`` (``keep``/``delete``) and ``reasons`` columns (needs pyarrow)."""
+    def to_pandas(self, **extras: Any) -> pandas.DataFrame: ...
+    def to_polars(self, **extras: Any) -> polars.DataFrame: ...
+    def _repr_html_(self) -> str: ...
+    def __reduce__(self) -> NoReturn:
+        """Plans refuse to pickle (they hold the client ``apply()`` deletes with): raises ``TypeError``."""
+
+@final
+class PrunePlan(_PlanBase):
+    """What a ``RetentionPolicy`` keeps and deletes (``snapshots.plan_prune``); nothing is deleted until
+    ``apply()``, which deletes exactly ``delete``."""
+
+    def apply(self, *, max_concurrency: int = 8, progress: _Progress = None) -> PruneResult:
+        """Deletes exactly ``delete`` (through the client's rate limiter and retries)."""
+
+@final
+class AsyncPrunePlan(_PlanBase):
+    """A plan of ``AsyncGradientAI``: ``await plan.apply()``."""
+
+    def apply(self, *, max_concurrency: int = 8, progress: _Progress = None) -> _Awaitable[PruneResult]: ...
 
 @final
 class PageIterator:

@@ -7,8 +7,8 @@ use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array}
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 
 use crate::core::cost::SummaryRow;
+use crate::core::datetime::MICROS_PER_DAY;
 use crate::core::models::{Field, Snapshot, Str};
-use crate::core::select::MICROS_PER_DAY;
 
 /// Rows per record batch.
 pub const BATCH_ROWS: usize = 65_536;
@@ -202,6 +202,69 @@ fn build<'r>(
     RecordBatch::try_new(schema_with(extras), columns)
 }
 
+/// [`schema_with`] plus a retention plan's `action` (utf8, not null: `keep`/`delete`) and `reasons`
+/// (list<utf8>, not null) columns.
+pub fn plan_schema_with(extras: &ExtraColumns<'_>) -> SchemaRef {
+    let mut fields: Vec<ArrowField> = schema_with(extras)
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(ArrowField::new("action", DataType::Utf8, false));
+    fields.push(ArrowField::new(
+        "reasons",
+        DataType::List(Arc::new(ArrowField::new("item", DataType::Utf8, true))),
+        false,
+    ));
+    Arc::new(Schema::new(fields))
+}
+
+/// Every planned row, the kept (`keep`, with `reasons[i]` for `keep[i]`) then the deleted, with the plan's
+/// `action` and `reasons` columns after the others; in batches of at most [`BATCH_ROWS`].
+pub fn plan_record_batches(
+    rows: &[Snapshot],
+    keep: &[usize],
+    delete: &[usize],
+    reasons: &[Vec<&str>],
+    extras: &ExtraColumns<'_>,
+) -> Result<Vec<RecordBatch>, ArrowError> {
+    if reasons.len() != keep.len() {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "{} reasons for {} kept rows",
+            reasons.len(),
+            keep.len()
+        )));
+    }
+    let idx: Vec<usize> = keep.iter().chain(delete).copied().collect();
+    let schema = plan_schema_with(extras);
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for batch in record_batches_with(rows, Some(&idx), extras)? {
+        let n = batch.num_rows();
+        let mut action = StringBuilder::with_capacity(n, n * 6);
+        let mut why =
+            ListBuilder::new(StringBuilder::new()).with_field(Arc::new(ArrowField::new("item", DataType::Utf8, true)));
+        for pos in offset..offset + n {
+            match reasons.get(pos) {
+                Some(r) => {
+                    action.append_value("keep");
+                    for reason in r {
+                        why.values().append_value(reason);
+                    }
+                }
+                None => action.append_value("delete"),
+            }
+            why.append(true);
+        }
+        offset += n;
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(action.finish()));
+        columns.push(Arc::new(why.finish()));
+        out.push(RecordBatch::try_new(Arc::clone(&schema), columns)?);
+    }
+    Ok(out)
+}
+
 /// The columns of a summary: `group` (utf8), `count` (uint64), `size_gigabytes`, `monthly_cost_usd` (float64).
 pub fn summary_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -229,6 +292,16 @@ mod tests {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
     use arrow_array::Array;
+
+    /// The columns are the snapshot's declared fields, in their order: a new field fails here until it has its
+    /// column (or is deliberately left out of the table, here).
+    #[test]
+    fn schema_is_the_declared_fields() {
+        use crate::core::models::Fields;
+        let schema = schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, Snapshot::FIELDS);
+    }
 
     #[test]
     fn columns_match_the_objects() {
@@ -313,6 +386,28 @@ mod tests {
             (1, 0, 12)
         );
         assert_eq!(record_batches_with(rows, None, &extras).unwrap()[0].num_rows(), 3);
+    }
+
+    #[test]
+    fn plan_batches() {
+        let page = decode_page(br#"{"snapshots":[{"id":"1"},{"id":"2"},{"id":"3"}]}"#).unwrap();
+        let rows = page.snapshots();
+        let reasons = vec![vec!["last", "daily"]];
+        let batches = plan_record_batches(rows, &[2], &[0, 1], &reasons, &ExtraColumns::default()).unwrap();
+        let batch = &batches[0];
+        assert_eq!(batch.schema(), plan_schema_with(&ExtraColumns::default()));
+        let ids = batch.column(0).as_string::<i32>();
+        assert_eq!((ids.value(0), ids.value(1), ids.value(2)), ("3", "1", "2"));
+        let action = batch.column(9).as_string::<i32>();
+        assert_eq!((action.value(0), action.value(2)), ("keep", "delete"));
+        let why = batch.column(10).as_list::<i32>();
+        assert_eq!(why.value(0).len(), 2);
+        assert_eq!(why.value(1).len(), 0);
+        assert!(plan_record_batches(rows, &[2], &[], &[], &ExtraColumns::default()).is_err());
+        assert_eq!(
+            plan_record_batches(rows, &[], &[], &[], &ExtraColumns::default()).unwrap()[0].num_rows(),
+            0
+        );
     }
 
     #[test]

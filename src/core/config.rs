@@ -340,13 +340,9 @@ impl ApiKey {
     pub fn expose(&self) -> &str {
         &self.0
     }
-    /// Replaces every occurrence of the token in `text` (servers sometimes echo headers in error pages).
+    /// The token redacted from `text` by the one [`Redactor`] (its rules: decoded escapes, short tokens).
     pub fn redact(&self, text: &str) -> String {
-        if self.0.len() >= 4 && text.contains(&self.0) {
-            text.replace(&self.0, "***")
-        } else {
-            text.to_owned()
-        }
+        Redactor::new(Some(self), &[]).redact(text)
     }
 }
 

@@ -17,9 +17,14 @@
 
 use std::collections::HashMap;
 
+use strum::{EnumString, IntoStaticStr, VariantNames};
+
+use crate::core::datetime::MICROS_PER_DAY;
 use crate::core::error::{Error, Result};
+use crate::core::group::{GroupBy, NONE_GROUP};
 use crate::core::models::{Snapshot, Str};
-use crate::core::select::{created_micros, GroupBy, MICROS_PER_DAY, NONE_GROUP};
+use crate::core::select::created_micros;
+use crate::core::vocabulary;
 
 /// DigitalOcean snapshot storage: USD per GB per month (since July 2022).
 pub const DEFAULT_RATE_PER_GB_MONTH: f64 = 0.06;
@@ -59,33 +64,25 @@ pub fn age_bucket(row: &Snapshot, now_micros: i64) -> &'static str {
     }
 }
 
-/// What a summary groups by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a summary groups by. `region`/`tags` are accepted for `region`/`tag`; `account` groups a list of several
+/// accounts by account ([`summary_by_account`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum SummaryBy {
     ResourceType,
+    #[strum(to_string = "region", serialize = "regions")]
     Region,
     ResourceId,
+    #[strum(to_string = "tag", serialize = "tags")]
     Tag,
     Age,
+    Account,
 }
 
 impl SummaryBy {
-    pub const NAMES: [&'static str; 5] = ["resource_type", "region", "resource_id", "tag", "age"];
-
+    /// Parses one of [`SummaryBy::VARIANTS`]; `param` names the argument in the error.
     pub fn parse(param: &'static str, s: &str) -> Result<Self> {
-        Ok(match s {
-            "resource_type" => Self::ResourceType,
-            "region" | "regions" => Self::Region,
-            "resource_id" => Self::ResourceId,
-            "tag" | "tags" => Self::Tag,
-            "age" => Self::Age,
-            other => {
-                return Err(Error::invalid(
-                    param,
-                    format!("{param} must be one of {}, got {other:?}", Self::NAMES.join(", ")),
-                ))
-            }
-        })
+        vocabulary::parse(param, s)
     }
 }
 
@@ -99,8 +96,16 @@ pub struct SummaryRow {
 }
 
 /// Count, size and monthly cost per group of the rows `idx` (see the module docs for multi-valued fields,
-/// `(none)` and the age buckets). `now_micros` is only read for `by = age`.
-pub fn summary(rows: &[Snapshot], idx: &[usize], by: SummaryBy, rate: f64, now_micros: i64) -> Vec<SummaryRow> {
+/// `(none)` and the age buckets). `now_micros` is only read for `by = age`; `accounts` (the account of each row,
+/// parallel to `rows`) only for `by = account`, which is an error without it.
+pub fn summary(
+    rows: &[Snapshot],
+    idx: &[usize],
+    by: SummaryBy,
+    rate: f64,
+    now_micros: i64,
+    accounts: Option<&[Str]>,
+) -> Result<Vec<SummaryRow>> {
     let mut groups: HashMap<String, (u64, f64)> = HashMap::new();
     let mut add = |key: &str, size: f64| match groups.get_mut(key) {
         Some(g) => {
@@ -117,6 +122,15 @@ pub fn summary(rows: &[Snapshot], idx: &[usize], by: SummaryBy, rate: f64, now_m
         SummaryBy::ResourceId => Some(GroupBy::ResourceId),
         SummaryBy::Tag => Some(GroupBy::Tag),
         SummaryBy::Age => None,
+        SummaryBy::Account => {
+            return match accounts {
+                Some(accounts) => Ok(summary_by_account(rows, idx, accounts, rate)),
+                None => Err(Error::invalid(
+                    "by",
+                    "by='account' needs a list of several accounts (gradientai_rs.list_all_accounts)",
+                )),
+            }
+        }
     };
     for row in idx.iter().filter_map(|&i| rows.get(i)) {
         let size = size_of(row);
@@ -125,10 +139,10 @@ pub fn summary(rows: &[Snapshot], idx: &[usize], by: SummaryBy, rate: f64, now_m
             None => add(age_bucket(row, now_micros), size),
         }
     }
-    sorted(
+    Ok(sorted(
         groups.into_iter().map(|(group, (count, size))| (group, count, size)),
         rate,
-    )
+    ))
 }
 
 /// Count, size and monthly cost per account, for lists that merge several accounts: `accounts[i]` is the
@@ -241,10 +255,10 @@ mod tests {
     fn summaries() {
         let rows = rows();
         let all: Vec<usize> = (0..rows.len()).collect();
-        let s = summary(&rows, &all, SummaryBy::ResourceType, 1.0, now());
+        let s = summary(&rows, &all, SummaryBy::ResourceType, 1.0, now(), None).unwrap();
         assert_eq!(brief(&s), vec![("droplet", 2, 30.0), ("volume", 3, 7.5)]);
         assert_eq!(s[0].monthly_cost_usd, 30.0);
-        let s = summary(&rows, &all, SummaryBy::Region, 1.0, now());
+        let s = summary(&rows, &all, SummaryBy::Region, 1.0, now(), None).unwrap();
         assert_eq!(
             brief(&s),
             vec![
@@ -254,9 +268,9 @@ mod tests {
                 ("ams3", 2, 2.5)
             ]
         );
-        let s = summary(&rows, &all, SummaryBy::Tag, 1.0, now());
+        let s = summary(&rows, &all, SummaryBy::Tag, 1.0, now(), None).unwrap();
         assert_eq!(brief(&s), vec![("web", 2, 30.0), ("prod", 2, 10.0), ("(none)", 2, 7.5)]);
-        let s = summary(&rows, &all, SummaryBy::Age, 1.0, now());
+        let s = summary(&rows, &all, SummaryBy::Age, 1.0, now(), None).unwrap();
         assert_eq!(
             brief(&s),
             vec![
@@ -267,7 +281,7 @@ mod tests {
                 ("(unknown)", 1, 0.0)
             ]
         );
-        let s = summary(&rows, &[2, 3, 4], SummaryBy::ResourceId, 0.0, now());
+        let s = summary(&rows, &[2, 3, 4], SummaryBy::ResourceId, 0.0, now(), None).unwrap();
         // Equal costs: by name.
         assert_eq!(brief(&s), vec![("v1", 2, 7.5), ("v2", 1, 0.0)]);
         let accounts: Vec<Str> = vec!["work".into(), "home".into(), "work".into()];
@@ -280,5 +294,12 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("resource_type, region"));
+        assert_eq!(SummaryBy::parse("by", "tags").unwrap(), SummaryBy::Tag);
+        let by_account = summary(&rows, &all, SummaryBy::Account, 1.0, 0, Some(&accounts)).unwrap();
+        assert_eq!(by_account, summary_by_account(&rows, &all, &accounts, 1.0));
+        assert!(summary(&rows, &all, SummaryBy::Account, 1.0, 0, None)
+            .unwrap_err()
+            .to_string()
+            .contains("list_all_accounts"));
     }
 }

@@ -1,5 +1,29 @@
 //! ISO 8601 timestamps as DigitalOcean sends them (`2020-07-28T16:47:44Z`), normalised to UTC.
-//! Hand-written because the format is narrow and this sits on the hot path of every snapshot.
+//! Hand-written because the format is narrow and this sits on the hot path of every snapshot. Also the time
+//! constants and the age strings (`"30d"`, `"1d12h"`) of `select` and retention policies.
+
+use crate::core::error::{Error, Result};
+
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+pub const MICROS_PER_HOUR: i64 = 3_600 * MICROS_PER_SECOND;
+pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// The one conversion of a duration given as days, seconds and microseconds (a Python `timedelta`'s parts) to
+/// microseconds. Exact: `i128` holds any of them (`timedelta.max` is about 8.6e19 µs, beyond `i64`), so
+/// nothing wraps; each caller then decides what a duration beyond `i64` means ([`cutoff`], or an error).
+pub fn duration_micros(days: i64, seconds: i64, micros: i64) -> i128 {
+    i128::from(days) * i128::from(MICROS_PER_DAY)
+        + i128::from(seconds) * i128::from(MICROS_PER_SECOND)
+        + i128::from(micros)
+}
+
+/// The cutoff `now - age` (unix micros), clamped to the `i64` range: an age beyond it puts the cutoff before (or,
+/// negative, after) every date there is, so `created_at < cutoff` holds for none (for every one) and
+/// `created_at >= cutoff` for every one (for none). `older_than=timedelta.max` thus matches nothing.
+pub fn cutoff(now: i64, age: i128) -> i64 {
+    let c = i128::from(now) - age;
+    i64::try_from(c).unwrap_or(if c < 0 { i64::MIN } else { i64::MAX })
+}
 
 /// A UTC instant with microsecond precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -193,6 +217,69 @@ impl UtcDateTime {
     }
 }
 
+const AGE_UNITS: &str = "s (seconds), m (minutes), h (hours), d (days), w (weeks), y (365 days)";
+
+/// [`parse_age_for`] naming the argument `age`.
+pub fn parse_age(s: &str) -> Result<i64> {
+    parse_age_for("age", s)
+}
+
+/// A duration such as `30d`, `12h`, `2w`, `90m`, `45s`, `1y` (365 days) or a sum of them (`1d12h`), in
+/// microseconds. Whole numbers only; units are case-insensitive; spaces around the parts are allowed.
+pub fn parse_age_for(param: &'static str, s: &str) -> Result<i64> {
+    let bad = |why: &str| {
+        Error::invalid(
+            param,
+            format!(
+                "{param}: invalid duration {s:?} ({why}); expected a whole number and a unit, e.g. \"30d\" or \
+                 \"1d12h\"; units: {AGE_UNITS}"
+            ),
+        )
+    };
+    let text = s.trim();
+    if text.is_empty() {
+        return Err(bad("empty"));
+    }
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut total: i64 = 0;
+    while i < b.len() {
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if start == i {
+            return Err(bad("a number is missing"));
+        }
+        let n: i64 = text[start..i].parse().map_err(|_| bad("number too large"))?;
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let unit_secs: i64 = match b.get(i).map(u8::to_ascii_lowercase) {
+            Some(b's') => 1,
+            Some(b'm') => 60,
+            Some(b'h') => 3_600,
+            Some(b'd') => 86_400,
+            Some(b'w') => 7 * 86_400,
+            Some(b'y') => 365 * 86_400,
+            Some(_) => return Err(bad("unknown unit")),
+            None => return Err(bad("the unit is missing")),
+        };
+        i += 1;
+        total = n
+            .checked_mul(unit_secs * MICROS_PER_SECOND)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| bad("too large"))?;
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+    }
+    Ok(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +302,49 @@ mod tests {
                 UtcDateTime::parse(s).map(|t| t.unix_micros()),
                 "{s}"
             );
+        }
+    }
+
+    #[test]
+    fn durations_never_wrap() {
+        // timedelta.max: 999999999 days, 86399 s, 999999 µs.
+        let max = duration_micros(999_999_999, 86_399, 999_999);
+        assert_eq!(max, 86_400_000_000_000_000_000 - 1);
+        assert_eq!(duration_micros(-999_999_999, 0, 0), -86_399_999_913_600_000_000);
+        let now = 1_700_000_000 * MICROS_PER_SECOND;
+        assert_eq!(cutoff(now, max), i64::MIN);
+        assert_eq!(cutoff(now, -max), i64::MAX);
+        assert_eq!(cutoff(now, duration_micros(1, 0, 0)), now - MICROS_PER_DAY);
+        // 213,503,985 days is just past 2**64 µs: wrapping made it about 2.7 days.
+        assert_eq!(cutoff(now, duration_micros(213_503_985, 0, 0)), i64::MIN);
+    }
+
+    #[test]
+    fn ages() {
+        let s = MICROS_PER_SECOND;
+        assert_eq!(parse_age("45s").unwrap(), 45 * s);
+        assert_eq!(parse_age("90m").unwrap(), 90 * 60 * s);
+        assert_eq!(parse_age("12h").unwrap(), 12 * 3600 * s);
+        assert_eq!(parse_age("30d").unwrap(), 30 * MICROS_PER_DAY);
+        assert_eq!(parse_age("2w").unwrap(), 14 * MICROS_PER_DAY);
+        assert_eq!(parse_age("1y").unwrap(), 365 * MICROS_PER_DAY);
+        assert_eq!(parse_age(" 1d 12H ").unwrap(), 36 * 3600 * s);
+        assert_eq!(parse_age("0d").unwrap(), 0);
+        for bad in [
+            "",
+            "30",
+            "d",
+            "1.5d",
+            "-1d",
+            "3x",
+            "1d2",
+            "99999999999999999999d",
+            "9999999999y",
+        ] {
+            let err = parse_age_for("older_than", bad).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.starts_with("older_than: invalid duration"), "{bad:?}: {msg}");
+            assert!(msg.contains("y (365 days)"), "{msg}");
         }
     }
 

@@ -60,6 +60,10 @@ pub enum Error {
         message: String,
         /// A problem retrying can't fix (the server's certificate is not trusted, say): never retried.
         permanent: bool,
+        /// The server refused the request before processing it: an HTTP/2 stream above a graceful GOAWAY's
+        /// `last_stream_id`, or reset with REFUSED_STREAM (RFC 9113 §6.8, §8.7). Safe to send again, and sent
+        /// again at once without costing a retry (a bounded number of times).
+        unprocessed: bool,
     },
 
     /// `list_all(deadline=…)` ran out of time; whatever was in flight is dropped.

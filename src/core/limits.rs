@@ -44,6 +44,26 @@ pub fn keep_count(param: &'static str, value: i64) -> Result<u32> {
     in_range(param, value, 0, u64::from(u32::MAX)).map(|v| v as u32)
 }
 
+/// `keep_within`: a positive duration (in microseconds, as exact as the caller has it) of at most
+/// `i64::MAX` microseconds — 106,751,991 days, about 292,000 years. `shown` is the value as the caller wrote it.
+pub fn keep_within(micros: i128, shown: &str) -> Result<i64> {
+    if micros <= 0 {
+        return Err(Error::invalid(
+            "keep_within",
+            format!("keep_within must be a positive duration, got {shown}"),
+        ));
+    }
+    i64::try_from(micros).map_err(|_| {
+        Error::invalid(
+            "keep_within",
+            format!(
+                "keep_within must be at most {} days (about 292,000 years: the longest duration this client counts in                  microseconds), got {shown}",
+                i64::MAX / crate::core::datetime::MICROS_PER_DAY
+            ),
+        )
+    })
+}
+
 /// `page`: 1 or more.
 pub fn page(value: i64) -> Result<u64> {
     in_range("page", value, 1, i64::MAX as u64)

@@ -29,9 +29,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::core::datetime::{UtcDateTime, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::core::error::{Error, Result};
+use crate::core::group::GroupBy;
 use crate::core::models::{Snapshot, Str};
-use crate::core::select::{created_micros, GroupBy, MICROS_PER_DAY};
+use crate::core::select::created_micros;
 
 pub const REASON_LAST: &str = "last";
 pub const REASON_HOURLY: &str = "hourly";
@@ -57,8 +59,6 @@ pub const REASONS: [&str; 10] = [
     REASON_WITHIN,
     REASON_TAG,
 ];
-
-const MICROS_PER_HOUR: i64 = 3_600_000_000;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RetentionPolicy {
@@ -133,31 +133,66 @@ impl Plan {
     }
 }
 
-/// A UTC period of a timestamp, as a number unique per period.
-fn period(kind: usize, t: i64) -> i64 {
-    match kind {
-        0 => t.div_euclid(MICROS_PER_HOUR),
-        1 => t.div_euclid(MICROS_PER_DAY),
-        // ISO weeks run Monday..Sunday: the Monday's day number names the week (1970-01-01 was a Thursday).
-        2 => {
-            let day = t.div_euclid(MICROS_PER_DAY);
-            day - (day + 3).rem_euclid(7)
-        }
-        3 => {
-            let d = crate::core::datetime::UtcDateTime::from_unix(t.div_euclid(1_000_000), 0);
-            i64::from(d.year) * 12 + i64::from(d.month)
-        }
-        _ => i64::from(crate::core::datetime::UtcDateTime::from_unix(t.div_euclid(1_000_000), 0).year),
-    }
+/// A calendar period of the `keep_hourly` ... `keep_yearly` rules (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Hourly,
+    Daily,
+    Weekly,
+    Monthly,
+    Yearly,
 }
 
-const PERIOD_REASONS: [&str; 5] = [
-    REASON_HOURLY,
-    REASON_DAILY,
-    REASON_WEEKLY,
-    REASON_MONTHLY,
-    REASON_YEARLY,
-];
+impl Period {
+    /// Every period, in the order their reasons are listed.
+    pub const ALL: [Period; 5] = [
+        Period::Hourly,
+        Period::Daily,
+        Period::Weekly,
+        Period::Monthly,
+        Period::Yearly,
+    ];
+
+    /// The reason a snapshot kept by this rule carries.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Period::Hourly => REASON_HOURLY,
+            Period::Daily => REASON_DAILY,
+            Period::Weekly => REASON_WEEKLY,
+            Period::Monthly => REASON_MONTHLY,
+            Period::Yearly => REASON_YEARLY,
+        }
+    }
+
+    /// How many periods `policy` keeps a snapshot of.
+    pub fn count(self, policy: &RetentionPolicy) -> u32 {
+        match self {
+            Period::Hourly => policy.keep_hourly,
+            Period::Daily => policy.keep_daily,
+            Period::Weekly => policy.keep_weekly,
+            Period::Monthly => policy.keep_monthly,
+            Period::Yearly => policy.keep_yearly,
+        }
+    }
+
+    /// The period of a timestamp (unix micros), as a number unique per period.
+    pub fn of(self, t: i64) -> i64 {
+        match self {
+            Period::Hourly => t.div_euclid(MICROS_PER_HOUR),
+            Period::Daily => t.div_euclid(MICROS_PER_DAY),
+            // ISO weeks run Monday..Sunday: the Monday's day number names the week (1970-01-01 was a Thursday).
+            Period::Weekly => {
+                let day = t.div_euclid(MICROS_PER_DAY);
+                day - (day + 3).rem_euclid(7)
+            }
+            Period::Monthly => {
+                let d = UtcDateTime::from_unix(t.div_euclid(MICROS_PER_SECOND), 0);
+                i64::from(d.year) * 12 + i64::from(d.month)
+            }
+            Period::Yearly => i64::from(UtcDateTime::from_unix(t.div_euclid(MICROS_PER_SECOND), 0).year),
+        }
+    }
+}
 
 /// Applies `policy` to the rows `idx` (duplicates and indices out of range are ignored) grouped by `group_by`,
 /// at `now_micros`. Errors only for a policy [`RetentionPolicy::validate`] refuses.
@@ -184,13 +219,7 @@ pub fn plan(
     // Row index → the reasons it is kept (`None`: deleted, or not chosen).
     let mut reasons: Vec<Option<Vec<&'static str>>> = vec![None; rows.len()];
     let mut plan_groups: Vec<PlanGroup> = Vec::with_capacity(groups.len());
-    let counts = [
-        policy.keep_hourly,
-        policy.keep_daily,
-        policy.keep_weekly,
-        policy.keep_monthly,
-        policy.keep_yearly,
-    ];
+    let counts = Period::ALL.map(|p| p.count(policy));
     let cutoff = policy.keep_within.map(|w| now_micros.saturating_sub(w));
     let has_tag = |row: &Snapshot| {
         !policy.keep_tags.is_empty()
@@ -236,15 +265,15 @@ pub fn plan(
             if (n as u64) < u64::from(policy.keep_last) {
                 why.push(REASON_LAST);
             }
-            for k in 0..5 {
+            for (k, period) in Period::ALL.into_iter().enumerate() {
                 if left[k] == 0 {
                     continue;
                 }
-                let p = period(k, *t);
+                let p = period.of(*t);
                 if last_period[k] != Some(p) {
                     last_period[k] = Some(p);
                     left[k] -= 1;
-                    why.push(PERIOD_REASONS[k]);
+                    why.push(period.reason());
                 }
             }
             if cutoff.is_some_and(|c| *t > c) {

@@ -1,15 +1,16 @@
-//! Choosing snapshots: filters, "the newest per group", sorting and age strings.
+//! Choosing snapshots: filters and sorting. (Name patterns are in `glob`, "the newest per group" in `group`,
+//! ages in `datetime`.)
 //!
 //! Everything works on a slice of [`Snapshot`]s and answers with row indices, so the caller keeps one copy of the
-//! data and can chain steps (`select_in` → `most_recent_in` → `sort_in`). Nothing here allocates per row on the
-//! filter path: the name pattern (glob or regex) is compiled once into a [`Regex`], tags and regions are compared
-//! in place.
+//! data and can chain steps (`select_in` → `group::most_recent_in` → `sort_in`). Nothing here allocates per row on
+//! the filter path: the name pattern (glob or regex) is compiled once into a `Regex`, tags and regions are
+//! compared in place.
 //!
 //! Semantics of the filters (all given ones must hold; an empty list or `None` means "no condition"):
 //!
 //! - `name`: a glob (`*`, `?`, `[...]`, `[!...]`, matched against the whole name and case-sensitively, like
-//!   Python's `fnmatch.fnmatchcase`) or a regex (the `regex` crate's syntax, found anywhere in the name, like
-//!   `re.search`). A snapshot without a name never matches.
+//!   Python's `fnmatch.fnmatchcase`) or a Python regex (found anywhere in the name: exactly `re.search`'s
+//!   answer, `core::python_re`). A snapshot without a name never matches.
 //! - `tags_any`: the snapshot carries at least one of the tags; `tags_all`: it carries every one of them.
 //!   Untagged snapshots (`tags` null or absent) match neither.
 //! - `regions`: the snapshot is in at least one of the regions.
@@ -20,159 +21,13 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
-use regex::Regex;
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
-use crate::core::error::{Error, Result};
+use crate::core::error::Result;
+pub use crate::core::glob::NamePattern;
 use crate::core::models::{Field, Snapshot, Str};
-
-/// The group of snapshots whose group key (resource id, region, tag...) is missing.
-pub const NONE_GROUP: &str = "(none)";
-
-pub const MICROS_PER_SECOND: i64 = 1_000_000;
-pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
-
-/// A compiled name pattern.
-#[derive(Debug, Clone)]
-pub struct NamePattern {
-    regex: Regex,
-    /// The pattern as given (for reprs and errors).
-    pub source: String,
-    pub is_glob: bool,
-}
-
-impl NamePattern {
-    /// A glob with Python's `fnmatch.fnmatchcase` rules, compiled to an anchored regex.
-    pub fn glob(pattern: &str) -> Result<Self> {
-        let translated = glob_to_regex(pattern);
-        let regex = Regex::new(&translated)
-            .map_err(|e| Error::invalid("name", format!("name: cannot compile the glob {pattern:?}: {e}")))?;
-        Ok(Self {
-            regex,
-            source: pattern.to_owned(),
-            is_glob: true,
-        })
-    }
-
-    /// A regex in the `regex` crate's syntax, searched anywhere in the name (`re.search`). Python flags arrive
-    /// as inline groups (`(?i)`, `(?m)`, `(?s)`, `(?x)`). Look-around and back-references are not supported by
-    /// the crate and give an error saying so.
-    pub fn regex(pattern: &str) -> Result<Self> {
-        let regex = Regex::new(pattern).map_err(|e| {
-            Error::invalid(
-                "name",
-                format!(
-                    "name: the regex {pattern:?} is not supported by the Rust regex engine (no look-around or \
-                     back-references): {e}"
-                ),
-            )
-        })?;
-        Ok(Self {
-            regex,
-            source: pattern.to_owned(),
-            is_glob: false,
-        })
-    }
-
-    pub fn is_match(&self, name: &str) -> bool {
-        self.regex.is_match(name)
-    }
-
-    pub fn as_regex(&self) -> &Regex {
-        &self.regex
-    }
-}
-
-/// Translates a glob to an anchored regex, following `fnmatch.translate`: `*` any run, `?` any one character,
-/// `[seq]` / `[!seq]` a class (a `]` right after the opening bracket is literal; reversed ranges such as `z-a`
-/// are dropped, and a class left empty matches nothing), an unclosed `[` is a literal bracket.
-pub fn glob_to_regex(pattern: &str) -> String {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::with_capacity(pattern.len() * 2 + 12);
-    out.push_str(r"(?s)\A(?:");
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        i += 1;
-        match c {
-            '*' => {
-                while i < chars.len() && chars[i] == '*' {
-                    i += 1;
-                }
-                out.push_str(".*");
-            }
-            '?' => out.push('.'),
-            '[' => {
-                // Find the closing bracket: a `!` and then a `]` right after `[` are part of the class.
-                let mut j = i;
-                if j < chars.len() && chars[j] == '!' {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j] == ']' {
-                    j += 1;
-                }
-                while j < chars.len() && chars[j] != ']' {
-                    j += 1;
-                }
-                if j >= chars.len() {
-                    out.push_str(r"\[");
-                    continue;
-                }
-                let body = &chars[i..j];
-                i = j + 1;
-                let (negate, body) = match body.first() {
-                    Some('!') => (true, &body[1..]),
-                    _ => (false, body),
-                };
-                let mut class = String::new();
-                let mut k = 0;
-                while k < body.len() {
-                    if k + 2 < body.len() && body[k + 1] == '-' {
-                        let (lo, hi) = (body[k], body[k + 2]);
-                        if lo <= hi {
-                            push_class_char(&mut class, lo);
-                            class.push('-');
-                            push_class_char(&mut class, hi);
-                        }
-                        k += 3;
-                    } else {
-                        push_class_char(&mut class, body[k]);
-                        k += 1;
-                    }
-                }
-                match (class.is_empty(), negate) {
-                    // An empty class matches nothing.
-                    (true, false) => out.push_str(r"[^\s\S]"),
-                    (true, true) => out.push('.'),
-                    (false, false) => {
-                        out.push('[');
-                        out.push_str(&class);
-                        out.push(']');
-                    }
-                    (false, true) => {
-                        out.push_str("[^");
-                        out.push_str(&class);
-                        out.push(']');
-                    }
-                }
-            }
-            other => {
-                let mut buf = [0u8; 4];
-                out.push_str(&regex::escape(other.encode_utf8(&mut buf)));
-            }
-        }
-    }
-    out.push_str(r")\z");
-    out
-}
-
-fn push_class_char(class: &mut String, c: char) {
-    if matches!(c, '\\' | '[' | ']' | '^' | '-' | '&' | '~') {
-        class.push('\\');
-    }
-    class.push(c);
-}
+use crate::core::vocabulary;
 
 /// What to keep. Build it with struct-update syntax from `Filter::default()`.
 #[derive(Debug, Clone, Default)]
@@ -199,7 +54,7 @@ pub fn created_micros(row: &Snapshot) -> Option<i64> {
         .and_then(|s| crate::core::datetime::UtcDateTime::parse_micros(s))
 }
 
-fn list(f: &Field<Vec<Str>>) -> &[Str] {
+pub(crate) fn list(f: &Field<Vec<Str>>) -> &[Str] {
     f.value().map_or(&[], Vec::as_slice)
 }
 
@@ -277,150 +132,9 @@ pub fn select_in(rows: &[Snapshot], idx: &[usize], f: &Filter) -> Vec<usize> {
         .collect()
 }
 
-/// What snapshots are grouped by (in `most_recent`, retention plans and summaries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GroupBy {
-    ResourceId,
-    ResourceType,
-    Region,
-    Tag,
-    Name,
-    /// One group for everything.
-    Nothing,
-}
-
-impl GroupBy {
-    pub const NAMES: [&'static str; 6] = ["resource_id", "resource_type", "region", "tag", "name", "none"];
-
-    /// Parses `resource_id`, `resource_type`, `region`, `tag`, `name` or `none`; `param` names the argument in
-    /// the error.
-    pub fn parse(param: &'static str, s: &str) -> Result<Self> {
-        Ok(match s {
-            "resource_id" => Self::ResourceId,
-            "resource_type" => Self::ResourceType,
-            "region" | "regions" => Self::Region,
-            "tag" | "tags" => Self::Tag,
-            "name" => Self::Name,
-            "none" => Self::Nothing,
-            other => {
-                return Err(Error::invalid(
-                    param,
-                    format!("{param} must be one of {}, got {other:?}", Self::NAMES.join(", ")),
-                ))
-            }
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ResourceId => "resource_id",
-            Self::ResourceType => "resource_type",
-            Self::Region => "region",
-            Self::Tag => "tag",
-            Self::Name => "name",
-            Self::Nothing => "none",
-        }
-    }
-
-    /// Calls `each` with every group the row belongs to: one key for single-valued fields, one per region / tag
-    /// (duplicates within a row are skipped), [`NONE_GROUP`] when the field is missing or empty, `""` for
-    /// [`GroupBy::Nothing`].
-    pub fn for_each_key(self, row: &Snapshot, mut each: impl FnMut(&str)) {
-        self.for_each_key_ref(row, |key| each(&key));
-    }
-
-    /// [`GroupBy::for_each_key`], the keys borrowed from the row when they can be (to keep them).
-    pub fn for_each_key_ref<'a>(self, row: &'a Snapshot, mut each: impl FnMut(Cow<'a, str>)) {
-        let multi = |list: &'a [Str], each: &mut dyn FnMut(Cow<'a, str>)| {
-            if list.is_empty() {
-                each(Cow::Borrowed(NONE_GROUP));
-            }
-            for (i, s) in list.iter().enumerate() {
-                if !list[..i].contains(s) {
-                    each(Cow::Borrowed(s.as_str()));
-                }
-            }
-        };
-        let one = |f: &'a Field<Str>| Cow::Borrowed(f.value().map_or(NONE_GROUP, Str::as_str));
-        match self {
-            Self::ResourceId => each(row.resource_id.text().unwrap_or(Cow::Borrowed(NONE_GROUP))),
-            Self::ResourceType => each(one(&row.resource_type)),
-            Self::Name => each(one(&row.name)),
-            Self::Region => multi(list(&row.regions), &mut each),
-            Self::Tag => multi(list(&row.tags), &mut each),
-            Self::Nothing => each(Cow::Borrowed("")),
-        }
-    }
-
-    /// The single group of a row for retention: single-valued fields as they are, regions and tags as the sorted,
-    /// de-duplicated set joined with `,` (like restic's `--group-by tags`), so every row is in exactly one group.
-    /// `None` when the field is missing (or the list empty): those rows form one group of their own.
-    pub fn single_key(self, row: &Snapshot) -> Option<String> {
-        self.single_key_ref(row).map(Cow::into_owned)
-    }
-
-    /// [`GroupBy::single_key`], borrowed from the row when it can be.
-    pub fn single_key_ref(self, row: &Snapshot) -> Option<Cow<'_, str>> {
-        match self {
-            Self::ResourceId => row.resource_id.text(),
-            Self::ResourceType => row.resource_type.value().map(|s| Cow::Borrowed(s.as_str())),
-            Self::Name => row.name.value().map(|s| Cow::Borrowed(s.as_str())),
-            Self::Region => joined_set(list(&row.regions)),
-            Self::Tag => joined_set(list(&row.tags)),
-            Self::Nothing => Some(Cow::Borrowed("")),
-        }
-    }
-}
-
-/// A list as one group key: `None` when empty, else its sorted, de-duplicated items joined with `,`.
-fn joined_set(list: &[Str]) -> Option<Cow<'_, str>> {
-    match list {
-        [] => None,
-        [one] => Some(Cow::Borrowed(one.as_str())),
-        _ => {
-            let mut v: Vec<&str> = list.iter().map(Str::as_str).collect();
-            v.sort_unstable();
-            v.dedup();
-            Some(Cow::Owned(v.join(",")))
-        }
-    }
-}
-
-/// The newest row of each group (see [`GroupBy::for_each_key`]; with `region`/`tag` a row can be the newest of
-/// several groups and is listed once). Rows whose `created_at` is missing or unparseable are never chosen; ties
-/// on `created_at` go to the row that comes first. Answered in row order.
-pub fn most_recent(rows: &[Snapshot], group_by: GroupBy) -> Vec<usize> {
-    let all: Vec<usize> = (0..rows.len()).collect();
-    most_recent_in(rows, &all, group_by)
-}
-
-/// Like [`most_recent`], among the rows `idx`; answered in the order of `idx`.
-pub fn most_recent_in(rows: &[Snapshot], idx: &[usize], group_by: GroupBy) -> Vec<usize> {
-    // Keys borrowed from the rows, hashed with FxHash (no allocation per group, no SipHash per row).
-    let mut best: HashMap<Cow<'_, str>, (i64, usize), FxBuild> =
-        HashMap::with_capacity_and_hasher(idx.len() / 2, FxBuild);
-    for (pos, &i) in idx.iter().enumerate() {
-        let Some(row) = rows.get(i) else { continue };
-        let Some(t) = created_micros(row) else { continue };
-        group_by.for_each_key_ref(row, |key| match best.get_mut(key.as_ref()) {
-            Some(slot) => {
-                if t > slot.0 {
-                    *slot = (t, pos);
-                }
-            }
-            None => {
-                best.insert(key, (t, pos));
-            }
-        });
-    }
-    let mut chosen: Vec<usize> = best.into_values().map(|(_, pos)| pos).collect();
-    chosen.sort_unstable();
-    chosen.dedup();
-    chosen.into_iter().map(|pos| idx[pos]).collect()
-}
-
 /// A column to sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum SortField {
     CreatedAt,
     Name,
@@ -432,69 +146,9 @@ pub enum SortField {
 }
 
 impl SortField {
-    pub const NAMES: [&'static str; 7] = [
-        "created_at",
-        "name",
-        "size_gigabytes",
-        "min_disk_size",
-        "id",
-        "resource_id",
-        "resource_type",
-    ];
-
+    /// Parses one of [`SortField::VARIANTS`]; `param` names the argument in the error.
     pub fn parse(param: &'static str, s: &str) -> Result<Self> {
-        Ok(match s {
-            "created_at" => Self::CreatedAt,
-            "name" => Self::Name,
-            "size_gigabytes" => Self::SizeGigabytes,
-            "min_disk_size" => Self::MinDiskSize,
-            "id" => Self::Id,
-            "resource_id" => Self::ResourceId,
-            "resource_type" => Self::ResourceType,
-            other => {
-                return Err(Error::invalid(
-                    param,
-                    format!("{param} must be one of {}, got {other:?}", Self::NAMES.join(", ")),
-                ))
-            }
-        })
-    }
-}
-
-/// FxHash (rustc's hasher: a multiply and a rotate per word), for the short keys of [`most_recent_in`]; the keys
-/// come from the API, but a slow map only costs the caller time, it can't change a result.
-#[derive(Default, Clone, Copy)]
-struct FxBuild;
-
-#[derive(Default)]
-struct Fx(u64);
-
-impl std::hash::BuildHasher for FxBuild {
-    type Hasher = Fx;
-    fn build_hasher(&self) -> Fx {
-        Fx(0)
-    }
-}
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-    fn write_u8(&mut self, b: u8) {
-        self.write(&[b]);
-    }
-    fn finish(&self) -> u64 {
-        // The multiply leaves the high bits well mixed and the low ones poor; hashbrown picks buckets with the
-        // low bits (rustc-hash 2 rotates likewise).
-        self.0.rotate_left(26)
+        vocabulary::parse(param, s)
     }
 }
 
@@ -574,72 +228,10 @@ pub fn sort_in(rows: &[Snapshot], idx: &[usize], field: SortField, reverse: bool
     }
 }
 
-const AGE_UNITS: &str = "s (seconds), m (minutes), h (hours), d (days), w (weeks), y (365 days)";
-
-/// [`parse_age_for`] naming the argument `age`.
-pub fn parse_age(s: &str) -> Result<i64> {
-    parse_age_for("age", s)
-}
-
-/// A duration such as `30d`, `12h`, `2w`, `90m`, `45s`, `1y` (365 days) or a sum of them (`1d12h`), in
-/// microseconds. Whole numbers only; units are case-insensitive; spaces around the parts are allowed.
-pub fn parse_age_for(param: &'static str, s: &str) -> Result<i64> {
-    let bad = |why: &str| {
-        Error::invalid(
-            param,
-            format!(
-                "{param}: invalid duration {s:?} ({why}); expected a whole number and a unit, e.g. \"30d\" or \
-                 \"1d12h\"; units: {AGE_UNITS}"
-            ),
-        )
-    };
-    let text = s.trim();
-    if text.is_empty() {
-        return Err(bad("empty"));
-    }
-    let b = text.as_bytes();
-    let mut i = 0;
-    let mut total: i64 = 0;
-    while i < b.len() {
-        while i < b.len() && b[i] == b' ' {
-            i += 1;
-        }
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if start == i {
-            return Err(bad("a number is missing"));
-        }
-        let n: i64 = text[start..i].parse().map_err(|_| bad("number too large"))?;
-        while i < b.len() && b[i] == b' ' {
-            i += 1;
-        }
-        let unit_secs: i64 = match b.get(i).map(u8::to_ascii_lowercase) {
-            Some(b's') => 1,
-            Some(b'm') => 60,
-            Some(b'h') => 3_600,
-            Some(b'd') => 86_400,
-            Some(b'w') => 7 * 86_400,
-            Some(b'y') => 365 * 86_400,
-            Some(_) => return Err(bad("unknown unit")),
-            None => return Err(bad("the unit is missing")),
-        };
-        i += 1;
-        total = n
-            .checked_mul(unit_secs * MICROS_PER_SECOND)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| bad("too large"))?;
-        while i < b.len() && b[i] == b' ' {
-            i += 1;
-        }
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::core::group::GroupBy;
     use crate::core::models::decode_page;
 
     #[allow(clippy::too_many_arguments)]
@@ -666,7 +258,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn rows() -> Vec<Snapshot> {
+    pub(crate) fn rows() -> Vec<Snapshot> {
         vec![
             snap(
                 "1",
@@ -702,60 +294,8 @@ pub(crate) mod tests {
         ]
     }
 
-    fn t(s: &str) -> i64 {
+    pub(crate) fn t(s: &str) -> i64 {
         crate::core::datetime::UtcDateTime::parse(s).unwrap().unix_micros()
-    }
-
-    #[test]
-    fn globs_follow_fnmatchcase() {
-        let cases: &[(&str, &str, bool)] = &[
-            ("web-*", "web-01", true),
-            ("web-*", "Web-01", false),
-            ("web-0?", "web-01", true),
-            ("web-0?", "web-011", false),
-            ("*", "", true),
-            ("*.tar", "a\nb.tar", true),
-            ("[wW]eb*", "Web-03", true),
-            ("[!w]eb*", "Web-03", true),
-            ("[!w]eb*", "web-03", false),
-            ("[]]", "]", true),
-            ("[!]]", "a", true),
-            ("[a-c]x", "bx", true),
-            ("[z-a]x", "bx", false),
-            ("[", "[", true),
-            ("a[b", "a[b", true),
-            ("a.b+c(d)", "a.b+c(d)", true),
-            ("a.b", "axb", false),
-            ("données-*", "données-ñ", true),
-            ("[\\]x", "\\x", true),
-            ("[^a]", "^", true),
-            ("[a-]", "-", true),
-            ("**b", "ab", true),
-        ];
-        for (pat, name, want) in cases {
-            let p = NamePattern::glob(pat).unwrap();
-            assert_eq!(
-                p.is_match(name),
-                *want,
-                "glob {pat:?} on {name:?} ({})",
-                glob_to_regex(pat)
-            );
-        }
-    }
-
-    #[test]
-    fn regex_searches_and_reports_unsupported() {
-        let p = NamePattern::regex("eb-0[12]").unwrap();
-        assert!(p.is_match("web-01") && !p.is_match("web-03"));
-        assert!(NamePattern::regex("(?i)^WEB").unwrap().is_match("web-1"));
-        let err = NamePattern::regex("web(?=-)").unwrap_err();
-        match &err {
-            Error::InvalidArgument { param, message, .. } => {
-                assert_eq!(*param, "name");
-                assert!(message.contains("not supported"), "{message}");
-            }
-            other => panic!("{other:?}"),
-        }
     }
 
     #[test]
@@ -857,19 +397,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn most_recent_per_group() {
-        let rows = rows();
-        assert_eq!(most_recent(&rows, GroupBy::ResourceId), vec![1, 2]);
-        assert_eq!(most_recent(&rows, GroupBy::ResourceType), vec![1, 2]);
-        // nyc3 → 1, sfo3 → 1, ams3 → 2; row 3 has no date.
-        assert_eq!(most_recent(&rows, GroupBy::Region), vec![1, 2]);
-        // prod → 0, web → 1, (none) → 2
-        assert_eq!(most_recent(&rows, GroupBy::Tag), vec![0, 1, 2]);
-        assert_eq!(most_recent(&rows, GroupBy::Nothing), vec![2]);
-        assert_eq!(most_recent_in(&rows, &[2, 0], GroupBy::ResourceId), vec![2, 0]);
-    }
-
-    #[test]
     fn sorting_is_stable_and_missing_last() {
         let mut rows = rows();
         rows[2].size_gigabytes = Field::Value(10.0);
@@ -924,35 +451,6 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .contains("created_at"));
-    }
-
-    #[test]
-    fn ages() {
-        let s = MICROS_PER_SECOND;
-        assert_eq!(parse_age("45s").unwrap(), 45 * s);
-        assert_eq!(parse_age("90m").unwrap(), 90 * 60 * s);
-        assert_eq!(parse_age("12h").unwrap(), 12 * 3600 * s);
-        assert_eq!(parse_age("30d").unwrap(), 30 * MICROS_PER_DAY);
-        assert_eq!(parse_age("2w").unwrap(), 14 * MICROS_PER_DAY);
-        assert_eq!(parse_age("1y").unwrap(), 365 * MICROS_PER_DAY);
-        assert_eq!(parse_age(" 1d 12H ").unwrap(), 36 * 3600 * s);
-        assert_eq!(parse_age("0d").unwrap(), 0);
-        for bad in [
-            "",
-            "30",
-            "d",
-            "1.5d",
-            "-1d",
-            "3x",
-            "1d2",
-            "99999999999999999999d",
-            "9999999999y",
-        ] {
-            let err = parse_age_for("older_than", bad).unwrap_err();
-            let msg = err.to_string();
-            assert!(msg.starts_with("older_than: invalid duration"), "{bad:?}: {msg}");
-            assert!(msg.contains("y (365 days)"), "{msg}");
-        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use crate::core::blocking::off_the_runtime;
 use crate::core::error::{Error, Result};
@@ -13,16 +14,25 @@ pub const PATH: &str = "/v2/snapshots";
 pub use crate::core::limits::MAX_PER_PAGE;
 /// What the API uses when `per_page` is not sent.
 pub const DEFAULT_PER_PAGE: u64 = 20;
-pub const RESOURCE_TYPES: [&str; 2] = ["droplet", "volume"];
+
+/// What a snapshot was taken of (`resource_type`, as a filter of `list` and in every snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "snake_case")]
+pub enum ResourceType {
+    Droplet,
+    Volume,
+}
 
 pub fn validate_resource_type(value: &str) -> Result<String> {
-    if RESOURCE_TYPES.contains(&value) {
-        Ok(value.to_owned())
-    } else {
-        Err(Error::invalid(
-            "resource_type",
-            format!("resource_type must be one of 'droplet', 'volume', got {value:?}"),
-        ))
+    match value.parse::<ResourceType>() {
+        Ok(t) => Ok(<&str>::from(t).to_owned()),
+        Err(_) => {
+            let names: Vec<String> = ResourceType::VARIANTS.iter().map(|n| format!("'{n}'")).collect();
+            Err(Error::invalid(
+                "resource_type",
+                format!("resource_type must be one of {}, got {value:?}", names.join(", ")),
+            ))
+        }
     }
 }
 

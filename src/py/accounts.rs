@@ -18,15 +18,19 @@ fn env(name: &str) -> Option<String> {
 
 /// doctl's config: from `config_path`, else its default place (`DIGITALOCEAN_CONFIG`, then the user config dir).
 fn config(config_path: Option<PathBuf>) -> PyResult<DoctlConfig> {
-    let path = match config_path {
-        Some(p) => p,
-        None => doctl::default_config_path(env).ok_or_else(|| {
-            PyValueError::new_err(
-                "config_path: doctl's config file can't be located (HOME / XDG_CONFIG_HOME unset); pass config_path",
-            )
-        })?,
+    // Errors name where the path came from: the argument, the variable, or (unnamed) doctl's default place.
+    let (path, origin) = match config_path {
+        Some(p) => (p, Some("config_path")),
+        None => {
+            let path = doctl::default_config_path(env).ok_or_else(|| {
+                PyValueError::new_err(
+                    "config_path: doctl's config file can't be located (HOME / XDG_CONFIG_HOME unset); pass config_path",
+                )
+            })?;
+            (path, env("DIGITALOCEAN_CONFIG").map(|_| "DIGITALOCEAN_CONFIG"))
+        }
     };
-    doctl::read(&path).map_err(to_pyerr)
+    doctl::read_from(&path, origin).map_err(to_pyerr)
 }
 
 /// The context names of doctl's config that have a token (`default` first when there is a top-level token).

@@ -258,19 +258,22 @@ pub fn list_params(
 
 // ------------------------------------------------------------------------------------------ selecting and ages
 
+use crate::core::datetime::{self, parse_age_for};
+use crate::core::glob::{NamePattern, PyFlags};
 use crate::core::models::Str;
-use crate::core::select::{parse_age_for, NamePattern};
+use crate::core::retention::RetentionPolicy;
+use crate::core::select::Filter;
 
 fn datetime_module<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyModule>> {
     py.import("datetime")
 }
 
-/// A `timedelta` in microseconds (exact).
-fn timedelta_micros(td: &Bound<'_, PyAny>) -> PyResult<i64> {
+/// A `timedelta` in microseconds, exactly (the core's one conversion: `i128`, so `timedelta.max` doesn't wrap).
+fn timedelta_micros(td: &Bound<'_, PyAny>) -> PyResult<i128> {
     let days: i64 = td.getattr("days")?.extract()?;
     let seconds: i64 = td.getattr("seconds")?.extract()?;
     let micros: i64 = td.getattr("microseconds")?.extract()?;
-    Ok(days * 86_400_000_000 + seconds * 1_000_000 + micros)
+    Ok(datetime::duration_micros(days, seconds, micros))
 }
 
 /// An aware `datetime` as unix microseconds; a naive one is a `ValueError` naming `param`.
@@ -290,7 +293,15 @@ pub fn aware_micros(obj: &Bound<'_, PyAny>, param: &str) -> PyResult<i64> {
     }
     let utc = dt.getattr("timezone")?.getattr("utc")?;
     let epoch = dt.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
-    timedelta_micros(&obj.call_method1("__sub__", (epoch,))?)
+    // Years 1..=9999 are about ±2.5e17 µs from 1970: always within i64.
+    let micros = timedelta_micros(&obj.call_method1("__sub__", (epoch,))?)?;
+    match i64::try_from(micros) {
+        Ok(m) => Ok(m),
+        Err(_) => Err(PyValueError::new_err(format!(
+            "{param} is out of range: {}",
+            obj.repr()?
+        ))),
+    }
 }
 
 /// `now`: an aware `datetime`, or `None` for the current time, in unix microseconds.
@@ -304,10 +315,12 @@ pub fn now_micros(obj: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
 }
 
 /// A duration: a `timedelta` or a string such as `"30d"`, `"12h"`, `"2w"` (the core's `parse_age`), in
-/// microseconds.
-pub fn duration_micros(obj: &Bound<'_, PyAny>, param: &'static str) -> PyResult<i64> {
+/// microseconds, exactly: a string past `i64` microseconds is an error naming `param`, a `timedelta` is converted
+/// without wrapping and its caller decides what a duration that long means (a cutoff before every date, or an
+/// error).
+pub fn duration_micros(obj: &Bound<'_, PyAny>, param: &'static str) -> PyResult<i128> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return parse_age_for(param, &utf8(s, param)?).map_err(to_pyerr);
+        return parse_age_for(param, &utf8(s, param)?).map(i128::from).map_err(to_pyerr);
     }
     if obj.is_instance(&datetime_module(obj.py())?.getattr("timedelta")?)? {
         return timedelta_micros(obj);
@@ -319,7 +332,8 @@ pub fn duration_micros(obj: &Bound<'_, PyAny>, param: &'static str) -> PyResult<
 }
 
 /// `older_than` / `newer_than`: an age (`timedelta` or `"30d"`, counted back from `now`) or an aware `datetime`
-/// (the cutoff itself), as unix microseconds.
+/// (the cutoff itself), as unix microseconds. An age too long for any date (`timedelta.max`) puts the cutoff
+/// before every date: `older_than` then matches nothing, `newer_than` every dated snapshot (`core::datetime::cutoff`).
 pub fn cutoff_micros(obj: Option<&Bound<'_, PyAny>>, param: &'static str, now: i64) -> PyResult<Option<i64>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
@@ -338,14 +352,11 @@ pub fn cutoff_micros(obj: Option<&Bound<'_, PyAny>>, param: &'static str, now: i
             e
         }
     })?;
-    Ok(Some(now.saturating_sub(age)))
+    Ok(Some(datetime::cutoff(now, age)))
 }
 
-/// `re` flags that have an inline form in the `regex` crate (`re.UNICODE` is implied for str patterns).
-const REGEX_FLAGS: [(i64, char); 4] = [(2, 'i'), (8, 'm'), (16, 's'), (64, 'x')];
-const RE_UNICODE: i64 = 32;
-
-/// `name`: a glob (`str`, `fnmatch.fnmatchcase` rules) or a compiled `re.Pattern` (searched, `re.search` rules).
+/// `name`: a glob (`str`, `fnmatch.fnmatchcase` rules) or a compiled `re.Pattern` (searched, `re.search` rules:
+/// `core::python_re` translates it, or refuses it saying why).
 pub fn name_pattern(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<NamePattern>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
@@ -366,26 +377,111 @@ pub fn name_pattern(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<NamePatte
         ));
     };
     let flags: i64 = obj.getattr("flags")?.extract()?;
-    let known = REGEX_FLAGS.iter().fold(RE_UNICODE, |acc, (bit, _)| acc | bit);
-    if flags & !known != 0 {
-        return Err(PyValueError::new_err(format!(
-            "name: unsupported re flags {:#x} (only re.IGNORECASE, re.MULTILINE, re.DOTALL and re.VERBOSE have a \
-             Rust regex equivalent)",
-            flags & !known
-        )));
-    }
-    let inline: String = REGEX_FLAGS
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, c)| *c)
-        .collect();
     let text = utf8(source, "name")?;
-    let full = if inline.is_empty() {
-        text
-    } else {
-        format!("(?{inline}){text}")
+    let flags = PyFlags::from_bits(flags)
+        .map_err(|why| PyValueError::new_err(format!("name: the regex {text:?} is refused: {why}")))?;
+    NamePattern::regex(&text, flags).map(Some).map_err(to_pyerr)
+}
+
+/// A retention policy from the attributes of `gradientai_rs.RetentionPolicy` (or any object that has them).
+pub fn policy_of(obj: &Bound<'_, PyAny>) -> PyResult<RetentionPolicy> {
+    let attr = |name: &str| {
+        obj.getattr(name).map_err(|_| {
+            PyTypeError::new_err(format!(
+                "policy must be a gradientai_rs.RetentionPolicy (or have its keep_* attributes), got {}",
+                type_name(obj)
+            ))
+        })
     };
-    NamePattern::regex(&full).map(Some).map_err(to_pyerr)
+    let count = |param: &'static str| -> PyResult<u32> {
+        let v = opt_int(Some(&attr(param)?), param, Ok)?.unwrap_or(0);
+        limits::keep_count(param, v).map_err(to_pyerr)
+    };
+    let within = attr("keep_within")?;
+    let policy = RetentionPolicy {
+        keep_last: count("keep_last")?,
+        keep_hourly: count("keep_hourly")?,
+        keep_daily: count("keep_daily")?,
+        keep_weekly: count("keep_weekly")?,
+        keep_monthly: count("keep_monthly")?,
+        keep_yearly: count("keep_yearly")?,
+        keep_within: if within.is_none() {
+            None
+        } else {
+            let micros = duration_micros(&within, "keep_within")?;
+            Some(limits::keep_within(micros, &within.repr()?.to_string()).map_err(to_pyerr)?)
+        },
+        keep_tags: str_list(Some(&attr("keep_tags")?), "keep_tags")?,
+    };
+    policy.validate().map_err(to_pyerr)?;
+    Ok(policy)
+}
+
+/// `min_size_gb`: a number (not a bool).
+fn opt_float(obj: Option<&Bound<'_, PyAny>>, param: &str) -> PyResult<Option<f64>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(format!("{param} must be a number, got bool")));
+    }
+    obj.extract()
+        .map(Some)
+        .map_err(|_| PyTypeError::new_err(format!("{param} must be a number")))
+}
+
+/// `resource_id`: an `int` or a `str`.
+fn opt_resource_id(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Str>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if obj.is_instance_of::<pyo3::types::PyInt>() && !obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Ok(Some(Str::from(obj.str()?.to_cow()?.as_ref())));
+    }
+    opt_str(Some(obj), "resource_id").map(|s| s.map(Str::from))
+}
+
+/// The arguments of `select` as Python gave them (`plan_prune` passes its `**select_filters` on as these).
+#[derive(Default)]
+pub struct SelectArgs<'a, 'py> {
+    pub name: Option<&'a Bound<'py, PyAny>>,
+    pub tags_any: Option<&'a Bound<'py, PyAny>>,
+    pub tags_all: Option<&'a Bound<'py, PyAny>>,
+    pub regions: Option<&'a Bound<'py, PyAny>>,
+    pub resource_type: Option<&'a Bound<'py, PyAny>>,
+    pub resource_id: Option<&'a Bound<'py, PyAny>>,
+    pub older_than: Option<&'a Bound<'py, PyAny>>,
+    pub newer_than: Option<&'a Bound<'py, PyAny>>,
+    pub min_size_gb: Option<&'a Bound<'py, PyAny>>,
+}
+
+impl SelectArgs<'_, '_> {
+    /// The filters a caller may pass on by name (`resource_type` is a parameter of its own everywhere).
+    pub const NAMES: [&'static str; 8] = [
+        "name",
+        "tags_any",
+        "tags_all",
+        "regions",
+        "resource_id",
+        "older_than",
+        "newer_than",
+        "min_size_gb",
+    ];
+
+    /// The core's filter; relative ages count back from `now` (unix micros).
+    pub fn filter(&self, now: i64) -> PyResult<Filter> {
+        Ok(Filter {
+            name: name_pattern(self.name)?,
+            tags_any: str_list(self.tags_any, "tags_any")?,
+            tags_all: str_list(self.tags_all, "tags_all")?,
+            regions: str_list(self.regions, "regions")?,
+            resource_type: opt_resource_type(self.resource_type)?.map(Str::from),
+            resource_id: opt_resource_id(self.resource_id)?,
+            older_than: cutoff_micros(self.older_than, "older_than", now)?,
+            newer_than: cutoff_micros(self.newer_than, "newer_than", now)?,
+            min_size_gb: opt_float(self.min_size_gb, "min_size_gb")?,
+        })
+    }
 }
 
 /// A list of strings: `None` → empty, one `str` → itself, else an iterable of `str`.

@@ -12,7 +12,7 @@ use crate::core::http::{HttpClient, Response};
 use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::py::convert::{json_to_py, rate_limit_to_py};
 use crate::py::errors::to_pyerr;
-use crate::py::flavor::Calls;
+use crate::py::flavor::Flavor;
 use crate::py::models::PySnapshotRetrieveResponse;
 use crate::py::responses::{ListContext, PySnapshotListResponse};
 
@@ -66,7 +66,7 @@ impl Snapshots {
     pub fn list<'py>(
         &self,
         py: Python<'py>,
-        calls: Calls,
+        flavor: Flavor,
         params: ListParams,
         opts: CallOptions,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -80,9 +80,9 @@ impl Snapshots {
             http: Arc::clone(&self.http),
             params,
             opts,
-            calls,
+            flavor,
         };
-        calls.run(py, move || {
+        flavor.run(py, move || {
             let ctx = ctx.clone();
             async move {
                 Ok(match answer {
@@ -104,7 +104,7 @@ impl Snapshots {
     pub fn one<'py>(
         &self,
         py: Python<'py>,
-        calls: Calls,
+        flavor: Flavor,
         which: One,
         id: String,
         opts: CallOptions,
@@ -116,7 +116,7 @@ impl Snapshots {
             opts
         };
         let http = Arc::clone(&self.http);
-        calls.run(py, move || {
+        flavor.run(py, move || {
             let (http, id, opts) = (Arc::clone(&http), id.clone(), opts.clone());
             async move {
                 let resp = match which {
@@ -271,7 +271,7 @@ impl PyAPIResponse {
 }
 
 /// `list`, `retrieve` and `delete` with the SDK's signatures, for a front-end whose `.0` is a
-/// `py::calls::Snapshots`. The calls run the front-end's way ([`Front::CALLS`]).
+/// `py::calls::Snapshots`. The calls run the front-end's way ([`Front::FLAVOR`]).
 macro_rules! snapshot_calls {
     ($ty:ty) => {
         #[pymethods]
@@ -293,7 +293,7 @@ macro_rules! snapshot_calls {
                 let _ = extra_body;
                 let params = $crate::py::args::list_params(page, per_page, resource_type)?;
                 let opts = $crate::py::args::call_options(extra_headers, extra_query, timeout)?;
-                $crate::py::calls::Snapshots::list(&self.0, py, <Self as $crate::py::flavor::Front>::CALLS, params, opts)
+                $crate::py::calls::Snapshots::list(&self.0, py, <Self as $crate::py::flavor::Front>::FLAVOR, params, opts)
             }
         }
 
@@ -322,7 +322,7 @@ macro_rules! one_snapshot_call {
                 let _ = extra_body;
                 let id = $crate::py::args::snapshot_id(snapshot_id)?;
                 let opts = $crate::py::args::call_options(extra_headers, extra_query, timeout)?;
-                let calls = <Self as $crate::py::flavor::Front>::CALLS;
+                let calls = <Self as $crate::py::flavor::Front>::FLAVOR;
                 $crate::py::calls::Snapshots::one(&self.0, py, calls, $crate::py::calls::One::$which, id, opts)
             }
         }

@@ -6,7 +6,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString};
 
 use crate::core::datetime::UtcDateTime;
-use crate::core::models::Entry;
+use crate::core::models::{Entry, Fields};
 use crate::core::ratelimit::RateLimit;
 
 static FROMISOFORMAT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -193,3 +193,14 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     let exc = class.get(py)?.call((message,), Some(&kw))?;
     Ok(PyErr::from_value(exc))
 }
+
+/// `text` with each of `secrets` redacted by the core's one redactor (decoded escapes, URLs, short secrets where
+/// they stand alone): for Python code that prints what it did not get from the client (the CLI's messages).
+#[pyfunction]
+pub fn _redact(text: &str, secrets: Vec<String>) -> String {
+    let mut r = crate::core::config::Redactor::default();
+    for s in &secrets {
+        r.add(s);
+    }
+    r.scrub_text(text)
+}

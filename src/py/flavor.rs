@@ -1,6 +1,6 @@
 //! Blocking or async: the two front-ends of each client-side class (`GradientAI`/`AsyncGradientAI`,
 //! `SnapshotsResource`/`AsyncSnapshotsResource`, ...) are distinct types that share one implementation and
-//! differ only in their [`Calls`]. A page remembers the `Calls` of the client that fetched it.
+//! differ only in their [`Flavor`]. A page remembers the `Flavor` of the client that fetched it.
 
 use std::future::Future;
 
@@ -12,7 +12,7 @@ use crate::py::runtime::{coroutine, finish, run_blocking, Await};
 
 /// How a front-end runs its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Calls {
+pub enum Flavor {
     /// The GIL released until the answer is in; Ctrl-C still works.
     Blocking,
     /// A coroutine that starts the request when awaited.
@@ -21,10 +21,10 @@ pub enum Calls {
 
 /// A front-end class and the way it runs its calls.
 pub trait Front {
-    const CALLS: Calls;
+    const FLAVOR: Flavor;
 }
 
-impl Calls {
+impl Flavor {
     /// Runs a core future the front-end's way. `make` builds the future (a coroutine may build it later, when
     /// awaited, from the event loop).
     pub fn run<'py, M, F, T>(self, py: Python<'py>, make: M) -> PyResult<Bound<'py, PyAny>>
@@ -34,11 +34,11 @@ impl Calls {
         T: for<'a> IntoPyObject<'a> + Send + 'static,
     {
         match self {
-            Calls::Async => coroutine(py, Await::Plain, move || {
+            Flavor::Async => coroutine(py, Await::Plain, move || {
                 let fut = make();
                 async move { finish(fut.await) }
             }),
-            Calls::Blocking => run_blocking(py, make())?.into_bound_py_any(py),
+            Flavor::Blocking => run_blocking(py, make())?.into_bound_py_any(py),
         }
     }
 }

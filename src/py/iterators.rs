@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 
 use crate::py::errors::to_pyerr;
-use crate::py::flavor::Calls;
+use crate::py::flavor::Flavor;
 use crate::py::models::{PySnapshot, Rows};
 use crate::py::responses::{ListContext, PySnapshotList, PySnapshotListResponse};
 use crate::py::runtime::{finish, future_into_py, run_blocking};
@@ -22,15 +22,15 @@ impl PySnapshotListResponse {
         let cursor = PageCursor {
             state: Arc::new(Mutex::new(PageState::First(slf.clone().unbind()))),
         };
-        match slf.get().calls() {
-            Some(Calls::Async) => Ok(Py::new(py, AsyncPageIterator(cursor))?.into_any()),
+        match slf.get().flavor() {
+            Some(Flavor::Async) => Ok(Py::new(py, AsyncPageIterator(cursor))?.into_any()),
             _ => Ok(Py::new(py, PageIterator(cursor))?.into_any()),
         }
     }
 
     /// Every snapshot of this page and the later ones (not field pairs, as iterating a pydantic model gives).
     fn __iter__(slf: &Bound<'_, Self>) -> PyResult<SnapshotIterator> {
-        if slf.get().calls() == Some(Calls::Async) {
+        if slf.get().flavor() == Some(Flavor::Async) {
             return Err(PyTypeError::new_err(
                 "pages of AsyncGradientAI are iterated with `async for`",
             ));

@@ -1,6 +1,8 @@
 //! The leaf models as Python classes with the SDK's names and fields: `Snapshot`, `MetaProperties`, `Pages`,
 //! `PageLinks`, `SnapshotRetrieveResponse`. Each wraps the parsed Rust data; Python values are made when an
-//! attribute is read. Everything else about them comes from the model protocol (`py::model`).
+//! attribute is read. Their getters, repr, `==`, pickling and `to_dict()` come from the model protocol
+//! (`py::protocol::leaf_model!`), which reads each core model's one field list: a new field needs no edit here,
+//! and a new model needs its pyclass line and one `leaf_model!` line.
 
 use std::sync::Arc;
 
@@ -8,27 +10,12 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
-use serde_json::Value;
 
-use crate::core::models::{Entry, Field, Links, Meta, Pages, Snapshot, SnapshotEnvelope, Str};
-use crate::py::model::{field_py, model_protocol, Model};
-
-/// [`Model`] for a `PyX(pub CoreStruct)` newtype whose core struct lists its own entries and extras.
-macro_rules! leaf_model {
-    ($ty:ty, $name:literal, [$($field:literal),*]) => {
-        impl Model for $ty {
-            const NAME: &'static str = $name;
-            const FIELDS: &'static [&'static str] = &[$($field),*];
-            fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-                self.0.entries()
-            }
-            fn extra(&self) -> &[(String, Value)] {
-                &self.0.extra
-            }
-        }
-        model_protocol!($ty);
-    };
-}
+use crate::core::models::{
+    links_fields, meta_fields, pages_fields, snapshot_envelope_fields, snapshot_fields, Links, Meta, Pages, Snapshot,
+    SnapshotEnvelope, ToEntry,
+};
+use crate::py::protocol::{field_py, leaf_getters, leaf_model, Leaf};
 
 /// Rows of snapshots shared by a page (or a listing) and every `Snapshot` object made from it, with their
 /// `created_at` datetimes, made a block at a time on first read (so reading it again gives the same object).
@@ -129,135 +116,80 @@ impl PySnapshot {
             .map(Self::from_one)
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
+}
 
-    #[getter]
-    fn id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().id)
+impl Leaf for PySnapshot {
+    type Core = Snapshot;
+    fn core(&self) -> &Snapshot {
+        self.get()
     }
-    #[getter]
-    fn name<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().name)
+    fn from_core(core: Snapshot) -> Self {
+        Self::from_one(core)
     }
-    #[getter]
-    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.rows.created_at(py, self.index)
-    }
-    #[getter]
-    fn regions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().regions)
-    }
-    #[getter]
-    fn resource_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().resource_id)
-    }
-    #[getter]
-    fn resource_type<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().resource_type)
-    }
-    #[getter]
-    fn min_disk_size<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().min_disk_size)
-    }
-    #[getter]
-    fn size_gigabytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().size_gigabytes)
-    }
-    #[getter]
-    fn tags<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.get().tags)
+    /// `created_at` is read from the rows' block of datetimes (made once, so reading it again gives the same
+    /// object).
+    fn field<'py>(&self, py: Python<'py>, name: &'static str, value: &impl ToEntry) -> PyResult<Bound<'py, PyAny>> {
+        if name == "created_at" {
+            self.rows.created_at(py, self.index)
+        } else {
+            field_py(py, value)
+        }
     }
 }
-impl Model for PySnapshot {
-    const NAME: &'static str = "Snapshot";
-    const FIELDS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "created_at",
-        "regions",
-        "resource_id",
-        "resource_type",
-        "min_disk_size",
-        "size_gigabytes",
-        "tags",
-    ];
-    fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-        self.get().entries()
-    }
-    fn extra(&self) -> &[(String, Value)] {
-        &self.get().extra
-    }
-}
-model_protocol!(PySnapshot);
+leaf_model!(PySnapshot, "Snapshot", snapshot_fields);
 
 #[pyclass(frozen, name = "MetaProperties", module = "gradientai_rs._core")]
 pub struct PyMetaProperties(pub Meta);
-
-#[pymethods]
-impl PyMetaProperties {
-    #[getter]
-    fn total<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        field_py(py, &self.0.total)
-    }
-}
-leaf_model!(PyMetaProperties, "MetaProperties", ["total"]);
+leaf_model!(PyMetaProperties(Meta), "MetaProperties", meta_fields);
 
 /// `links.pages`: always has `first`, `prev`, `next` and `last` (each a URL or `None`).
 #[pyclass(frozen, name = "Pages", module = "gradientai_rs._core")]
 pub struct PyPages(pub Pages);
-
-fn link(py: Python<'_>, f: &Field<Str>) -> PyResult<Py<PyAny>> {
-    Ok(field_py(py, f)?.unbind())
-}
-
-#[pymethods]
-impl PyPages {
-    #[getter]
-    fn first(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        link(py, &self.0.first)
-    }
-    #[getter]
-    fn prev(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        link(py, &self.0.prev)
-    }
-    #[getter]
-    fn next(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        link(py, &self.0.next)
-    }
-    #[getter]
-    fn last(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        link(py, &self.0.last)
-    }
-}
-leaf_model!(PyPages, "Pages", ["first", "prev", "next", "last"]);
+leaf_model!(PyPages(Pages), "Pages", pages_fields);
 
 #[pyclass(frozen, name = "PageLinks", module = "gradientai_rs._core")]
 pub struct PyPageLinks(pub Links);
 
-#[pymethods]
-impl PyPageLinks {
-    #[getter]
-    fn pages(&self) -> PyPages {
-        PyPages(self.0.pages.value().cloned().unwrap_or_default())
+impl Leaf for PyPageLinks {
+    type Core = Links;
+    fn core(&self) -> &Links {
+        &self.0
+    }
+    fn from_core(core: Links) -> Self {
+        Self(core)
+    }
+    /// `pages` is always a `Pages` (empty when the answer had none).
+    fn field<'py>(&self, py: Python<'py>, _name: &'static str, _value: &impl ToEntry) -> PyResult<Bound<'py, PyAny>> {
+        Ok(Bound::new(py, PyPages(self.0.pages.value().cloned().unwrap_or_default()))?.into_any())
     }
 }
-leaf_model!(PyPageLinks, "PageLinks", ["pages"]);
+leaf_model!(PyPageLinks, "PageLinks", links_fields);
 
 /// `GET /v2/snapshots/{id}`: `.snapshot`.
 #[pyclass(frozen, name = "SnapshotRetrieveResponse", module = "gradientai_rs._core")]
 pub struct PySnapshotRetrieveResponse(pub SnapshotEnvelope);
 
-#[pymethods]
-impl PySnapshotRetrieveResponse {
-    #[getter]
-    fn snapshot(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+impl Leaf for PySnapshotRetrieveResponse {
+    type Core = SnapshotEnvelope;
+    fn core(&self) -> &SnapshotEnvelope {
+        &self.0
+    }
+    fn from_core(core: SnapshotEnvelope) -> Self {
+        Self(core)
+    }
+    /// `snapshot` is a `Snapshot`, or `None`.
+    fn field<'py>(&self, py: Python<'py>, _name: &'static str, _value: &impl ToEntry) -> PyResult<Bound<'py, PyAny>> {
         match self.0.snapshot.value() {
-            Some(s) => Ok(Py::new(py, PySnapshot::from_one(s.clone()))?.into_any()),
-            None => Ok(py.None()),
+            Some(s) => Ok(Bound::new(py, PySnapshot::from_one(s.clone()))?.into_any()),
+            None => Ok(py.None().into_bound(py)),
         }
     }
 }
-
-leaf_model!(PySnapshotRetrieveResponse, "SnapshotRetrieveResponse", ["snapshot"]);
+leaf_model!(
+    PySnapshotRetrieveResponse,
+    "SnapshotRetrieveResponse",
+    snapshot_envelope_fields
+);
 
 /// A Python list of `Snapshot` objects over shared rows.
 pub fn snapshot_list<'py>(py: Python<'py>, rows: &Arc<Rows>) -> PyResult<Bound<'py, PyList>> {

@@ -1,136 +1,182 @@
-//! Cleaning up on both resource front-ends: `delete_many` (the core's concurrent delete loop, `core::prune`) and
-//! `plan_prune` (list everything, select, plan; deletes nothing — `gradientai_rs._hygiene` builds the plan).
-//!
-//! A blocking `delete_many` interrupted by Ctrl-C re-raises the `KeyboardInterrupt` with the partial result as its
-//! `result` attribute (`interrupted=True`), so what was deleted is never lost.
+//! Cleaning up on both resource front-ends: `delete_many` (`py::plan::delete_many`) and `plan_prune`: list every
+//! snapshot, select, plan with restic's rules (`core::retention`), all in Rust, answering a `PrunePlan` (an
+//! `AsyncPrunePlan` coroutine on `AsyncGradientAI`). Deletes nothing.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyString};
 use pyo3::IntoPyObjectExt;
 
-use crate::core::limits;
-use crate::core::prune::{self, DeleteLog, Outcome};
-use crate::core::snapshots::CallOptions;
-use crate::core::Error as CoreError;
-use crate::py::args::{opt_int, snapshot_id};
-use crate::py::calls::Snapshots;
+use crate::core::group::GroupBy;
+use crate::core::http::HttpClient;
+use crate::core::pagination::{self, ListAllOptions};
+use crate::core::retention::{self, RetentionPolicy};
+use crate::core::select::{self, Filter};
+use crate::py::args::{aware_micros, opt_resource_type, policy_of, SelectArgs};
 use crate::py::errors::to_pyerr;
-use crate::py::flavor::{Calls, Front};
-use crate::py::resources::{progress_of, PyAsyncSnapshotsResource, PySnapshotsResource};
+use crate::py::flavor::{Flavor, Front};
+use crate::py::plan::{delete_many, Plan, PlanParts, PyAsyncPrunePlan, PyPrunePlan};
+use crate::py::resources::{finish_listing, PyAsyncSnapshotsResource, PySnapshotsResource};
 use crate::py::runtime::{coroutine, run_blocking, Await};
 
-/// `delete_many`'s default concurrency.
-pub const DEFAULT_DELETE_CONCURRENCY: usize = 8;
-
-fn hygiene(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
-    py.import("gradientai_rs._hygiene")
+/// `plan_prune`'s arguments, checked and converted before anything is listed.
+struct PlanRequest {
+    policy: RetentionPolicy,
+    policy_obj: Py<PyAny>,
+    group_by: GroupBy,
+    now: Py<PyAny>,
+    now_micros: i64,
+    filter: Filter,
+    list: ListAllOptions,
 }
 
-/// The ids, each checked like `delete`'s `snapshot_id`, duplicates dropped (order kept).
-fn ids_of(ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for item in ids.try_iter()? {
-        let id = snapshot_id(&item?)?;
-        if seen.insert(id.clone()) {
-            out.push(id);
+/// `select`'s filters of `plan_prune`'s `**select_filters`: an unknown name is a `TypeError`, as an unknown
+/// keyword of `select` is.
+fn select_filter<'py>(
+    resource_type: Option<&Bound<'py, PyAny>>,
+    filters: Option<&Bound<'py, PyDict>>,
+    now: i64,
+) -> PyResult<Filter> {
+    let mut held: Vec<(String, Bound<'py, PyAny>)> = Vec::new();
+    if let Some(d) = filters {
+        for (k, v) in d.iter() {
+            let k: String = k.cast::<PyString>()?.to_cow()?.into_owned();
+            held.push((k, v));
         }
     }
-    Ok(out)
-}
-
-/// A `PruneResult` from the outcomes in `log`: ids in the order given; ids without an outcome were not attempted.
-fn result<'py>(py: Python<'py>, ids: &[String], log: &DeleteLog, interrupted: bool) -> PyResult<Bound<'py, PyAny>> {
-    let mut outcomes: HashMap<String, Outcome> = log.take().into_iter().collect();
-    let (deleted, gone, not_attempted) = (PyList::empty(py), PyList::empty(py), PyList::empty(py));
-    let failed = PyDict::new(py);
-    for id in ids {
-        match outcomes.remove(id) {
-            Some(Outcome::Deleted) => deleted.append(id)?,
-            Some(Outcome::AlreadyGone) => gone.append(id)?,
-            Some(Outcome::Failed(e)) => failed.set_item(id, to_pyerr(e).into_value(py))?,
-            None => not_attempted.append(id)?,
-        }
+    let get = |name: &str| held.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    if let Some((k, _)) = held.iter().find(|(k, _)| !SelectArgs::NAMES.contains(&k.as_str())) {
+        return Err(PyTypeError::new_err(format!(
+            "plan_prune() got an unexpected keyword argument '{k}' (select's filters are {})",
+            SelectArgs::NAMES.join(", ")
+        )));
     }
-    let kw = PyDict::new(py);
-    kw.set_item("deleted", deleted)?;
-    kw.set_item("already_gone", gone)?;
-    kw.set_item("failed", failed)?;
-    kw.set_item("not_attempted", not_attempted)?;
-    kw.set_item("stopped", log.stopped())?;
-    kw.set_item("interrupted", interrupted)?;
-    hygiene(py)?.getattr("PruneResult")?.call((), Some(&kw))
+    SelectArgs {
+        name: get("name"),
+        tags_any: get("tags_any"),
+        tags_all: get("tags_all"),
+        regions: get("regions"),
+        resource_type,
+        resource_id: get("resource_id"),
+        older_than: get("older_than"),
+        newer_than: get("newer_than"),
+        min_size_gb: get("min_size_gb"),
+    }
+    .filter(now)
 }
 
-/// `e` carrying the partial `PruneResult` as its `result` attribute (Ctrl-C, or the progress callback raised).
-fn with_result(py: Python<'_>, e: PyErr, res: &Bound<'_, PyAny>) -> PyResult<PyErr> {
-    e.value(py).setattr("result", res)?;
-    Ok(e)
+impl PlanRequest {
+    fn new<'py>(
+        py: Python<'py>,
+        policy: &Bound<'py, PyAny>,
+        resource_type: Option<&Bound<'py, PyAny>>,
+        group_by: &str,
+        now: Option<&Bound<'py, PyAny>>,
+        filters: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Self> {
+        let core_policy = policy_of(policy)?;
+        let by = GroupBy::parse("group_by", group_by).map_err(to_pyerr)?;
+        let now = match now.filter(|n| !n.is_none()) {
+            Some(n) => n.clone(),
+            None => {
+                let dt = py.import("datetime")?;
+                let utc = dt.getattr("timezone")?.getattr("utc")?;
+                dt.getattr("datetime")?.call_method1("now", (utc,))?
+            }
+        };
+        let now_micros = aware_micros(&now, "now")?;
+        let filter = select_filter(resource_type, filters, now_micros)?;
+        let list = ListAllOptions {
+            resource_type: opt_resource_type(resource_type)?,
+            ..ListAllOptions::default()
+        };
+        Ok(Self {
+            policy: core_policy,
+            policy_obj: policy.clone().unbind(),
+            group_by: by,
+            now: now.unbind(),
+            now_micros,
+            filter,
+            list,
+        })
+    }
+
+    /// The plan over a finished listing (selection and plan with the GIL released).
+    fn plan(
+        self,
+        py: Python<'_>,
+        listing: crate::py::responses::PySnapshotList,
+        http: Arc<HttpClient>,
+    ) -> PyResult<Plan> {
+        let (filter, policy, by, now) = (&self.filter, &self.policy, self.group_by, self.now_micros);
+        let plan = py
+            .detach(|| {
+                let chosen = select::select(&listing.rows, filter);
+                retention::plan(&listing.rows, &chosen, policy, by, now)
+            })
+            .map_err(to_pyerr)?;
+        Plan::new(
+            py,
+            PlanParts {
+                listing,
+                plan,
+                policy: self.policy_obj,
+                now: self.now,
+                group_by: <&str>::from(self.group_by).to_owned(),
+                http,
+            },
+        )
+    }
 }
 
-/// `delete_many` on the shared implementation.
-fn delete_many<'py>(
-    snapshots: &Snapshots,
+/// `plan_prune` on the shared implementation.
+fn plan_prune<'py>(
+    http: &Arc<HttpClient>,
     py: Python<'py>,
-    calls: Calls,
-    ids: &Bound<'py, PyAny>,
-    max_concurrency: Option<&Bound<'py, PyAny>>,
-    progress: Option<&Bound<'py, PyAny>>,
+    flavor: Flavor,
+    request: PlanRequest,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let ids = Arc::new(ids_of(ids)?);
-    let n = opt_int(max_concurrency, "max_concurrency", limits::max_concurrency)?
-        .map_or(DEFAULT_DELETE_CONCURRENCY, |c| c as usize);
-    let hooks = progress_of(py, progress, "snapshot")?;
-    let (progress, close, raised) = (hooks.progress, hooks.close, hooks.raised);
-    let http = Arc::clone(&snapshots.http);
-    let opts = CallOptions::default();
-    match calls {
-        Calls::Async => {
-            let close = Arc::new(close);
+    let http = Arc::clone(http);
+    match flavor {
+        Flavor::Blocking => {
+            let opts = request.list.clone();
+            let task_http = Arc::clone(&http);
+            let listing = run_blocking(py, async move { pagination::list_all(&task_http, &opts).await })?;
+            let listing = finish_listing(py, listing, None, true)?;
+            Bound::new(py, PyPrunePlan(request.plan(py, listing, http)?)).map(Bound::into_any)
+        }
+        Flavor::Async => {
+            let request = Arc::new(std::sync::Mutex::new(Some(request)));
             coroutine(py, Await::Plain, move || {
-                let (http, ids, opts, progress, close, raised) = (
-                    Arc::clone(&http),
-                    Arc::clone(&ids),
-                    opts.clone(),
-                    progress.clone(),
-                    Arc::clone(&close),
-                    raised.clone(),
-                );
+                let (http, request) = (Arc::clone(&http), Arc::clone(&request));
+                let opts = request
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_ref()
+                    .map(|r| r.list.clone());
                 async move {
-                    let log = DeleteLog::new();
-                    prune::delete_many(&http, ids.to_vec(), n, &opts, &log, progress).await;
+                    let out = match opts {
+                        Some(opts) => Some(pagination::list_all(&http, &opts).await),
+                        None => None,
+                    };
                     move |py: Python<'_>| {
-                        if let Some(close) = close.as_ref() {
-                            close.call0(py)?;
-                        }
-                        let res = result(py, &ids, &log, false)?;
-                        match raised.take() {
-                            Some(e) => Err(with_result(py, e, &res)?),
-                            None => res.into_py_any(py),
-                        }
+                        let Some(out) = out else {
+                            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                                "cannot reuse already awaited coroutine",
+                            ));
+                        };
+                        let listing = finish_listing(py, out.map_err(to_pyerr)?, None, true)?;
+                        let Some(request) = request.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                                "cannot reuse already awaited coroutine",
+                            ));
+                        };
+                        PyAsyncPrunePlan(request.plan(py, listing, http)?).into_py_any(py)
                     }
                 }
             })
-        }
-        Calls::Blocking => {
-            let log = DeleteLog::new();
-            let (task_log, task_ids) = (Arc::clone(&log), ids.to_vec());
-            let out = run_blocking(py, async move {
-                prune::delete_many(&http, task_ids, n, &opts, &task_log, progress).await;
-                Ok::<(), CoreError>(())
-            });
-            if let Some(close) = close {
-                close.call0(py)?;
-            }
-            let res = result(py, &ids, &log, out.is_err())?;
-            match (out, raised.take()) {
-                (Ok(()), None) => Ok(res),
-                // Ctrl-C, or the progress callback raised: the deletes done so far travel with the exception.
-                (Err(e), _) | (Ok(()), Some(e)) => Err(with_result(py, e, &res)?),
-            }
         }
     }
 }
@@ -150,27 +196,24 @@ macro_rules! prune_methods {
                 max_concurrency: Option<&Bound<'py, PyAny>>,
                 progress: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                delete_many(&self.0, py, <Self as Front>::CALLS, ids, max_concurrency, progress)
+                delete_many(&self.0.http, py, <Self as Front>::FLAVOR, ids, max_concurrency, progress)
             }
 
             /// Lists every snapshot, selects (`resource_type` and `select`'s filters), and plans with `policy`;
-            /// deletes nothing. Returns a `PrunePlan` (awaitable on `AsyncGradientAI`).
+            /// deletes nothing. Every argument is checked before anything is listed. Returns a `PrunePlan`
+            /// (awaitable `AsyncPrunePlan` on `AsyncGradientAI`).
             #[pyo3(signature = (policy, *, resource_type = None, group_by = "resource_id", now = None, **select_filters))]
             fn plan_prune<'py>(
-                slf: &Bound<'py, Self>,
+                &self,
+                py: Python<'py>,
                 policy: &Bound<'py, PyAny>,
                 resource_type: Option<&Bound<'py, PyAny>>,
                 group_by: &str,
                 now: Option<&Bound<'py, PyAny>>,
                 select_filters: Option<&Bound<'py, PyDict>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let py = slf.py();
-                let helper = match <Self as Front>::CALLS {
-                    Calls::Blocking => "plan_prune",
-                    Calls::Async => "plan_prune_async",
-                };
-                let filters = select_filters.map_or_else(|| PyDict::new(py), |d| d.clone());
-                hygiene(py)?.getattr(helper)?.call1((slf, policy, resource_type, group_by, now, filters))
+                let request = PlanRequest::new(py, policy, resource_type, group_by, now, select_filters)?;
+                plan_prune(&self.0.http, py, <Self as Front>::FLAVOR, request)
             }
         }
     };

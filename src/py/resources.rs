@@ -18,7 +18,7 @@ use crate::py::args::{opt_bool, opt_int, opt_resource_type, opt_seconds};
 use crate::py::calls::snapshot_calls;
 use crate::py::calls::{Answer, Snapshots};
 use crate::py::errors::to_pyerr;
-use crate::py::flavor::{Calls, Front};
+use crate::py::flavor::{Flavor, Front};
 use crate::py::responses::PySnapshotList;
 use crate::py::runtime::{attach_from_worker, coroutine, off_the_runtime, run_blocking, Await};
 
@@ -174,7 +174,12 @@ impl ListAllArgs<'_, '_> {
 
 /// Turns a finished listing into a `SnapshotList`, closing the progress bar, and (`warn`) warning from the
 /// caller's line when the account kept changing.
-fn finish_listing(py: Python<'_>, listing: Listing, close: Option<&Py<PyAny>>, warn: bool) -> PyResult<PySnapshotList> {
+pub(crate) fn finish_listing(
+    py: Python<'_>,
+    listing: Listing,
+    close: Option<&Py<PyAny>>,
+    warn: bool,
+) -> PyResult<PySnapshotList> {
     if let Some(close) = close {
         close.call0(py)?;
     }
@@ -198,13 +203,13 @@ fn finish_listing(py: Python<'_>, listing: Listing, close: Option<&Py<PyAny>>, w
 fn list_all<'py>(
     snapshots: &Snapshots,
     py: Python<'py>,
-    calls: Calls,
+    flavor: Flavor,
     args: ListAllArgs<'_, 'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (opts, close, raised) = args.into_options(py)?;
     let http = Arc::clone(&snapshots.http);
-    match calls {
-        Calls::Async => {
+    match flavor {
+        Flavor::Async => {
             // The warning is raised by the coroutine, on the event loop, pointing at the awaiting line.
             let close = Arc::new(close);
             coroutine(py, Await::Listing, move || {
@@ -218,7 +223,7 @@ fn list_all<'py>(
                 }
             })
         }
-        Calls::Blocking => {
+        Flavor::Blocking => {
             let out = run_blocking(py, async move { Ok(pagination::list_all(&http, &opts).await) })?;
             let listing = raised.check(out)?;
             Bound::new(py, finish_listing(py, listing, close.as_ref(), true)?).map(Bound::into_any)
@@ -231,7 +236,7 @@ fn list_all<'py>(
 pub struct PySnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PySnapshotsResource {
-    const CALLS: Calls = Calls::Blocking;
+    const FLAVOR: Flavor = Flavor::Blocking;
 }
 
 /// `client.gpu_droplets.snapshots` of `AsyncGradientAI`: every call returns a coroutine.
@@ -239,7 +244,7 @@ impl Front for PySnapshotsResource {
 pub struct PyAsyncSnapshotsResource(pub(crate) Snapshots);
 
 impl Front for PyAsyncSnapshotsResource {
-    const CALLS: Calls = Calls::Async;
+    const FLAVOR: Flavor = Flavor::Async;
 }
 
 /// What the two resources have beyond the three calls: `list_all` and `with_raw_response` (typed `$raw`).
@@ -282,7 +287,7 @@ macro_rules! resource_methods {
                     call: crate::py::args::call_options(extra_headers, extra_query, timeout)?,
                     deadline,
                 };
-                list_all(&self.0, py, Self::CALLS, args)
+                list_all(&self.0, py, Self::FLAVOR, args)
             }
 
             /// The same calls, answering an `APIResponse` (status, headers, body) instead of the parsed model.
@@ -299,7 +304,7 @@ macro_rules! resource_methods {
 pub struct PySnapshotsWithRawResponse(Snapshots);
 
 impl Front for PySnapshotsWithRawResponse {
-    const CALLS: Calls = Calls::Blocking;
+    const FLAVOR: Flavor = Flavor::Blocking;
 }
 snapshot_calls!(PySnapshotsWithRawResponse);
 
@@ -312,7 +317,7 @@ snapshot_calls!(PySnapshotsWithRawResponse);
 pub struct PyAsyncSnapshotsWithRawResponse(Snapshots);
 
 impl Front for PyAsyncSnapshotsWithRawResponse {
-    const CALLS: Calls = Calls::Async;
+    const FLAVOR: Flavor = Flavor::Async;
 }
 snapshot_calls!(PyAsyncSnapshotsWithRawResponse);
 

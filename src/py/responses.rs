@@ -11,13 +11,13 @@ use pyo3::types::{PyCapsule, PyDict, PyList, PySlice, PyTuple};
 use serde_json::Value;
 
 use crate::core::http::HttpClient;
-use crate::core::models::{to_json, Entry, Obj, Snapshot, SnapshotPage, Str};
+use crate::core::models::{to_json, Entry, Fields, Obj, Snapshot, SnapshotPage, Str};
 use crate::core::pagination::{next_page_params, Change};
 use crate::core::snapshots::{self, CallOptions, ListParams};
 use crate::py::convert::{entries_to_dict, Mode};
-use crate::py::flavor::Calls;
-use crate::py::model::{model_protocol, DumpOptions, Model, MODULE};
+use crate::py::flavor::Flavor;
 use crate::py::models::{snapshot_list, PyMetaProperties, PyPageLinks, PySnapshot, Rows};
+use crate::py::protocol::{model_protocol, DumpOptions, Model, MODULE};
 use crate::py::runtime::{coroutine, finish, run_blocking, Await};
 
 /// What produced a page, so the next one can be asked with the same filters, the same way.
@@ -26,7 +26,7 @@ pub struct ListContext {
     pub http: Arc<HttpClient>,
     pub params: ListParams,
     pub opts: CallOptions,
-    pub calls: Calls,
+    pub flavor: Flavor,
 }
 
 impl ListContext {
@@ -69,8 +69,8 @@ impl PySnapshotListResponse {
         Self::new(page, None)
     }
 
-    pub(crate) fn calls(&self) -> Option<Calls> {
-        self.ctx.as_ref().map(|c| c.calls)
+    pub(crate) fn flavor(&self) -> Option<Flavor> {
+        self.ctx.as_ref().map(|c| c.flavor)
     }
 
     pub(crate) fn next_context(&self) -> Option<ListContext> {
@@ -148,12 +148,12 @@ impl PySnapshotListResponse {
         let Some(ctx) = self.next_context() else {
             return Err(PyRuntimeError::new_err(NO_NEXT));
         };
-        match ctx.calls {
-            Calls::Async => coroutine(py, Await::Plain, move || {
+        match ctx.flavor {
+            Flavor::Async => coroutine(py, Await::Plain, move || {
                 let ctx = ctx.clone();
                 async move { finish(ctx.fetch().await) }
             }),
-            Calls::Blocking => Ok(Bound::new(py, run_blocking(py, ctx.fetch())?)?.into_any()),
+            Flavor::Blocking => Ok(Bound::new(py, run_blocking(py, ctx.fetch())?)?.into_any()),
         }
     }
 }

@@ -2,35 +2,64 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::PyClass;
+use serde::de::DeserializeOwned;
 
 use crate::core::models::{decode_page, Snapshot};
 use crate::core::pagination::Change;
-use crate::py::hygiene::PySummary;
 use crate::py::models::{PyMetaProperties, PyPageLinks, PyPages, PySnapshot, PySnapshotRetrieveResponse};
+use crate::py::protocol::{Leaf, Model};
 use crate::py::responses::{PySnapshotList, PySnapshotListResponse};
+use crate::py::summary::PySummary;
+
+/// A leaf class rebuilt from the JSON of its core model.
+fn leaf<T>(py: Python<'_>, data: &str) -> Result<Py<PyAny>, RebuildError>
+where
+    T: Leaf + PyClass + Into<PyClassInitializer<T>>,
+    T::Core: DeserializeOwned,
+{
+    let core: T::Core = serde_json::from_str(data).map_err(|e| RebuildError::Json(e.to_string()))?;
+    Ok(Py::new(py, T::from_core(core)).map_err(RebuildError::Py)?.into_any())
+}
+
+enum RebuildError {
+    Json(String),
+    Py(PyErr),
+}
+
+type Rebuild = fn(Python<'_>, &str) -> Result<Py<PyAny>, RebuildError>;
+
+/// Every class over one core model (`leaf_model!`), by its Python name.
+macro_rules! leaf_models {
+    ($($ty:ty),* $(,)?) => {
+        [$((<$ty as Model>::NAME, leaf::<$ty> as Rebuild)),*]
+    };
+}
 
 /// Rebuilds any model from the JSON its `__reduce__` wrote.
 #[pyfunction]
 pub fn _model_from_json(py: Python<'_>, kind: &str, data: &str) -> PyResult<Py<PyAny>> {
-    let bad = |e: serde_json::Error| PyValueError::new_err(format!("cannot rebuild {kind}: {e}"));
+    let bad = |e: String| PyValueError::new_err(format!("cannot rebuild {kind}: {e}"));
+    let leaves = leaf_models![
+        PySnapshot,
+        PyMetaProperties,
+        PyPages,
+        PyPageLinks,
+        PySnapshotRetrieveResponse
+    ];
+    if let Some((_, rebuild)) = leaves.iter().find(|(name, _)| *name == kind) {
+        return rebuild(py, data).map_err(|e| match e {
+            RebuildError::Json(e) => bad(e),
+            RebuildError::Py(e) => e,
+        });
+    }
     Ok(match kind {
-        "Snapshot" => Py::new(py, PySnapshot::from_one(serde_json::from_str(data).map_err(bad)?))?.into_any(),
-        "MetaProperties" => Py::new(py, PyMetaProperties(serde_json::from_str(data).map_err(bad)?))?.into_any(),
-        "Pages" => Py::new(py, PyPages(serde_json::from_str(data).map_err(bad)?))?.into_any(),
-        "PageLinks" => Py::new(py, PyPageLinks(serde_json::from_str(data).map_err(bad)?))?.into_any(),
-        "SnapshotRetrieveResponse" => {
-            Py::new(py, PySnapshotRetrieveResponse(serde_json::from_str(data).map_err(bad)?))?.into_any()
-        }
         "SnapshotListResponse" => Py::new(
             py,
-            PySnapshotListResponse::detached(decode_page(data.as_bytes()).map_err(bad)?),
+            PySnapshotListResponse::detached(decode_page(data.as_bytes()).map_err(|e| bad(e.to_string()))?),
         )?
         .into_any(),
-        "Summary" => Py::new(
-            py,
-            PySummary::from_json(data).map_err(|e| PyValueError::new_err(format!("cannot rebuild {kind}: {e}")))?,
-        )?
-        .into_any(),
+        "Summary" => Py::new(py, PySummary::from_json(data).map_err(bad)?)?.into_any(),
         other => return Err(PyValueError::new_err(format!("unknown model {other:?}"))),
     })
 }

@@ -13,7 +13,7 @@ from ._fake import FakeDigitalOcean
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m gradientai_rs.testing",
-        description="Serve a fake DigitalOcean /v2/snapshots API on 127.0.0.1. "
+        description="Serve a fake DigitalOcean API (/v2/snapshots, /v2/droplets, /v2/volumes) on 127.0.0.1. "
         "Prints its URL on one line, then serves until SIGINT/SIGTERM.",
     )
     p.add_argument("--port", type=int, default=0, help="port to bind (0 = any free port)")
@@ -36,7 +36,32 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         metavar="RESOURCES",
         help="serve realistic snapshot histories of this many resources (daily/weekly rhythms over two years, "
-        "for retention plans) instead of --snapshots",
+        "for retention plans) instead of --snapshots, and their sources: the droplets (GPU ones among them) and "
+        "volumes that exist, about a third of them gone",
+    )
+    p.add_argument(
+        "--droplets",
+        type=int,
+        default=None,
+        metavar="N",
+        help="serve N droplets made from the snapshots' sources (some sources gone, the rest fresh); "
+        "default: none, or the history's",
+    )
+    p.add_argument("--volumes", type=int, default=None, metavar="N", help="the same for volumes")
+    p.add_argument(
+        "--gpus",
+        type=int,
+        default=None,
+        metavar="N",
+        help="how many of the droplets are GPU droplets, listed only under type=gpus (default: a fifth)",
+    )
+    p.add_argument(
+        "--refuse",
+        action="append",
+        default=[],
+        choices=("droplets", "gpus", "snapshots", "volumes"),
+        help="answer these reads 403 forbidden, as for a token without the scope (repeatable; "
+        "gpus: only GET /v2/droplets?type=gpus)",
     )
     return p
 
@@ -65,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         links_base=args.links_base,
         port=args.port,
         history=args.history or False,
+        droplets=args.droplets,
+        volumes=args.volumes,
+        gpus=args.gpus,
+        refuse=args.refuse,
     )
     with fake:
         sys.stdout.write(fake.url + "\n")

@@ -5,7 +5,8 @@ thread of its own, offering ALPN ``h2`` and ``http/1.1`` (``http2=True``) or ``h
 handed to the fake's ordinary handler (the same code as the plain-HTTP server) through a small adapter that looks
 like ``http.server.BaseHTTPRequestHandler``, and the bytes it writes are turned back into an ASGI answer.
 
-Needs the ``test`` extra (``hypercorn``, ``trustme``); the plain-HTTP fake never imports this module.
+Needs the ``test`` extra (``hypercorn``, ``trustme``); the plain-HTTP fake never imports this module, and this
+module doesn't import the fake: it is given the handler to call (``FakeDigitalOcean._handle``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,7 @@ import shutil
 import socket
 import tempfile
 import threading
-from typing import TYPE_CHECKING, Any, Callable
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ._fake import FakeDigitalOcean
+from typing import Any, Callable
 
 __all__ = ["TLSServer"]
 
@@ -39,8 +37,8 @@ class _Headers:
 
 
 class _Exchange:
-    """What the fake's handler uses of ``BaseHTTPRequestHandler``: ``command``, ``path``, ``headers``, ``rfile``,
-    ``wfile`` and ``close_connection``."""
+    """What the fake's handler uses of ``BaseHTTPRequestHandler`` (``_wire.Exchange``): ``command``, ``path``,
+    ``headers``, ``rfile``, ``wfile`` and ``close_connection``."""
 
     def __init__(self, scope: dict[str, Any], body: bytes) -> None:
         self.command: str = scope["method"]
@@ -71,12 +69,14 @@ class _Exchange:
 
 
 class TLSServer:
-    """hypercorn serving ``fake`` over TLS on 127.0.0.1 (see the module docstring)."""
+    """hypercorn serving ``handler`` over TLS on 127.0.0.1 (see the module docstring). ``handler`` is called on a
+    worker thread with an object like ``http.server.BaseHTTPRequestHandler`` (``_Exchange``) and writes one whole
+    HTTP/1.1 answer to its ``wfile``."""
 
-    def __init__(self, fake: FakeDigitalOcean, *, http2: bool, port: int = 0) -> None:
+    def __init__(self, handler: Callable[[_Exchange], None], *, http2: bool, port: int = 0) -> None:
         import trustme  # the test extra
 
-        self._fake = fake
+        self._handler = handler
         self.http2 = http2
         self._dir = tempfile.mkdtemp(prefix="fake-digitalocean-tls-")
         self.ca = trustme.CA(organization_name="FakeDigitalOcean throwaway CA")
@@ -138,7 +138,7 @@ class TLSServer:
         self._note(scope)
         ex = _Exchange(scope, b"".join(chunks))
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._pool, self._fake._handle, ex)
+        await loop.run_in_executor(self._pool, self._handler, ex)
         if ex.close_connection and not ex.wfile.getvalue():
             return  # the fake dropped the request (closed while hanging): answer nothing
         status, headers, body = ex.answer()

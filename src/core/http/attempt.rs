@@ -278,6 +278,24 @@ enum BodyError {
     Transport(reqwest::Error),
 }
 
+/// Whether a transport error is an HTTP/2 stream the server refused without processing it: a graceful GOAWAY
+/// (`NO_ERROR`) sent while the stream was above its `last_stream_id`, or a `REFUSED_STREAM` reset. RFC 9113 §6.8:
+/// such streams "can be safely retried"; §8.7: REFUSED_STREAM means "no application processing has occurred".
+/// hyper surfaces both as the `h2::Error` at the bottom of reqwest's error chain (`is_go_away`/`is_reset`,
+/// `is_remote`, `reason`).
+fn refused_unprocessed(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<h2::Error>() {
+            return h.is_remote()
+                && ((h.is_go_away() && h.reason() == Some(h2::Reason::NO_ERROR))
+                    || (h.is_reset() && h.reason() == Some(h2::Reason::REFUSED_STREAM)));
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// Whether a transport error is a certificate the client refused (unknown issuer, expired, wrong name...).
 fn certificate_problem(e: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -324,6 +342,7 @@ fn transport_error(method: &str, url: &url::Url, timeout: Duration, e: &reqwest:
         url: redactor.scrub_url(e.url().unwrap_or(url).as_str()),
         message: redactor.scrub_text(&message),
         permanent,
+        unprocessed: !permanent && refused_unprocessed(e),
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
-use super::{Field, Links, Meta, Obj, Pages, Snapshot, Str, Timestamp};
+use super::{Field, Fields, Links, Meta, Obj, Pages, Snapshot, Str, Timestamp};
 
 /// A borrowed view of one field, for serialisation by either side.
 #[derive(Debug, Clone, Copy)]
@@ -104,22 +104,6 @@ impl ToEntry for Timestamp {
         }
     }
 }
-
-/// `entries()`: the fields in declaration order, then the unknown ones, for `to_dict()`/`to_json()`.
-macro_rules! entries_fn {
-    ($ty:ident, { $($field:ident),* $(,)? }) => {
-        impl $ty {
-            /// Fields in declaration order, then the unknown ones, for `to_dict()`/`to_json()`.
-            pub fn entries(&self) -> Vec<(&str, Entry<'_>)> {
-                let mut out: Vec<(&str, Entry<'_>)> = Vec::new();
-                $(if let Some(e) = self.$field.entry() { out.push((stringify!($field), e)); })*
-                out.extend(self.extra.iter().map(|(k, v)| (k.as_str(), Entry::Json(v))));
-                out
-            }
-        }
-    };
-}
-pub(crate) use entries_fn;
 
 /// An entry on its way to JSON. `canonical` writes parsable timestamps as RFC 3339 UTC (the SDK's `to_json()`);
 /// without it they are written exactly as received (pickling keeps the object identical).

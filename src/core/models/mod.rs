@@ -4,6 +4,25 @@
 //! Lenient like the SDK: a missing field is `Absent`, a field of an unexpected type keeps its raw JSON value
 //! (`Raw`), unknown keys are kept in `extra`. Structure is strict where the rest of the client depends on it:
 //! `snapshots` must be a list of objects and `meta`/`links` objects, else decoding fails with the JSON path.
+//!
+//! # One declaration per model
+//!
+//! Every model is declared once, with [`lenient_model!`]: the struct, its field-name list ([`Fields::FIELDS`]),
+//! its serde decoder and its `entries()` come from that one list, and so (through the `<name>_fields!` macro it
+//! defines) do the Python getters, the repr and `to_dict()` of its class (`py::protocol::leaf_model!`), the
+//! property tests' keys (`tests/props.rs`), `_core.SNAPSHOT_FIELDS`, and the check of the Arrow columns
+//! (`core::arrow`'s tests compare them with `Snapshot::FIELDS`).
+//!
+//! **A new field** of an existing model: one line in its `lenient_model!` (name and type; the type decides how
+//! it decodes and converts). The Python getter, the repr, `to_dict()`, pickling and `model_fields_set` follow.
+//! Then the stub (`_core.pyi`; `tests/test_vocabulary.py` fails until it lists the field) and, for a snapshot
+//! field that belongs in a table, its Arrow column (`core::arrow::schema` and `build`; a test fails until the
+//! columns match the fields).
+//!
+//! **A new model** (say `Droplet`): one `lenient_model! { pub struct Droplet("droplet") as droplet_fields { .. } }`
+//! here; in `src/py/models.rs` the pyclass line `pub struct PyDroplet(pub Droplet);` and
+//! `leaf_model!(PyDroplet(Droplet), "Droplet", droplet_fields);`; its name in `py::unpickle`'s `leaf_models!`
+//! list, its export in `src/lib.rs`, and its stub.
 
 mod decode;
 mod encode;
@@ -94,11 +113,83 @@ impl<T> Obj<T> {
     }
 }
 
-/// A model struct: its serde decoder (`decode`) and its `entries()` (`encode`).
-macro_rules! lenient_struct {
-    ($ty:ident, $what:literal, { $($field:ident),* $(,)? }) => {
+/// What every model declared with [`lenient_model!`] has: its field names and its entries.
+pub trait Fields {
+    /// What the model is called in decoding errors (`snapshot`, `links.pages`, ...).
+    const WHAT: &'static str;
+    /// The declared fields, in declaration order (the SDK's order): the names of the JSON keys, of the Python
+    /// attributes and of the Arrow columns.
+    const FIELDS: &'static [&'static str];
+    /// The fields as received (absent ones left out), declared order first, then the unknown ones.
+    fn entries(&self) -> Vec<(&str, Entry<'_>)>;
+    /// Unknown fields, kept as sent.
+    fn extra(&self) -> &[(String, Value)];
+}
+
+/// Declares a model once: the struct (every field `pub`, plus `extra` for unknown keys), its [`Fields`] (the
+/// name list and `entries()`), its serde decoder, and a macro named after `as` that hands the field list to
+/// the binding, so `src/py` writes no field name of its own:
+///
+/// ```ignore
+/// lenient_model! {
+///     /// One droplet (`resources/droplets/models/droplet.yml`).
+///     pub struct Droplet("droplet") as droplet_fields {
+///         id: Field<i64>,
+///         name: Field<Str>,
+///     }
+/// }
+/// ```
+///
+/// `droplet_fields!(then!(args))` expands to `then!(args Droplet "droplet" { id: Field<i64>, name: Field<Str> })`
+/// (`py::protocol::leaf_model!` uses it for the getters). A field's type must implement `Deserialize` (every
+/// `Field<T>` whose `T` is [`Lenient`], `Obj<T>`, [`Timestamp`]) and [`ToEntry`].
+macro_rules! lenient_model {
+    (
+        $(#[$attr:meta])*
+        pub struct $ty:ident($what:literal) as $fields:ident {
+            $($(#[$fattr:meta])* $field:ident : $fty:ty),* $(,)?
+        }
+    ) => {
+        lenient_model!(@with_dollar ($) $(#[$attr])* $ty $what $fields { $($(#[$fattr])* $field : $fty),* });
+    };
+    (@with_dollar ($d:tt) $(#[$attr:meta])* $ty:ident $what:literal $fields:ident {
+        $($(#[$fattr:meta])* $field:ident : $fty:ty),*
+    }) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        #[non_exhaustive]
+        pub struct $ty {
+            $($(#[$fattr])* pub $field: $fty,)*
+            /// Unknown keys, kept as sent, in the order received.
+            pub extra: Vec<(String, Value)>,
+        }
+
+        impl Fields for $ty {
+            const WHAT: &'static str = $what;
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+            fn entries(&self) -> Vec<(&str, Entry<'_>)> {
+                let mut out: Vec<(&str, Entry<'_>)> = Vec::with_capacity(Self::FIELDS.len() + self.extra.len());
+                $(if let Some(e) = ToEntry::entry(&self.$field) { out.push((stringify!($field), e)); })*
+                out.extend(self.extra.iter().map(|(k, v)| (k.as_str(), Entry::Json(v))));
+                out
+            }
+            fn extra(&self) -> &[(String, Value)] {
+                &self.extra
+            }
+        }
+
         decode::deserialize_struct!($ty, $what, { $($field),* });
-        encode::entries_fn!($ty, { $($field),* });
+
+        #[doc = concat!("The field list of [`", stringify!($ty), "`]: `", stringify!($fields),
+            "!(then!(args))` is `then!(args ", stringify!($ty), " \"", $what, "\" { field: Type, ... })`.")]
+        #[allow(unused_macros)] // used by the binding, which `--no-default-features` leaves out
+        macro_rules! $fields {
+            ($d then:ident!($d($d arg:tt)*)) => {
+                $d then! { $d($d arg)* $ty $what { $($field : $fty),* } }
+            };
+        }
+        #[allow(unused_imports)]
+        pub(crate) use $fields;
     };
 }
 
@@ -112,22 +203,20 @@ impl Timestamp {
     }
 }
 
-/// One snapshot (`resources/snapshots/models/snapshots.yml`).
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Snapshot {
-    pub id: Field<Str>,
-    pub name: Field<Str>,
-    pub created_at: Timestamp,
-    pub regions: Field<Vec<Str>>,
-    pub resource_id: Field<Str>,
-    pub resource_type: Field<Str>,
-    pub min_disk_size: Field<i64>,
-    pub size_gigabytes: Field<f64>,
-    pub tags: Field<Vec<Str>>,
-    pub extra: Vec<(String, Value)>,
+lenient_model! {
+    /// One snapshot (`resources/snapshots/models/snapshots.yml`).
+    pub struct Snapshot("snapshot") as snapshot_fields {
+        id: Field<Str>,
+        name: Field<Str>,
+        created_at: Timestamp,
+        regions: Field<Vec<Str>>,
+        resource_id: Field<Str>,
+        resource_type: Field<Str>,
+        min_disk_size: Field<i64>,
+        size_gigabytes: Field<f64>,
+        tags: Field<Vec<Str>>,
+    }
 }
-lenient_struct!(Snapshot, "snapshot", { id, name, created_at, regions, resource_id, resource_type, min_disk_size, size_gigabytes, tags });
 
 impl Snapshot {
     /// The id as a string whatever its JSON type (droplet snapshot ids are sometimes numbers elsewhere in the API).
@@ -139,53 +228,45 @@ impl Snapshot {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Meta {
-    pub total: Field<i64>,
-    pub extra: Vec<(String, Value)>,
-}
-lenient_struct!(Meta, "meta", { total });
-
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Pages {
-    pub first: Field<Str>,
-    pub prev: Field<Str>,
-    pub next: Field<Str>,
-    pub last: Field<Str>,
-    pub extra: Vec<(String, Value)>,
-}
-lenient_struct!(Pages, "links.pages", { first, prev, next, last });
-
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Links {
-    pub pages: Obj<Pages>,
-    pub extra: Vec<(String, Value)>,
-}
-lenient_struct!(Links, "links", { pages });
-
-/// `GET /v2/snapshots`.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct SnapshotPage {
-    pub snapshots: Obj<Vec<Snapshot>>,
-    pub links: Obj<Links>,
-    pub meta: Obj<Meta>,
-    pub extra: Vec<(String, Value)>,
+lenient_model! {
+    /// `meta` of a list answer.
+    pub struct Meta("meta") as meta_fields {
+        total: Field<i64>,
+    }
 }
 
-lenient_struct!(SnapshotPage, "response", { snapshots, links, meta });
-
-/// `GET /v2/snapshots/{id}`.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct SnapshotEnvelope {
-    pub snapshot: Obj<Snapshot>,
-    pub extra: Vec<(String, Value)>,
+lenient_model! {
+    /// `links.pages`: the URLs of the neighbouring pages.
+    pub struct Pages("links.pages") as pages_fields {
+        first: Field<Str>,
+        prev: Field<Str>,
+        next: Field<Str>,
+        last: Field<Str>,
+    }
 }
-lenient_struct!(SnapshotEnvelope, "response", { snapshot });
+
+lenient_model! {
+    /// `links` of a list answer.
+    pub struct Links("links") as links_fields {
+        pages: Obj<Pages>,
+    }
+}
+
+lenient_model! {
+    /// `GET /v2/snapshots`.
+    pub struct SnapshotPage("response") as snapshot_page_fields {
+        snapshots: Obj<Vec<Snapshot>>,
+        links: Obj<Links>,
+        meta: Obj<Meta>,
+    }
+}
+
+lenient_model! {
+    /// `GET /v2/snapshots/{id}`.
+    pub struct SnapshotEnvelope("response") as snapshot_envelope_fields {
+        snapshot: Obj<Snapshot>,
+    }
+}
 
 impl SnapshotPage {
     pub fn snapshots(&self) -> &[Snapshot] {

@@ -9,6 +9,10 @@
 //! * Pickling writes the JSON as received and rebuilds with `_core._model_from_json(name, json)` (a listing adds
 //!   its counts).
 //! * `to_json(indent=n)` indents by `n` on every class (default 2, the SDK's); `model_dump_json` is compact.
+//!
+//! A class over one core model ([`Leaf`]) gets all of that and its getters, one per declared field, from
+//! [`leaf_model!`], which reads the core's field list (`core::models::lenient_model!`): no field name is written
+//! here or in `models.rs`.
 
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::prelude::*;
@@ -16,7 +20,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PySet, PyTuple};
 use serde_json::Value;
 
-use crate::core::models::{to_json, Entry};
+use crate::core::models::{to_json, Entry, Fields, ToEntry};
 use crate::py::convert::{entries_to_dict, entry_to_py, json_to_py, Mode};
 
 pub const MODULE: &str = "gradientai_rs._core";
@@ -131,6 +135,74 @@ pub fn field_py<'py>(py: Python<'py>, f: &impl crate::core::models::ToEntry) -> 
     }
 }
 
+/// A Python class over one core model: its [`Model`] comes from the core's [`Fields`], and its getters from
+/// [`leaf_model!`].
+pub trait Leaf {
+    type Core: Fields;
+    fn core(&self) -> &Self::Core;
+    /// The class over a decoded core model (unpickling).
+    fn from_core(core: Self::Core) -> Self;
+
+    /// The Python value of the field `name`. By default the field converted as it is (`None` when absent);
+    /// a class overrides it for the fields that are richer objects (a cached `datetime`, a nested model).
+    fn field<'py>(&self, py: Python<'py>, name: &'static str, value: &impl ToEntry) -> PyResult<Bound<'py, PyAny>> {
+        let _ = name;
+        field_py(py, value)
+    }
+}
+
+/// One getter per declared field of the core model, each calling [`Leaf::field`] (used through the core's
+/// `<name>_fields!` macro: `snapshot_fields!(leaf_getters!(PySnapshot,))`).
+macro_rules! leaf_getters {
+    ($py_ty:ty, $core:ident $what:literal { $($field:ident : $fty:ty),* }) => {
+        #[pymethods]
+        impl $py_ty {
+            $(
+                #[getter]
+                fn $field<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    let core = $crate::py::protocol::Leaf::core(self);
+                    $crate::py::protocol::Leaf::field(self, py, stringify!($field), &core.$field)
+                }
+            )*
+        }
+    };
+}
+pub(crate) use leaf_getters;
+
+/// Everything a class over one core model needs: [`Model`] (name, the core's field list, entries, extras),
+/// [`model_protocol!`] and the getters. `leaf_model!(PyX(Core), "X", core_fields)` also writes the [`Leaf`] of a
+/// newtype; `leaf_model!(PyX, "X", core_fields)` expects a hand-written one (to override [`Leaf::field`]).
+macro_rules! leaf_model {
+    ($py_ty:ident($core:ty), $name:literal, $fields:ident) => {
+        impl $crate::py::protocol::Leaf for $py_ty {
+            type Core = $core;
+            fn core(&self) -> &$core {
+                &self.0
+            }
+            fn from_core(core: $core) -> Self {
+                Self(core)
+            }
+        }
+        $crate::py::protocol::leaf_model!($py_ty, $name, $fields);
+    };
+    ($py_ty:ident, $name:literal, $fields:ident) => {
+        impl $crate::py::protocol::Model for $py_ty {
+            const NAME: &'static str = $name;
+            const FIELDS: &'static [&'static str] =
+                <<$py_ty as $crate::py::protocol::Leaf>::Core as $crate::core::models::Fields>::FIELDS;
+            fn entries(&self) -> Vec<(&str, $crate::core::models::Entry<'_>)> {
+                $crate::core::models::Fields::entries($crate::py::protocol::Leaf::core(self))
+            }
+            fn extra(&self) -> &[(String, serde_json::Value)] {
+                $crate::core::models::Fields::extra($crate::py::protocol::Leaf::core(self))
+            }
+        }
+        $crate::py::protocol::model_protocol!($py_ty);
+        $fields!(leaf_getters!($py_ty,));
+    };
+}
+pub(crate) use leaf_model;
+
 /// The protocol's Python methods for a `#[pyclass(frozen)]` that implements [`Model`]. Only delegation: the
 /// behaviour is in the functions above and the trait's provided methods.
 macro_rules! model_protocol {
@@ -149,57 +221,57 @@ macro_rules! model_protocol {
                 exclude_defaults: bool,
                 warnings: bool,
             ) -> PyResult<Bound<'py, PyAny>> {
-                $crate::py::model::Model::dump(self, py, $crate::py::model::DumpOptions { mode, exclude_unset, exclude_none })
+                $crate::py::protocol::Model::dump(self, py, $crate::py::protocol::DumpOptions { mode, exclude_unset, exclude_none })
             }
 
             #[pyo3(signature = (*, mode = "python", exclude_unset = true, exclude_none = false))]
             fn model_dump<'py>(&self, py: Python<'py>, mode: &str, exclude_unset: bool, exclude_none: bool) -> PyResult<Bound<'py, PyAny>> {
-                $crate::py::model::Model::dump(self, py, $crate::py::model::DumpOptions { mode, exclude_unset, exclude_none })
+                $crate::py::protocol::Model::dump(self, py, $crate::py::protocol::DumpOptions { mode, exclude_unset, exclude_none })
             }
 
             #[pyo3(signature = (*, indent = Some(2)))]
             fn to_json(&self, indent: Option<usize>) -> String {
-                $crate::py::model::Model::json(self, indent, true)
+                $crate::py::protocol::Model::json(self, indent, true)
             }
 
             #[pyo3(signature = (*, indent = None))]
             fn model_dump_json(&self, indent: Option<usize>) -> String {
-                $crate::py::model::Model::json(self, indent, true)
+                $crate::py::protocol::Model::json(self, indent, true)
             }
 
             #[getter]
             fn model_fields_set<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PySet>> {
-                $crate::py::model::fields_set(py, self)
+                $crate::py::protocol::fields_set(py, self)
             }
 
             #[getter]
             fn model_extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-                $crate::py::model::extra_dict(py, self)
+                $crate::py::protocol::extra_dict(py, self)
             }
 
             fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-                $crate::py::model::extra_attr(py, self, name)
+                $crate::py::protocol::extra_attr(py, self, name)
             }
 
             fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-                $crate::py::model::Model::repr(slf.get(), slf.as_any())
+                $crate::py::protocol::Model::repr(slf.get(), slf.as_any())
             }
 
             fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
-                $crate::py::model::Model::repr(slf.get(), slf.as_any())
+                $crate::py::protocol::Model::repr(slf.get(), slf.as_any())
             }
 
             /// Same class and same canonical JSON.
             fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-                other.cast::<Self>().is_ok_and(|o| $crate::py::model::equal(self, o.get()))
+                other.cast::<Self>().is_ok_and(|o| $crate::py::protocol::equal(self, o.get()))
             }
 
             fn __hash__(&self) -> PyResult<isize> {
-                Err($crate::py::model::unhashable::<Self>())
+                Err($crate::py::protocol::unhashable::<Self>())
             }
 
             fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
-                $crate::py::model::Model::reduce(self, py)
+                $crate::py::protocol::Model::reduce(self, py)
             }
         }
     };
