@@ -342,3 +342,32 @@ fn scanner_matches_serde_on_a_fake_page() {
         200
     );
 }
+
+/// Every field the models declare (`Fields::FIELDS`), holding a value of each JSON kind, decodes as serde decodes
+/// it: a field added to a model but not to the scanner fails here (it would land in `extra`).
+#[test]
+fn scanner_knows_every_declared_field() {
+    use _core::core::models::{Fields, Links, Meta, Pages, Snapshot};
+    let values = ["\"x\"", "7", "2.5", "null", "[\"a\",\"b\"]", "{\"k\":1}", "true"];
+    let wrap: [(&[&str], fn(&str) -> String); 4] = [
+        (Snapshot::FIELDS, |kv| format!(r#"{{"snapshots":[{{{kv}}}]}}"#)),
+        (Meta::FIELDS, |kv| format!(r#"{{"meta":{{{kv}}}}}"#)),
+        (Links::FIELDS, |kv| format!(r#"{{"links":{{{kv}}}}}"#)),
+        (Pages::FIELDS, |kv| format!(r#"{{"links":{{"pages":{{{kv}}}}}}}"#)),
+    ];
+    for (fields, page) in wrap {
+        for field in fields {
+            for v in values {
+                let body = page(&format!("\"{field}\":{v}"));
+                same(body.as_bytes()).unwrap();
+                let scanned = scan_page(body.as_bytes());
+                if let Some(p) = &scanned {
+                    let text = format!("{p:?}");
+                    assert!(!text.contains(&format!("(\"{field}\"")), "{field} went to extra: {text}");
+                }
+            }
+        }
+        let envelope = r#"{"snapshot":{"id":"1","name":"n"}}"#;
+        same(envelope.as_bytes()).unwrap();
+    }
+}
