@@ -349,7 +349,8 @@ fn scanner_matches_serde_on_a_fake_page() {
 fn scanner_knows_every_declared_field() {
     use _core::core::models::{Fields, Links, Meta, Pages, Snapshot};
     let values = ["\"x\"", "7", "2.5", "null", "[\"a\",\"b\"]", "{\"k\":1}", "true"];
-    let wrap: [(&[&str], fn(&str) -> String); 4] = [
+    type Wrap = fn(&str) -> String;
+    let wrap: [(&[&str], Wrap); 4] = [
         (Snapshot::FIELDS, |kv| format!(r#"{{"snapshots":[{{{kv}}}]}}"#)),
         (Meta::FIELDS, |kv| format!(r#"{{"meta":{{{kv}}}}}"#)),
         (Links::FIELDS, |kv| format!(r#"{{"links":{{{kv}}}}}"#)),
@@ -363,7 +364,10 @@ fn scanner_knows_every_declared_field() {
                 let scanned = scan_page(body.as_bytes());
                 if let Some(p) = &scanned {
                     let text = format!("{p:?}");
-                    assert!(!text.contains(&format!("(\"{field}\"")), "{field} went to extra: {text}");
+                    assert!(
+                        !text.contains(&format!("(\"{field}\"")),
+                        "{field} went to extra: {text}"
+                    );
                 }
             }
         }
