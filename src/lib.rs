@@ -18,6 +18,12 @@ mod _core {
     #[pymodule_export]
     use crate::py::client::{PyAsyncGradientAI, PyGradientAI};
     #[pymodule_export]
+    use crate::py::compute_models::{
+        PyDroplet, PyDropletList, PyGPUDropletListResponse, PyRegion, PyVolume, PyVolumeList, PyVolumeListResponse,
+    };
+    #[pymodule_export]
+    use crate::py::droplets::{PyAsyncGpuDroplets, PyAsyncVolumesResource, PyGpuDroplets, PyVolumesResource};
+    #[pymodule_export]
     use crate::py::errors::_redact;
     #[pymodule_export]
     use crate::py::iterators::{AsyncPageIterator, AsyncSnapshotIterator, PageIterator, SnapshotIterator};
@@ -29,8 +35,7 @@ mod _core {
     use crate::py::plan::{_validate_policy, PyAsyncPrunePlan, PyPrunePlan, PyPruneResult};
     #[pymodule_export]
     use crate::py::resources::{
-        PyAsyncGpuDroplets, PyAsyncSnapshotsResource, PyAsyncSnapshotsWithRawResponse, PyGpuDroplets,
-        PySnapshotsResource, PySnapshotsWithRawResponse,
+        PyAsyncSnapshotsResource, PyAsyncSnapshotsWithRawResponse, PySnapshotsResource, PySnapshotsWithRawResponse,
     };
     #[pymodule_export]
     use crate::py::responses::{PySnapshotList, PySnapshotListResponse};

@@ -670,3 +670,216 @@ def test_python_code_redacts_with_the_same_rules() -> None:
     text = 'error: {"m": "' + _escaped(SECRET) + '"} at https://h/x?token=abc-123 t.'
     out = _core._redact(text, [SECRET, "t"])
     assert SECRET[:6] not in out and "abc-123" not in out and out.endswith("*** ***.")
+
+
+# --------------------------------- the same rules on the droplet/volume listings and list_all(with_sources=True)
+
+
+def _listings(c: GradientAI) -> dict:
+    """Each listing that takes `progress`/`deadline`, as a function of its keyword arguments."""
+    s = c.gpu_droplets.snapshots
+    return {
+        "droplets": lambda **kw: c.gpu_droplets.list_all(**kw),
+        "volumes": lambda **kw: c.gpu_droplets.volumes.list_all(**kw),
+        "with_sources": lambda **kw: s.list_all(with_sources=True, **kw),
+        "orphans": lambda **kw: s.orphans(**kw),
+    }
+
+
+@pytest.mark.parametrize("which", ["droplets", "volumes", "with_sources", "orphans"])
+def test_a_blocking_progress_callback_does_not_extend_the_deadline_of_any_listing(
+    make_fake: Callable[..., FakeDigitalOcean], which: str
+) -> None:
+    fake = make_fake(300, droplets=300, volumes=300)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+    release = threading.Event()
+    extra = {} if which == "orphans" else {"per_page": 20}
+
+    def stuck(done: int, total: int) -> None:
+        release.wait(20)
+
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(APITimeoutError, match="deadline"):
+            _listings(c)[which](progress=stuck, deadline=1, **extra)
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+    assert elapsed < 5, elapsed
+
+
+def test_a_hanging_source_listing_is_bounded_by_the_deadline(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(30, droplets=5, volumes=5)
+    fake.hang_path("/v2/volumes")
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None, max_retries=0)
+    t0 = time.monotonic()
+    with pytest.raises(APITimeoutError, match="deadline"):
+        c.gpu_droplets.snapshots.list_all(with_sources=True, deadline=1)
+    assert time.monotonic() - t0 < 5
+    fake.configure(hang_paths=())
+
+
+def test_a_blocking_progress_callback_does_not_extend_the_deadline_with_sources_async(
+    make_fake: Callable[..., FakeDigitalOcean],
+) -> None:
+    fake = make_fake(300, droplets=30, volumes=30)
+    release = threading.Event()
+
+    async def main() -> float:
+        c = AsyncGradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+        t0 = time.monotonic()
+        with pytest.raises(APITimeoutError, match="deadline"):
+            await c.gpu_droplets.snapshots.list_all(
+                with_sources=True, per_page=20, progress=lambda d, t: release.wait(20), deadline=1
+            )
+        with pytest.raises(APITimeoutError, match="deadline"):
+            await c.gpu_droplets.list_all(per_page=1, progress=lambda d, t: release.wait(20), deadline=1)
+        return time.monotonic() - t0
+
+    try:
+        elapsed = asyncio.run(main())
+    finally:
+        release.set()
+    assert elapsed < 8, elapsed
+
+
+@pytest.mark.parametrize("which", ["droplets", "volumes", "with_sources", "orphans"])
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, Boom])
+def test_an_exception_in_the_progress_callback_stops_any_listing(
+    make_fake: Callable[..., FakeDigitalOcean], which: str, exc: type
+) -> None:
+    fake = make_fake(300, droplets=300, volumes=300)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+    calls: List[int] = []
+
+    def cb(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 2:
+            raise exc("stop here")
+
+    extra = {} if which == "orphans" else {"per_page": 10}
+    fake.clear_requests()
+    with pytest.raises(exc, match="stop here"):
+        _listings(c)[which](progress=cb, max_concurrency=1, **extra)
+    assert calls == [1, 2]
+    # Stopped at once: nowhere near the 30 pages of each listing (the source listings ran alongside).
+    assert len(fake.requests) <= (4 if which in ("droplets", "volumes") else 24), len(fake.requests)
+
+
+def test_an_exception_in_the_progress_callback_stops_a_droplet_listing_async(
+    make_fake: Callable[..., FakeDigitalOcean],
+) -> None:
+    fake = make_fake(3, droplets=100)
+
+    def cb(done: int, total: int) -> None:
+        raise Boom(f"at {done}")
+
+    async def main() -> None:
+        c = AsyncGradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+        with pytest.raises(Boom, match="at 1"):
+            await c.gpu_droplets.list_all(per_page=10, max_concurrency=1, progress=cb)
+        with pytest.raises(Boom, match="at 1"):
+            await c.gpu_droplets.volumes.list_all(per_page=10, max_concurrency=1, progress=cb)
+
+    fake.clear_requests()
+    asyncio.run(main())
+    assert len(fake.requests) <= 6, len(fake.requests)
+
+
+_ARG_CASES = [
+    ({"deadline": True}, TypeError),
+    ({"deadline": "5"}, TypeError),
+    ({"deadline": 2**2000}, ValueError),
+    ({"deadline": -1}, ValueError),
+    ({"wait_for_rate_limit": 1}, TypeError),
+    ({"wait_for_rate_limit": "yes"}, TypeError),
+    ({"max_concurrency": True}, TypeError),
+    ({"per_page": True}, TypeError),
+]
+
+
+@pytest.mark.parametrize(
+    "which, kwargs, exc",
+    [
+        (which, kwargs, exc)
+        for which in ("droplets", "volumes", "with_sources", "orphans")
+        for kwargs, exc in _ARG_CASES
+        # orphans() has neither wait_for_rate_limit nor per_page
+        if which != "orphans" or not {"wait_for_rate_limit", "per_page"} & set(kwargs)
+    ],
+)
+def test_every_listing_checks_its_arguments_the_same_way(
+    fake: FakeDigitalOcean, client: GradientAI, which: str, kwargs: dict, exc: type
+) -> None:
+    (param,) = kwargs
+    fake.clear_requests()
+    with pytest.raises(exc, match=param) as info:
+        _listings(client)[which](**kwargs)
+    assert not isinstance(info.value, OverflowError)
+    assert fake.requests == []
+
+
+def test_droplet_listings_keep_what_was_accepted(make_fake: Callable[..., FakeDigitalOcean]) -> None:
+    fake = make_fake(3, droplets=7, volumes=4)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, requests_per_minute=None)
+    plain = len(fake.droplets) - len(fake.gpu_droplets)  # without type="gpus": the non-GPU droplets
+    assert len(c.gpu_droplets.list_all(per_page=2, wait_for_rate_limit=False, deadline=30)) == plain > 0
+    assert len(c.gpu_droplets.volumes.list_all(per_page=3, wait_for_rate_limit=None, deadline=2.5)) == 4
+    listing = c.gpu_droplets.snapshots.list_all(with_sources=True, wait_for_rate_limit=True, deadline=30)
+    assert len(listing) == 3 and len(listing.source_states) == 3
+
+
+@pytest.mark.parametrize("body_of", [lambda s: '{"id":"forbidden","message":"no ' + _escaped(s) + '"}', str])
+def test_a_source_listings_error_is_redacted(make_fake: Callable[..., FakeDigitalOcean], body_of: Any) -> None:
+    fake = make_fake(3, droplets=2, volumes=2, token=SECRET)
+    c = GradientAI(api_key=SECRET, base_url=fake.url, max_retries=0)
+    fake.enqueue(403, body=body_of(SECRET).encode(), path="/v2/volumes")
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.snapshots.list_all(with_sources=True)
+    e = info.value
+    assert getattr(e, "listing", None) == "volumes", e
+    assert _leaks(e) == [], (e, getattr(e, "body", None))
+    fake.enqueue(500, body=body_of(SECRET).encode(), path="/v2/droplets")
+    with pytest.raises(Exception) as info:
+        c.gpu_droplets.list_all(extra_query={"tag": SECRET})
+    assert _leaks(info.value) == [], info.value
+
+
+def _droplet_page(names: List[str], key: str = "droplets") -> str:
+    import json
+
+    rows = [{"id": i + 1 if key == "droplets" else f"v-{i + 1}", "name": "@@%d@@" % i} for i in range(len(names))]
+    text = json.dumps({key: rows, "links": {}, "meta": {"total": len(rows)}})
+    for i, n in enumerate(names):
+        text = text.replace("@@%d@@" % i, n)
+    return text
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be", "utf-32-le"])
+def test_droplet_and_volume_pages_are_as_lenient_as_snapshot_pages(
+    make_fake: Callable[..., FakeDigitalOcean], encoding: str
+) -> None:
+    fake = make_fake(3, droplets=2, volumes=2)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    fake.enqueue(200, body=_droplet_page(["web-é", "\\ud800x"]).encode(encoding), path="/v2/droplets")
+    assert [d.name for d in c.gpu_droplets.list().droplets] == ["web-é", "\ufffdx"]
+    fake.enqueue(200, body=_droplet_page(["\\udfff", "ok"], "volumes").encode(encoding), path="/v2/volumes")
+    assert [v.name for v in c.gpu_droplets.volumes.list_all()] == ["\ufffd", "ok"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_source_id_pages_are_as_lenient_as_snapshot_pages(
+    make_fake: Callable[..., FakeDigitalOcean], encoding: str
+) -> None:
+    import json
+
+    snaps = [
+        {"id": "1", "name": "a", "resource_id": "v-1", "resource_type": "volume"},
+        {"id": "2", "name": "b", "resource_id": "v-2", "resource_type": "volume"},
+    ]
+    fake = make_fake(snaps, volumes=[{"id": "v-1", "name": "x"}])
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    body = json.dumps({"volumes": [{"id": "v-1", "name": "\\ud800"}], "meta": {"total": 1}}).replace("\\\\", "\\")
+    fake.enqueue(200, body=body.encode(encoding), path="/v2/volumes")
+    listing = c.gpu_droplets.snapshots.list_all(resource_type="volume", with_sources=True)
+    assert listing.source_states == ["exists", "gone"]

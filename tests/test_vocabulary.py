@@ -86,6 +86,9 @@ def test_the_core_accepts_exactly_its_names() -> None:
         if key == "account":
             with pytest.raises(ValueError, match="list_all_accounts"):
                 rows.summary(key)
+        elif key == "source":
+            with pytest.raises(ValueError, match=r"with_sources=True"):
+                rows.summary(key)
         else:
             rows.summary(key)
     for kind in _core.RESOURCE_TYPES:

@@ -1,7 +1,7 @@
 """gradientai-rs: DigitalOcean snapshots from Python, with a Rust core.
 
-A drop-in for ``client.gpu_droplets.snapshots.list(...)`` of the GradientAI SDK (``do_gradientai`` /
-``gradient``), plus ``list_all()`` (every snapshot, concurrently, exactly once), an asyncio client, Arrow export and
+A drop-in for ``client.gpu_droplets.snapshots.list(...)``, ``client.gpu_droplets.list(...)`` and
+``client.gpu_droplets.volumes.list(...)`` of the GradientAI SDK (``do_gradientai`` / ``gradient``), plus ``list_all()`` (every snapshot, concurrently, exactly once), an asyncio client, Arrow export and
 a CLI. ``gradientai_rs.testing`` has a fake DigitalOcean API for offline tests.
 """
 
@@ -11,15 +11,22 @@ from . import _core, _exceptions, _hygiene
 from ._core import (
     APIResponse,
     AsyncGradientAI,
+    Droplet,
+    DropletList,
+    GPUDropletListResponse,
     GradientAI,
     MetaProperties,
     PageLinks,
     Pages,
+    Region,
     Snapshot,
     SnapshotList,
     SnapshotListResponse,
     SnapshotRetrieveResponse,
     Summary,
+    Volume,
+    VolumeList,
+    VolumeListResponse,
     __version__,
 )
 from ._exceptions import *  # noqa: F403 - the SDK's exception classes, listed in _exceptions.__all__
@@ -44,18 +51,25 @@ __all__ = [
     "AsyncGradient",
     "AsyncGradientAI",
     "Client",
+    "Droplet",
+    "DropletList",
+    "GPUDropletListResponse",
     "Gradient",
     "GradientAI",
     "MetaProperties",
     "PageLinks",
     "Pages",
     "RateLimit",
+    "Region",
     "Snapshot",
     "SnapshotList",
     "SnapshotListResponse",
     "SnapshotRetrieveResponse",
     "Snapshots",
     "Summary",
+    "Volume",
+    "VolumeList",
+    "VolumeListResponse",
     "__version__",
     "enable_logging",
     "reset_logging",

@@ -11,6 +11,7 @@ from typing import (
     Dict,
     Generic,
     Iterable,
+    Iterator,
     List,
     Literal,
     Mapping,
@@ -50,6 +51,10 @@ __all__ = [
     "AsyncSnapshotIterator",
     "AsyncSnapshotsResource",
     "AsyncSnapshotsResourceWithRawResponse",
+    "AsyncVolumesResource",
+    "Droplet",
+    "DropletList",
+    "GPUDropletListResponse",
     "GpuDropletsResource",
     "GradientAI",
     "MetaProperties",
@@ -58,6 +63,7 @@ __all__ = [
     "Pages",
     "PrunePlan",
     "PruneResult",
+    "Region",
     "Snapshot",
     "SnapshotIterator",
     "SnapshotList",
@@ -66,6 +72,10 @@ __all__ = [
     "SnapshotsResource",
     "SnapshotsResourceWithRawResponse",
     "Summary",
+    "Volume",
+    "VolumeList",
+    "VolumeListResponse",
+    "VolumesResource",
     "__version__",
     "_doctl_contexts",
     "_model_from_json",
@@ -110,6 +120,7 @@ def _snapshot_list_from_json(
     pages: int,
     changed: Optional[tuple[int, int, int, int]] = None,
     accounts: Optional[List[str]] = None,
+    sources: Optional[List[_SourceState]] = None,
 ) -> SnapshotList: ...
 def _redact(text: str, secrets: List[str]) -> str: ...
 def _reset_logging() -> None: ...
@@ -119,7 +130,9 @@ def _doctl_contexts(config_path: Optional[Union[str, os.PathLike[str]]] = None) 
 _Age = Union[datetime.timedelta, datetime.datetime, str]
 _GroupBy = Literal["resource_id", "resource_type", "region", "tag", "name", "none"]
 _SortField = Literal["created_at", "name", "size_gigabytes", "min_disk_size", "id", "resource_id", "resource_type"]
-_SummaryBy = Literal["resource_type", "region", "resource_id", "tag", "age", "account"]
+_SummaryBy = Literal["resource_type", "region", "resource_id", "tag", "age", "account", "source"]
+_SourceState = Literal["exists", "gone", "unknown"]
+_DropletType = Literal["droplets", "gpus"]
 _StrList = Union[str, Iterable[str], None]
 
 @type_check_only
@@ -168,7 +181,7 @@ class _Model:
     def model_extra(self) -> Dict[str, Any]: ...
     def __getattr__(self, name: str) -> Any: ...
     def __eq__(self, other: object, /) -> bool: ...
-    def __hash__(self) -> int:  # type: ignore[override]
+    def __hash__(self) -> int:
         """Models are unhashable (like the SDK's pydantic models): raises ``TypeError``."""
     def __reduce__(self) -> tuple[Callable[..., _Model], tuple[Any, ...]]: ...
 
@@ -223,6 +236,137 @@ class SnapshotRetrieveResponse(_Model):
     @property
     def snapshot(self) -> Optional[Snapshot]: ...
 
+@final
+class Region(_Model):
+    """A droplet's or volume's region; ``available`` and any other key are attributes too."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def sizes(self) -> List[str]: ...
+    @property
+    def features(self) -> List[str]: ...
+
+@final
+class Droplet(_Model):
+    """One droplet (the SDK's ``Droplet``): the typed fields below; ``image``, ``size``, ``networks``, ``gpu_info``
+    and every other field are attributes too (as sent)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime.datetime:
+        """Aware UTC ``datetime``; a value that isn't ISO 8601 stays the ``str`` sent."""
+    @property
+    def disk(self) -> int: ...
+    @property
+    def memory(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def region(self) -> Region: ...
+    @property
+    def size_slug(self) -> str: ...
+    @property
+    def snapshot_ids(self) -> List[int]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def tags(self) -> List[str]: ...
+    @property
+    def vcpus(self) -> int: ...
+    @property
+    def volume_ids(self) -> List[str]: ...
+
+@final
+class Volume(_Model):
+    """One block storage volume (the SDK's ``Volume``; ``created_at`` is a ``str`` there too)."""
+
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> Optional[str]: ...
+    @property
+    def droplet_ids(self) -> Optional[List[int]]: ...
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def region(self) -> Optional[Region]: ...
+    @property
+    def size_gigabytes(self) -> Optional[int]: ...
+    @property
+    def tags(self) -> Optional[List[str]]: ...
+
+@final
+class GPUDropletListResponse(_Model):
+    """One page of ``GET /v2/droplets``."""
+
+    @property
+    def meta(self) -> Optional[MetaProperties]: ...
+    @property
+    def droplets(self) -> List[Droplet]:
+        """Always a list (empty when the answer had none)."""
+    @property
+    def links(self) -> PageLinks: ...
+
+@final
+class VolumeListResponse(_Model):
+    """One page of ``GET /v2/volumes``."""
+
+    @property
+    def meta(self) -> Optional[MetaProperties]: ...
+    @property
+    def volumes(self) -> List[Volume]: ...
+    @property
+    def links(self) -> PageLinks: ...
+
+_I = TypeVar("_I")
+
+@type_check_only
+class _ItemList(_Model, Generic[_I]):
+    """``DropletList`` / ``VolumeList`` (stub only): a read-only sequence with Arrow export."""
+
+    @property
+    def total(self) -> int: ...
+    @property
+    def pages(self) -> int: ...
+    @property
+    def changed(self) -> Optional[str]: ...
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: int, /) -> _I: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> List[_I]: ...
+    def __iter__(self) -> Iterator[_I]: ...
+    def to_dict(  # type: ignore[override]
+        self,
+        *,
+        mode: _Mode = "python",
+        exclude_unset: bool = True,
+        exclude_none: bool = False,
+        use_api_names: bool = True,
+        exclude_defaults: bool = False,
+        warnings: bool = True,
+    ) -> List[Dict[str, Any]]: ...
+    def model_dump(  # type: ignore[override]
+        self, *, mode: _Mode = "python", exclude_unset: bool = True, exclude_none: bool = False
+    ) -> List[Dict[str, Any]]: ...
+    def to_dicts(self, *, mode: _Mode = "python") -> List[Dict[str, Any]]: ...
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
+    def to_arrow(self) -> pyarrow.Table: ...
+    def to_pandas(self, **options: Any) -> pandas.DataFrame: ...
+    def to_polars(self) -> polars.DataFrame: ...
+
+@final
+class DropletList(_ItemList[Droplet]):
+    """Every droplet from ``gpu_droplets.list_all()``."""
+
+@final
+class VolumeList(_ItemList[Volume]):
+    """Every volume from ``gpu_droplets.volumes.list_all()``."""
+
 @type_check_only
 class _Exports:
     """Arrow / pandas / polars exports of the classes that hold snapshots (stub only; ``export_methods!``)."""
@@ -234,6 +378,7 @@ class _Exports:
         monthly_cost: bool = False,
         now: Optional[datetime.datetime] = None,
         rate_per_gb_month: Optional[float] = None,
+        source_exists: bool = False,
     ) -> object: ...
     def to_arrow(
         self,
@@ -242,8 +387,10 @@ class _Exports:
         monthly_cost: bool = False,
         now: Optional[datetime.datetime] = None,
         rate_per_gb_month: Optional[float] = None,
+        source_exists: bool = False,
     ) -> pyarrow.Table:
-        """A ``pyarrow.Table``; ``age_days`` / ``monthly_cost`` add those columns (at ``now``, at the rate)."""
+        """A ``pyarrow.Table``; ``age_days`` / ``monthly_cost`` add those columns (at ``now``, at the rate);
+        ``source_exists`` a bool column (null: unknown) for listings made with ``with_sources=True``."""
     def to_pandas(
         self,
         *,
@@ -252,6 +399,7 @@ class _Exports:
         monthly_cost: bool = False,
         now: Optional[datetime.datetime] = None,
         rate_per_gb_month: Optional[float] = None,
+        source_exists: bool = False,
     ) -> pandas.DataFrame: ...
     def to_polars(
         self,
@@ -260,6 +408,7 @@ class _Exports:
         monthly_cost: bool = False,
         now: Optional[datetime.datetime] = None,
         rate_per_gb_month: Optional[float] = None,
+        source_exists: bool = False,
     ) -> polars.DataFrame: ...
 
 @final
@@ -335,6 +484,7 @@ class SnapshotList(_Model, _Exports):
         newer_than: Optional[_Age] = None,
         min_size_gb: Optional[float] = None,
         now: Optional[datetime.datetime] = None,
+        orphaned: Optional[bool] = None,
     ) -> SnapshotList:
         """The snapshots that pass every filter given.
 
@@ -344,7 +494,8 @@ class SnapshotList(_Model, _Exports):
         by more pattern, ...) is a ``ValueError`` naming the construct. ``older_than`` / ``newer_than``: an age
         (``timedelta`` or ``"30d"``, back from ``now``) or an aware ``datetime``; an age longer than any date
         (``timedelta.max``) means before every date: ``older_than`` then matches nothing, ``newer_than`` every
-        dated snapshot."""
+        dated snapshot. ``orphaned=True``: those whose source is gone; ``False``: the others (needs a listing made
+        with ``with_sources=True``)."""
     def most_recent(self, group_by: _GroupBy = "resource_id") -> SnapshotList: ...
     def sort_by(self, field: _SortField, reverse: bool = False) -> SnapshotList: ...
     def monthly_cost(self, rate_per_gb_month: Optional[float] = None) -> float: ...
@@ -357,6 +508,9 @@ class SnapshotList(_Model, _Exports):
         rate_per_gb_month: Optional[float] = None,
         now: Optional[datetime.datetime] = None,
     ) -> Summary: ...
+    @property
+    def source_states(self) -> Optional[List[_SourceState]]:
+        """Each row's source state, for listings made with ``with_sources=True`` (else ``None``)."""
     @property
     def accounts(self) -> Optional[List[str]]: ...
     def account_of(self, i: int) -> Optional[str]: ...
@@ -420,7 +574,7 @@ class PruneResult:
         """Every id is deleted or already gone."""
     def _repr_html_(self) -> str: ...
     def __eq__(self, other: object, /) -> bool: ...
-    def __hash__(self) -> int:  # type: ignore[override]
+    def __hash__(self) -> int:
         """Unhashable: raises ``TypeError``."""
     def __reduce__(self) -> tuple[Type[PruneResult], tuple[Any, ...]]: ...
 
@@ -453,6 +607,7 @@ class _PlanBase:
         monthly_cost: bool = False,
         now: Optional[datetime.datetime] = None,
         rate_per_gb_month: Optional[float] = None,
+        source_exists: bool = False,
     ) -> object: ...
     def to_arrow(self, **extras: Any) -> pyarrow.Table:
         """Every planned snapshot with ``action`` (``keep``/``delete``) and ``reasons`` columns (needs pyarrow)."""
@@ -606,8 +761,29 @@ class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W, _P, _X])
         extra_query: Optional[Mapping[str, object]] = None,
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
+        with_sources: bool = False,
     ) -> _A:
-        """Every snapshot, exactly once: page 1, then the rest concurrently, in page order."""
+        """Every snapshot, exactly once: page 1, then the rest concurrently, in page order. ``with_sources``:
+        the droplets (both types) and volumes too, concurrently, so every row knows its source state."""
+    def orphans(
+        self,
+        *,
+        resource_type: Optional[_ResourceType] = None,
+        progress: _Progress = None,
+        max_concurrency: Optional[int] = None,
+        deadline: Optional[float] = None,
+        name: Union[str, re.Pattern[str], None] = ...,
+        tags_any: _StrList = ...,
+        tags_all: _StrList = ...,
+        regions: _StrList = ...,
+        resource_id: Union[int, str, None] = ...,
+        older_than: Optional[_Age] = ...,
+        newer_than: Optional[_Age] = ...,
+        min_size_gb: Optional[float] = ...,
+        now: Optional[datetime.datetime] = ...,
+    ) -> _A:
+        """The snapshots whose droplet or volume is gone (``list_all(with_sources=True)``, then
+        ``select(orphaned=True, ...)``); a refused or failed source listing raises."""
     @property
     def with_raw_response(self) -> _W: ...
     def delete_many(
@@ -629,8 +805,10 @@ class _Resource(_SnapshotCalls[_L, _G, _D], Generic[_L, _G, _D, _A, _W, _P, _X])
         older_than: Optional[_Age] = ...,
         newer_than: Optional[_Age] = ...,
         min_size_gb: Optional[float] = ...,
+        orphaned: Optional[bool] = ...,
     ) -> _P:
-        """Lists everything, selects, plans with ``policy``; deletes nothing."""
+        """Lists everything, selects, plans with ``policy``; deletes nothing. ``orphaned=True`` plans over the
+        snapshots whose source is gone only (listing the sources too)."""
 
 @final
 class SnapshotsResource(
@@ -660,19 +838,105 @@ class AsyncSnapshotsResource(
 ):
     """``AsyncGradientAI().gpu_droplets.snapshots``: every call returns a coroutine."""
 
+_DL = TypeVar("_DL")
+_DA = TypeVar("_DA")
+
+@type_check_only
+class _DropletCalls(Generic[_DL, _DA]):
+    """``gpu_droplets.list`` / ``list_all`` (stub only)."""
+
+    def list(
+        self,
+        *,
+        name: Optional[str] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        tag_name: Optional[str] = None,
+        type: Optional[_DropletType] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        extra_body: Optional[object] = None,
+        timeout: Optional[float] = None,
+    ) -> _DL:
+        """``GET /v2/droplets``: one page; without ``type="gpus"`` only non-GPU droplets. ``tag_name`` can't be
+        combined with ``name`` or ``type`` (``ValueError``)."""
+    def list_all(
+        self,
+        *,
+        name: Optional[str] = None,
+        tag_name: Optional[str] = None,
+        type: Optional[_DropletType] = None,
+        per_page: Optional[int] = None,
+        max_concurrency: Optional[int] = None,
+        progress: _Progress = None,
+        wait_for_rate_limit: Optional[bool] = None,
+        max_attempts: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+    ) -> _DA:
+        """Every droplet of this filter, exactly once."""
+
+@type_check_only
+class _VolumeCalls(Generic[_DL, _DA]):
+    """``gpu_droplets.volumes.list`` / ``list_all`` (stub only)."""
+
+    def list(
+        self,
+        *,
+        name: Optional[str] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        region: Optional[str] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        extra_body: Optional[object] = None,
+        timeout: Optional[float] = None,
+    ) -> _DL:
+        """``GET /v2/volumes``: one page."""
+    def list_all(
+        self,
+        *,
+        name: Optional[str] = None,
+        region: Optional[str] = None,
+        per_page: Optional[int] = None,
+        max_concurrency: Optional[int] = None,
+        progress: _Progress = None,
+        wait_for_rate_limit: Optional[bool] = None,
+        max_attempts: Optional[int] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+    ) -> _DA:
+        """Every volume of this filter, exactly once."""
+
 @final
-class GpuDropletsResource:
+class VolumesResource(_VolumeCalls[VolumeListResponse, VolumeList]):
+    """``GradientAI().gpu_droplets.volumes``."""
+
+@final
+class AsyncVolumesResource(_VolumeCalls[_Awaitable[VolumeListResponse], _Awaitable[VolumeList]]):
+    """``AsyncGradientAI().gpu_droplets.volumes``: every call returns a coroutine."""
+
+@final
+class GpuDropletsResource(_DropletCalls[GPUDropletListResponse, DropletList]):
     """``GradientAI().gpu_droplets``."""
 
     @property
     def snapshots(self) -> SnapshotsResource: ...
+    @property
+    def volumes(self) -> VolumesResource: ...
 
 @final
-class AsyncGpuDropletsResource:
-    """``AsyncGradientAI().gpu_droplets``."""
+class AsyncGpuDropletsResource(_DropletCalls[_Awaitable[GPUDropletListResponse], _Awaitable[DropletList]]):
+    """``AsyncGradientAI().gpu_droplets``: every call returns a coroutine."""
 
     @property
     def snapshots(self) -> AsyncSnapshotsResource: ...
+    @property
+    def volumes(self) -> AsyncVolumesResource: ...
 
 @type_check_only
 class _ClientBase:

@@ -46,20 +46,30 @@ class _Stream:
         return self._capsule
 
 
-def _source(obj: Any, age_days: bool, monthly_cost: bool, now: Any, rate_per_gb_month: Any) -> Any:
-    """``obj`` itself, or (``age_days`` / ``monthly_cost`` asked for) its stream with those columns."""
-    if not (age_days or monthly_cost):
+def _source(
+    obj: Any, age_days: bool, monthly_cost: bool, now: Any, rate_per_gb_month: Any, source_exists: bool = False
+) -> Any:
+    """``obj`` itself, or (``age_days`` / ``monthly_cost`` / ``source_exists`` asked for) its stream with those
+    columns."""
+    if not (age_days or monthly_cost or source_exists):
         return obj
-    return _Stream(obj._arrow_stream(bool(age_days), bool(monthly_cost), now, rate_per_gb_month))
+    return _Stream(obj._arrow_stream(bool(age_days), bool(monthly_cost), now, rate_per_gb_month, bool(source_exists)))
 
 
 def to_arrow(
-    obj: Any, *, age_days: bool = False, monthly_cost: bool = False, now: Any = None, rate_per_gb_month: Any = None
+    obj: Any,
+    *,
+    age_days: bool = False,
+    monthly_cost: bool = False,
+    now: Any = None,
+    rate_per_gb_month: Any = None,
+    source_exists: bool = False,
 ) -> Any:
     """A ``pyarrow.Table`` (zero copy from the Rust buffers); ``age_days`` / ``monthly_cost`` add the
-    ``age_days`` / ``monthly_cost_usd`` columns (at ``now``, default the current time; at ``rate_per_gb_month``)."""
+    ``age_days`` / ``monthly_cost_usd`` columns (at ``now``, default the current time; at ``rate_per_gb_month``);
+    ``source_exists`` (listings made with ``with_sources=True``) a bool column, null when unknown."""
     pa = _require("pyarrow", "arrow")
-    return pa.table(_source(obj, age_days, monthly_cost, now, rate_per_gb_month))
+    return pa.table(_source(obj, age_days, monthly_cost, now, rate_per_gb_month, source_exists))
 
 
 def to_pandas(obj: Any, *, lists: str = "arrow", **extras: Any) -> Any:
@@ -71,24 +81,33 @@ def to_pandas(obj: Any, *, lists: str = "arrow", **extras: Any) -> Any:
     """
     pd = _require("pandas", "pandas")
     table = to_arrow(obj, **extras)
+    import pyarrow as pa
+
     if lists == "python":
         df = table.to_pandas()
-        for name in ("regions", "tags"):  # Arrow gives numpy arrays per cell; the SDK path gives lists
+        # Arrow gives numpy arrays per cell; the SDK path gives lists (snapshots: regions, tags; droplets: tags,
+        # snapshot_ids, volume_ids; volumes: droplet_ids, tags)
+        for name in [f.name for f in table.schema if pa.types.is_list(f.type)]:
             df[name] = pd.Series(table.column(name).to_pylist(), index=df.index, dtype=object)
         return df
     if lists != "arrow":
         raise ValueError(f"lists must be 'arrow' or 'python', got {lists!r}")
-    import pyarrow as pa
 
     return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None)
 
 
 def to_polars(
-    obj: Any, *, age_days: bool = False, monthly_cost: bool = False, now: Any = None, rate_per_gb_month: Any = None
+    obj: Any,
+    *,
+    age_days: bool = False,
+    monthly_cost: bool = False,
+    now: Any = None,
+    rate_per_gb_month: Any = None,
+    source_exists: bool = False,
 ) -> Any:
     """A ``polars.DataFrame`` (``to_arrow``'s extra columns on request)."""
     pl = _require("polars", "polars")
-    return pl.DataFrame(_source(obj, age_days, monthly_cost, now, rate_per_gb_month))
+    return pl.DataFrame(_source(obj, age_days, monthly_cost, now, rate_per_gb_month, source_exists))
 
 
 def _cell(value: Any, decimals: Optional[int] = None) -> str:

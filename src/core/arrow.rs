@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 
 use crate::core::cost::SummaryRow;
 use crate::core::datetime::MICROS_PER_DAY;
 use crate::core::models::{Field, Snapshot, Str};
+use crate::core::sources::SourceState;
 
 /// Rows per record batch.
 pub const BATCH_ROWS: usize = 65_536;
@@ -62,18 +65,21 @@ pub fn record_batches(rows: &[Snapshot]) -> Result<Vec<RecordBatch>, ArrowError>
 ///   that merge several accounts;
 /// - `age_days` (float64, null when `created_at` is missing or unparseable): days from `created_at` to
 ///   `age_days_now` (unix micros), see [`crate::core::cost::age_days`];
-/// - `monthly_cost_usd` (float64, null without a size): `size_gigabytes × rate`.
+/// - `monthly_cost_usd` (float64, null without a size): `size_gigabytes × rate`;
+/// - `source_exists` (bool, null when unknown): whether the snapshot's droplet or volume exists, from a listing
+///   made with `with_sources=True` (`source[i]` is the state of row `i`, a slice parallel to `rows`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExtraColumns<'a> {
     pub account: Option<&'a [Str]>,
     pub age_days_now: Option<i64>,
     pub rate: Option<f64>,
+    pub source: Option<&'a [SourceState]>,
 }
 
 /// [`schema`] plus the asked-for extra columns.
 pub fn schema_with(extras: &ExtraColumns<'_>) -> SchemaRef {
     let base = schema();
-    if extras.account.is_none() && extras.age_days_now.is_none() && extras.rate.is_none() {
+    if extras.account.is_none() && extras.age_days_now.is_none() && extras.rate.is_none() && extras.source.is_none() {
         return base;
     }
     let mut fields: Vec<ArrowField> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -86,6 +92,9 @@ pub fn schema_with(extras: &ExtraColumns<'_>) -> SchemaRef {
     if extras.rate.is_some() {
         fields.push(ArrowField::new("monthly_cost_usd", DataType::Float64, true));
     }
+    if extras.source.is_some() {
+        fields.push(ArrowField::new("source_exists", DataType::Boolean, true));
+    }
     Arc::new(Schema::new(fields))
 }
 
@@ -96,6 +105,15 @@ pub fn record_batch_with(
     idx: Option<&[usize]>,
     extras: &ExtraColumns<'_>,
 ) -> Result<RecordBatch, ArrowError> {
+    if let Some(src) = extras.source {
+        if src.len() != rows.len() {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "source has {} entries for {} rows",
+                src.len(),
+                rows.len()
+            )));
+        }
+    }
     if let Some(acc) = extras.account {
         if acc.len() != rows.len() {
             return Err(ArrowError::InvalidArgumentError(format!(
@@ -158,6 +176,7 @@ fn build<'r>(
     let mut account = extras.account.map(|_| StringBuilder::with_capacity(n, n * 8));
     let mut age = extras.age_days_now.map(|_| Float64Builder::with_capacity(n));
     let mut cost = extras.rate.map(|_| Float64Builder::with_capacity(n));
+    let mut source = extras.source.map(|_| BooleanBuilder::with_capacity(n));
     for (i, s) in rows {
         let parsed = s.created_at.parsed().map(|t| t.unix_micros());
         id.append_option(s.id.text());
@@ -178,6 +197,9 @@ fn build<'r>(
         if let (Some(b), Some(rate)) = (cost.as_mut(), extras.rate) {
             b.append_option(s.size_gigabytes.value().map(|v| v * rate));
         }
+        if let (Some(b), Some(src)) = (source.as_mut(), extras.source) {
+            b.append_option(src[i].exists());
+        }
     }
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
@@ -197,6 +219,9 @@ fn build<'r>(
         columns.push(Arc::new(b.finish()));
     }
     if let Some(mut b) = cost {
+        columns.push(Arc::new(b.finish()));
+    }
+    if let Some(mut b) = source {
         columns.push(Arc::new(b.finish()));
     }
     RecordBatch::try_new(schema_with(extras), columns)
@@ -355,6 +380,7 @@ mod tests {
             account: Some(&accounts),
             age_days_now: Some(now),
             rate: Some(0.06),
+            source: None,
         };
         let batch = record_batch_with(rows, Some(&[2, 1]), &extras).unwrap();
         let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
@@ -386,6 +412,21 @@ mod tests {
             (1, 0, 12)
         );
         assert_eq!(record_batches_with(rows, None, &extras).unwrap()[0].num_rows(), 3);
+        // The source column: true, false, null for unknown.
+        let states = [SourceState::Exists, SourceState::Gone, SourceState::Unknown];
+        let with_source = ExtraColumns {
+            source: Some(&states),
+            ..ExtraColumns::default()
+        };
+        let batch = record_batch_with(rows, Some(&[1, 0, 2]), &with_source).unwrap();
+        assert_eq!(batch.schema().field(9).name(), "source_exists");
+        let col = batch.column(9).as_boolean();
+        assert_eq!((col.value(0), col.value(1), col.is_null(2)), (false, true, true));
+        let short = ExtraColumns {
+            source: Some(&states[..2]),
+            ..ExtraColumns::default()
+        };
+        assert!(record_batch_with(rows, None, &short).is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::core::error::{Error, Result};
 use crate::core::group::{GroupBy, NONE_GROUP};
 use crate::core::models::{Snapshot, Str};
 use crate::core::select::created_micros;
+use crate::core::sources::{summary_by_source, SourceState, NO_SOURCES};
 use crate::core::vocabulary;
 
 /// DigitalOcean snapshot storage: USD per GB per month (since July 2022).
@@ -77,6 +78,8 @@ pub enum SummaryBy {
     Tag,
     Age,
     Account,
+    /// `exists` / `gone` / `unknown`, for listings made with `with_sources=True` ([`crate::core::sources`]).
+    Source,
 }
 
 impl SummaryBy {
@@ -97,7 +100,8 @@ pub struct SummaryRow {
 
 /// Count, size and monthly cost per group of the rows `idx` (see the module docs for multi-valued fields,
 /// `(none)` and the age buckets). `now_micros` is only read for `by = age`; `accounts` (the account of each row,
-/// parallel to `rows`) only for `by = account`, which is an error without it.
+/// parallel to `rows`) only for `by = account`, which is an error without it; `sources` (each row's source state)
+/// likewise for `by = source`.
 pub fn summary(
     rows: &[Snapshot],
     idx: &[usize],
@@ -105,6 +109,7 @@ pub fn summary(
     rate: f64,
     now_micros: i64,
     accounts: Option<&[Str]>,
+    sources: Option<&[SourceState]>,
 ) -> Result<Vec<SummaryRow>> {
     let mut groups: HashMap<String, (u64, f64)> = HashMap::new();
     let mut add = |key: &str, size: f64| match groups.get_mut(key) {
@@ -129,6 +134,12 @@ pub fn summary(
                     "by",
                     "by='account' needs a list of several accounts (gradientai_rs.list_all_accounts)",
                 )),
+            }
+        }
+        SummaryBy::Source => {
+            return match sources {
+                Some(states) => Ok(summary_by_source(rows, idx, states, rate)),
+                None => Err(Error::invalid("by", NO_SOURCES)),
             }
         }
     };
@@ -255,10 +266,10 @@ mod tests {
     fn summaries() {
         let rows = rows();
         let all: Vec<usize> = (0..rows.len()).collect();
-        let s = summary(&rows, &all, SummaryBy::ResourceType, 1.0, now(), None).unwrap();
+        let s = summary(&rows, &all, SummaryBy::ResourceType, 1.0, now(), None, None).unwrap();
         assert_eq!(brief(&s), vec![("droplet", 2, 30.0), ("volume", 3, 7.5)]);
         assert_eq!(s[0].monthly_cost_usd, 30.0);
-        let s = summary(&rows, &all, SummaryBy::Region, 1.0, now(), None).unwrap();
+        let s = summary(&rows, &all, SummaryBy::Region, 1.0, now(), None, None).unwrap();
         assert_eq!(
             brief(&s),
             vec![
@@ -268,9 +279,9 @@ mod tests {
                 ("ams3", 2, 2.5)
             ]
         );
-        let s = summary(&rows, &all, SummaryBy::Tag, 1.0, now(), None).unwrap();
+        let s = summary(&rows, &all, SummaryBy::Tag, 1.0, now(), None, None).unwrap();
         assert_eq!(brief(&s), vec![("web", 2, 30.0), ("prod", 2, 10.0), ("(none)", 2, 7.5)]);
-        let s = summary(&rows, &all, SummaryBy::Age, 1.0, now(), None).unwrap();
+        let s = summary(&rows, &all, SummaryBy::Age, 1.0, now(), None, None).unwrap();
         assert_eq!(
             brief(&s),
             vec![
@@ -281,7 +292,7 @@ mod tests {
                 ("(unknown)", 1, 0.0)
             ]
         );
-        let s = summary(&rows, &[2, 3, 4], SummaryBy::ResourceId, 0.0, now(), None).unwrap();
+        let s = summary(&rows, &[2, 3, 4], SummaryBy::ResourceId, 0.0, now(), None, None).unwrap();
         // Equal costs: by name.
         assert_eq!(brief(&s), vec![("v1", 2, 7.5), ("v2", 1, 0.0)]);
         let accounts: Vec<Str> = vec!["work".into(), "home".into(), "work".into()];
@@ -295,9 +306,9 @@ mod tests {
             .to_string()
             .contains("resource_type, region"));
         assert_eq!(SummaryBy::parse("by", "tags").unwrap(), SummaryBy::Tag);
-        let by_account = summary(&rows, &all, SummaryBy::Account, 1.0, 0, Some(&accounts)).unwrap();
+        let by_account = summary(&rows, &all, SummaryBy::Account, 1.0, 0, Some(&accounts), None).unwrap();
         assert_eq!(by_account, summary_by_account(&rows, &all, &accounts, 1.0));
-        assert!(summary(&rows, &all, SummaryBy::Account, 1.0, 0, None)
+        assert!(summary(&rows, &all, SummaryBy::Account, 1.0, 0, None, None)
             .unwrap_err()
             .to_string()
             .contains("list_all_accounts"));

@@ -102,6 +102,15 @@ pub enum Error {
     #[error("page {page} failed: {source}")]
     Page { page: u64, source: Box<Error> },
 
+    /// A source listing of `snapshots.list_all(with_sources=True)` failed: which one, and the token scope it needs.
+    #[error("the {listing} listing ({request}, needs the {scope} scope) failed, so no snapshot can be called orphaned: {source}")]
+    Source {
+        listing: &'static str,
+        request: &'static str,
+        scope: &'static str,
+        source: Box<Error>,
+    },
+
     #[error("the client has been closed")]
     Closed,
 
@@ -123,10 +132,10 @@ impl Error {
         }
     }
 
-    /// The error at the bottom of any `Page` wrapping.
+    /// The error at the bottom of any `Page` (or `Source`) wrapping.
     pub fn root(&self) -> &Error {
         match self {
-            Error::Page { source, .. } => source.root(),
+            Error::Page { source, .. } | Error::Source { source, .. } => source.root(),
             other => other,
         }
     }
@@ -135,6 +144,20 @@ impl Error {
     pub fn page(&self) -> Option<u64> {
         match self {
             Error::Page { page, .. } => Some(*page),
+            Error::Source { source, .. } => source.page(),
+            _ => None,
+        }
+    }
+
+    /// The source listing (name, request, scope) when the error came from one.
+    pub fn source_listing(&self) -> Option<(&'static str, &'static str, &'static str)> {
+        match self {
+            Error::Source {
+                listing,
+                request,
+                scope,
+                ..
+            } => Some((listing, request, scope)),
             _ => None,
         }
     }

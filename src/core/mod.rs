@@ -2,11 +2,13 @@
 //! resource and pagination. Nothing in here knows about Python; `src/py/` is the only binding layer.
 
 pub mod arrow;
+pub mod arrow_compute;
 pub mod blocking;
 pub mod config;
 pub mod cost;
 pub mod datetime;
 pub mod doctl;
+pub mod droplets;
 pub mod error;
 pub mod files;
 pub mod glob;
@@ -22,6 +24,7 @@ pub mod retention;
 pub mod rowhash;
 pub mod select;
 pub mod snapshots;
+pub mod sources;
 pub mod vocabulary;
 
 pub use config::{ApiKey, Config};

@@ -1,4 +1,4 @@
-//! `list_all`: every snapshot exactly once. Page 1 first, the page count from `meta.total`, the other pages
+//! `list_all`: every item of a collection (snapshots, droplets, volumes: [`Collection`]) exactly once. Page 1 first, the page count from `meta.total`, the other pages
 //! concurrently (bounded, in page order), pages past the expected end while the last one is full, and a new
 //! listing when the pages disagree about `meta.total` (the account changed underneath us).
 
@@ -10,10 +10,77 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::core::error::{Error, Result};
-use crate::core::http::{HttpClient, HTTP1_MAX_CONNECTIONS};
-use crate::core::models::{Obj, Snapshot, SnapshotPage};
+use crate::core::http::{HttpClient, Request, Response, HTTP1_MAX_CONNECTIONS};
+use crate::core::models::{Obj, Pages, Snapshot, SnapshotPage, Str};
 use crate::core::ratelimit::{WaitObserver, WAIT_OBSERVER};
 use crate::core::snapshots::{self, CallOptions, ListParams, MAX_PER_PAGE};
+
+/// A paginated collection: its path, the query of one of its pages, and how a page decodes. The engine is generic
+/// over it (monomorphised: the snapshot path costs nothing for being shared).
+pub trait Collection: Sync {
+    type Item: Keyed + Send;
+    type Page: ListPage<Item = Self::Item>;
+    const PATH: &'static str;
+    /// The items' plural noun, for messages ("snapshots").
+    const NOUN: &'static str;
+    /// The query of page `page` of `per_page`, with `extra_query` merged over it.
+    fn page_query(&self, page: u64, per_page: u64, extra: &[(String, String)]) -> Vec<(String, String)>;
+    fn parse(resp: &Response) -> Result<Self::Page>;
+}
+
+/// One decoded page of a [`Collection`].
+pub trait ListPage: Send {
+    type Item;
+    fn total(&self) -> Option<i64>;
+    fn pages(&self) -> Option<&Pages>;
+    fn into_items(self) -> Vec<Self::Item>;
+}
+
+/// An item's id as text, for deduplication (`None`: no usable id; such items are all kept).
+pub trait Keyed {
+    fn id_key(&self) -> Option<Str>;
+}
+
+impl Keyed for Snapshot {
+    fn id_key(&self) -> Option<Str> {
+        Snapshot::id_key(self)
+    }
+}
+
+impl ListPage for SnapshotPage {
+    type Item = Snapshot;
+    fn total(&self) -> Option<i64> {
+        SnapshotPage::total(self)
+    }
+    fn pages(&self) -> Option<&Pages> {
+        SnapshotPage::pages(self)
+    }
+    fn into_items(self) -> Vec<Snapshot> {
+        match self.snapshots {
+            Obj::Value(v) => v,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `GET /v2/snapshots` with `resource_type` (the page and `per_page` of `self` are replaced by the engine's).
+impl Collection for ListParams {
+    type Item = Snapshot;
+    type Page = SnapshotPage;
+    const PATH: &'static str = snapshots::PATH;
+    const NOUN: &'static str = "snapshots";
+    fn page_query(&self, page: u64, per_page: u64, extra: &[(String, String)]) -> Vec<(String, String)> {
+        ListParams {
+            page: Some(page),
+            per_page: Some(per_page),
+            resource_type: self.resource_type.clone(),
+        }
+        .query(extra)
+    }
+    fn parse(resp: &Response) -> Result<SnapshotPage> {
+        snapshots::parse_list(resp)
+    }
+}
 
 /// `max_concurrency=None` ("auto") over HTTP/1.1: one connection per page in flight, so this many at most (each
 /// new connection costs its own TCP and TLS handshakes, and 32 is the idle pool kept per host).
@@ -36,6 +103,7 @@ pub type Progress = Arc<dyn Fn(u64, u64) -> ControlFlow<()> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct ListAllOptions {
+    /// Snapshots only ([`list_all`]); other collections carry their filters in the [`Collection`] value.
     pub resource_type: Option<String>,
     pub per_page: u64,
     /// Pages in flight at once; `None` is "auto" ([`auto_concurrency`]).
@@ -92,17 +160,22 @@ pub struct Change {
 
 impl Change {
     pub fn message(&self) -> String {
+        self.message_for("snapshots")
+    }
+
+    /// The message for a listing of `noun` ("droplets").
+    pub fn message_for(&self, noun: &str) -> String {
         format!(
             "the account changed during the listing: meta.total moved from {} to {} over {} attempt(s); \
-             returning {} unique snapshots",
+             returning {} unique {noun}",
             self.first_total, self.last_total, self.attempts, self.returned
         )
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Listing {
-    pub snapshots: Vec<Snapshot>,
+pub struct Listing<T = Snapshot> {
+    pub items: Vec<T>,
     /// `meta.total` of the last page answer.
     pub total: u64,
     pub pages: u64,
@@ -120,7 +193,7 @@ pub fn page_number(link: &str) -> Option<u64> {
 }
 
 /// The page number of `links.pages.last`, if any.
-pub fn last_page_link(page: &SnapshotPage) -> Option<u64> {
+pub fn last_page_link<P: ListPage>(page: &P) -> Option<u64> {
     page.pages().and_then(|p| p.last.value()).and_then(|l| page_number(l))
 }
 
@@ -162,37 +235,41 @@ pub fn page_count(total: Option<i64>, from_links: Option<u64>, per_page: u64) ->
     }
 }
 
-struct PageResult {
+struct PageResult<T> {
     page: u64,
     total: Option<i64>,
     last_link: Option<u64>,
-    snapshots: Vec<Snapshot>,
+    snapshots: Vec<T>,
     http2: bool,
 }
 
-async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<PageResult> {
-    let params = ListParams {
-        page: Some(page),
-        per_page: Some(opts.per_page),
-        resource_type: opts.resource_type.clone(),
+async fn fetch<C: Collection>(
+    http: &HttpClient,
+    what: &C,
+    opts: &ListAllOptions,
+    page: u64,
+) -> Result<PageResult<C::Item>> {
+    let request = Request {
+        method: reqwest::Method::GET,
+        path: C::PATH.to_owned(),
+        query: what.page_query(page, opts.per_page, &opts.call.extra_query),
+        headers: opts.call.extra_headers.clone(),
+        timeout: opts.call.timeout,
     };
     let wrap = |e| Error::Page {
         page,
         source: Box::new(e),
     };
-    let resp = snapshots::list_raw(http, &params, &opts.call).await.map_err(wrap)?;
-    let parsed = snapshots::parse_list(&resp).map_err(wrap)?;
+    let resp = http.send(&request).await.map_err(wrap)?;
+    let parsed = C::parse(&resp).map_err(wrap)?;
     let total = parsed.total();
     let last_link = last_page_link(&parsed);
     if let Some(why) = implausible(total, last_link, opts.per_page) {
         return Err(wrap(resp.invalid(why)));
     }
     let http2 = resp.is_http2();
-    let snapshots = match parsed.snapshots {
-        Obj::Value(v) => v,
-        _ => Vec::new(),
-    };
-    log::debug!(target: "gradientai_rs::pagination", "page {page}: {} snapshots", snapshots.len());
+    let snapshots = parsed.into_items();
+    log::debug!(target: "gradientai_rs::pagination", "page {page}: {} {} ({})", snapshots.len(), C::NOUN, C::PATH);
     Ok(PageResult {
         page,
         total,
@@ -202,8 +279,8 @@ async fn fetch(http: &HttpClient, opts: &ListAllOptions, page: u64) -> Result<Pa
     })
 }
 
-struct Attempt {
-    snapshots: Vec<Snapshot>,
+struct Attempt<T> {
+    snapshots: Vec<T>,
     first_total: u64,
     last_total: u64,
     pages: u64,
@@ -216,8 +293,13 @@ struct Attempt {
 /// One listing. `sequential`: pages one at a time in ascending order — used for the last attempt when the account
 /// keeps changing, because snapshots inserted at the front only push others to later pages, which an ascending
 /// walk still reaches (concurrent pages answered out of order could each miss a pushed snapshot).
-async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> Result<Attempt> {
-    let first_page = fetch(http, opts, 1).await?;
+async fn attempt<C: Collection>(
+    http: &HttpClient,
+    what: &C,
+    opts: &ListAllOptions,
+    sequential: bool,
+) -> Result<Attempt<C::Item>> {
+    let first_page = fetch(http, what, opts, 1).await?;
     let first_total_raw = first_page.total;
     let mut expected = page_count(first_page.total, first_page.last_link, opts.per_page);
     let first_total = first_page.total.and_then(|t| u64::try_from(t).ok());
@@ -262,10 +344,10 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
     };
     log::debug!(target: "gradientai_rs::pagination", "{rest} more pages, {in_flight} at once (http2: {})", first_page.http2);
     // Grown as pages arrive: never sized from the page count the server announced.
-    let mut pages: Vec<PageResult> = vec![first_page];
+    let mut pages: Vec<PageResult<C::Item>> = vec![first_page];
     let mut done = 1;
     let mut stream = stream::iter(2..=expected)
-        .map(|p| fetch(http, opts, p))
+        .map(|p| fetch(http, what, opts, p))
         .buffered(in_flight);
     while let Some(page) = stream.try_next().await? {
         done += 1;
@@ -276,7 +358,7 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
     // More pages than counted: the account grew, or meta.total was short. Go on while pages are full and the
     // answers don't already account for every snapshot.
     let mut tail = 0;
-    let settled = |pages: &[PageResult]| {
+    let settled = |pages: &[PageResult<C::Item>]| {
         let fetched: usize = pages.iter().map(|p| p.snapshots.len()).sum();
         pages.iter().all(|p| p.total == first_total_raw) && first_total_raw.is_some_and(|t| t <= fetched as i64)
     };
@@ -285,7 +367,7 @@ async fn attempt(http: &HttpClient, opts: &ListAllOptions, sequential: bool) -> 
         && tail < MAX_TAIL_PAGES
     {
         let next = pages.last().map_or(1, |p| p.page + 1);
-        let page = fetch(http, opts, next).await?;
+        let page = fetch(http, what, opts, next).await?;
         tail += 1;
         expected = expected.max(next);
         done += 1;
@@ -356,8 +438,8 @@ pub fn next_page_params(
     })
 }
 
-/// Keeps the first occurrence of each id, in page order. Snapshots without an id are all kept.
-pub fn dedupe(items: impl Iterator<Item = Snapshot>, capacity: usize) -> Vec<Snapshot> {
+/// Keeps the first occurrence of each id, in page order. Items without an id are all kept.
+pub fn dedupe<T: Keyed>(items: impl Iterator<Item = T>, capacity: usize) -> Vec<T> {
     let mut seen: HashSet<crate::core::models::Str> = HashSet::with_capacity(capacity);
     let mut out = Vec::with_capacity(capacity);
     for s in items {
@@ -368,27 +450,53 @@ pub fn dedupe(items: impl Iterator<Item = Snapshot>, capacity: usize) -> Vec<Sna
     out
 }
 
-/// Every snapshot once. With `opts.deadline`, the whole listing is bounded: when it runs out, the requests in
-/// flight are dropped and [`Error::DeadlineExceeded`] names the deadline.
-///
-/// The deadline bounds the user's code too (progress callbacks, log handlers): those run on the listing's own
-/// task (through `off_the_runtime`, a thread of their own while they run), and the deadline is kept by the task
-/// that awaits this function, which no callback can hold up. A callback still blocked when the deadline passes
-/// keeps its thread until it returns; the listing is cancelled there and then (the task is aborted).
+/// Every snapshot once (with `opts.resource_type`). With `opts.deadline`, the whole listing is bounded: when it
+/// runs out, the requests in flight are dropped and [`Error::DeadlineExceeded`] names the deadline.
 pub async fn list_all(http: &Arc<HttpClient>, opts: &ListAllOptions) -> Result<Listing> {
-    let Some(deadline) = opts.deadline else {
-        return list_all_observed(http, opts).await;
+    let what = ListParams {
+        resource_type: opts.resource_type.clone(),
+        ..ListParams::default()
     };
-    let (task_http, task_opts) = (Arc::clone(http), opts.clone());
-    let mut task = AbortOnDrop(tokio::spawn(
-        async move { list_all_observed(&task_http, &task_opts).await },
-    ));
+    list_all_of(http, &what, opts).await
+}
+
+/// Every item of `what` once, the way [`list_all`] lists snapshots (`opts.resource_type` is not used), bounded by
+/// `opts.deadline` as [`bounded`] says.
+pub async fn list_all_of<C>(http: &Arc<HttpClient>, what: &C, opts: &ListAllOptions) -> Result<Listing<C::Item>>
+where
+    C: Collection + Clone + Send + 'static,
+    C::Item: 'static,
+{
+    let (task_http, task_what, task_opts) = (Arc::clone(http), what.clone(), opts.clone());
+    bounded(opts.deadline, || http.config().endpoint(C::PATH), async move {
+        list_all_unbounded(&task_http, &task_what, &task_opts).await
+    })
+    .await
+}
+
+/// `listing`, within `deadline` when there is one: when it runs out, the listing is cancelled (whatever was in
+/// flight is dropped) and [`Error::DeadlineExceeded`] names the deadline and `url()`.
+///
+/// The deadline bounds the user's code too (progress callbacks, log handlers): with a deadline the listing runs on
+/// a task of its own, where those callbacks run through `off_the_runtime` (a thread of their own while they run),
+/// and the deadline is kept by the task that awaits this function, which no callback can hold up. A callback still
+/// blocked when the deadline passes keeps its thread until it returns; the listing is cancelled there and then
+/// (the task is aborted), and so it is when whoever awaits this goes away (Ctrl-C, a cancelled coroutine).
+pub async fn bounded<T, F>(deadline: Option<Duration>, url: impl FnOnce() -> String, listing: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+{
+    let Some(deadline) = deadline else {
+        return listing.await;
+    };
+    let mut task = AbortOnDrop(tokio::spawn(listing));
     match tokio::time::timeout(deadline, &mut task.0).await {
         Ok(Ok(out)) => out,
         Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Ok(Err(_)) | Err(_) => Err(Error::DeadlineExceeded {
             method: "GET".to_owned(),
-            url: http.config().endpoint(snapshots::PATH),
+            url: url(),
             deadline,
         }),
     }
@@ -403,29 +511,35 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-async fn list_all_observed(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
+/// [`list_all_of`] without its deadline, on the caller's task: for listings run inside one bounded whole
+/// (`core::sources::list_with_sources`).
+pub async fn list_all_unbounded<C: Collection>(
+    http: &HttpClient,
+    what: &C,
+    opts: &ListAllOptions,
+) -> Result<Listing<C::Item>> {
     match &opts.on_rate_limit_wait {
         Some(observer) => {
             WAIT_OBSERVER
-                .scope(Arc::clone(observer), list_all_inner(http, opts))
+                .scope(Arc::clone(observer), list_all_inner(http, what, opts))
                 .await
         }
-        None => list_all_inner(http, opts).await,
+        None => list_all_inner(http, what, opts).await,
     }
 }
 
-async fn list_all_inner(http: &HttpClient, opts: &ListAllOptions) -> Result<Listing> {
+async fn list_all_inner<C: Collection>(http: &HttpClient, what: &C, opts: &ListAllOptions) -> Result<Listing<C::Item>> {
     let attempts = opts.max_attempts.max(1);
     let mut first_total = None;
     let mut previous: Option<(u64, u64, usize)> = None;
     for n in 1..=attempts {
-        let a = attempt(http, opts, n > 1 && n == attempts).await?;
+        let a = attempt(http, what, opts, n > 1 && n == attempts).await?;
         first_total.get_or_insert(a.first_total);
         // Two listings in a row that saw the same thing: nothing changed, the server's meta.total is just off.
         let seen = (a.first_total, a.last_total, a.snapshots.len());
         let repeated = a.stable && previous == Some(seen);
         if repeated {
-            log::info!(target: "gradientai_rs::pagination", "meta.total says {} but two listings both returned the same {} snapshots; keeping them", a.last_total, a.snapshots.len());
+            log::info!(target: "gradientai_rs::pagination", "meta.total says {} but two listings both returned the same {} {}; keeping them", a.last_total, a.snapshots.len(), C::NOUN);
         }
         previous = a.stable.then_some(seen);
         if a.consistent || repeated || n == attempts {
@@ -442,7 +556,7 @@ async fn list_all_inner(http: &HttpClient, opts: &ListAllOptions) -> Result<List
             return Ok(Listing {
                 total: a.last_total,
                 pages: a.pages,
-                snapshots: a.snapshots,
+                items: a.snapshots,
                 changed,
             });
         }

@@ -537,3 +537,13 @@ pub fn rate(obj: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
     }
     Ok(v)
 }
+
+/// `orphaned`: `True`, `False` or `None` (not a filter).
+pub fn opt_orphaned(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<bool>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    obj.cast::<pyo3::types::PyBool>()
+        .map(|b| Some(b.is_true()))
+        .map_err(|_| PyTypeError::new_err(format!("orphaned must be True, False or None, got {}", type_name(obj))))
+}

@@ -14,8 +14,8 @@ use crate::core::http::HttpClient;
 use crate::core::{limits, ApiKey};
 use crate::py::args::{opt_base_url, opt_bool, opt_int, opt_seconds, opt_secret, opt_timeout, string_pairs, Given};
 use crate::py::convert::rate_limit_to_py;
+use crate::py::droplets::{PyAsyncGpuDroplets, PyGpuDroplets};
 use crate::py::errors::to_pyerr;
-use crate::py::resources::{PyAsyncGpuDroplets, PyGpuDroplets};
 use crate::py::runtime::{coroutine, future_into_py, Await};
 
 fn env(name: &str) -> Option<String> {

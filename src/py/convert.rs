@@ -83,6 +83,15 @@ pub fn entry_to_py<'py>(py: Python<'py>, e: Entry<'_>, mode: Mode) -> PyResult<B
             list.into_any()
         }
         Entry::Fields(fields) => entries_to_dict(py, fields.to_vec(), mode)?.into_any(),
+        Entry::IntList(items) => PyList::new(py, items)?.into_any(),
+        Entry::Object(o) => entries_to_dict(py, o.nested_entries(), mode)?.into_any(),
+        Entry::Objects(items) => {
+            let list = PyList::empty(py);
+            for o in items.items() {
+                list.append(entries_to_dict(py, o.nested_entries(), mode)?)?;
+            }
+            list.into_any()
+        }
     })
 }
 

@@ -105,9 +105,18 @@ fn status_body_and_message<'py>(py: Python<'py>, s: &StatusError) -> PyResult<(B
 
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     let page = err.page();
-    let prefixed = |message: String| match page {
-        Some(p) => format!("page {p}: {message}"),
-        None => message,
+    let source = err.source_listing();
+    let prefixed = |message: String| {
+        let message = match page {
+            Some(p) => format!("page {p}: {message}"),
+            None => message,
+        };
+        match source {
+            Some((listing, request, scope)) => format!(
+                "the {listing} listing ({request}, needs the {scope} scope) failed, so no snapshot can be called orphaned: {message}"
+            ),
+            None => message,
+        }
     };
     let kw = PyDict::new(py);
     kw.set_item("page", page)?;
@@ -185,12 +194,16 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kw.set_item("body", py.None())?;
             (Class::RateLimit, prefixed(err.root().to_string()))
         }
-        Error::Page { .. } => unreachable!("Error::root() unwraps pages"),
+        Error::Page { .. } | Error::Source { .. } => unreachable!("Error::root() unwraps pages and source listings"),
     };
     if matches!(class, Class::MissingApiKey | Class::ClientClosed) {
         kw.clear();
     }
     let exc = class.get(py)?.call((message,), Some(&kw))?;
+    if let Some((listing, _, scope)) = source {
+        exc.setattr("listing", listing)?;
+        exc.setattr("scope", scope)?;
+    }
     Ok(PyErr::from_value(exc))
 }
 

@@ -1,5 +1,6 @@
 //! Lists of several accounts (`list_all_accounts`): `SnapshotList._merge` makes one list of the accounts' lists
-//! (the rows copied once, each with its account), and `accounts`, `account_of(i)` and `errors` read it back.
+//! (the rows copied once, each with its account and, when every account was listed `with_sources=True`, its
+//! source state), and `accounts`, `account_of(i)` and `errors` read it back.
 
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
@@ -43,14 +44,24 @@ impl PySnapshotList {
         let n: usize = parts.iter().map(|(_, l)| l.len()).sum();
         let mut rows = Vec::with_capacity(n);
         let mut accounts = Vec::with_capacity(n);
+        // Each account's verdicts come from its own listings; a part without them makes the merge have none.
+        let mut states = (!parts.is_empty() && parts.iter().all(|(_, l)| l.source_column().is_some()))
+            .then(|| Vec::with_capacity(n));
         let (mut total, mut pages) = (0, 0);
         for (name, list) in &parts {
             let name = Str::from(name.as_str());
+            if let (Some(out), Some(src)) = (states.as_mut(), list.source_column()) {
+                out.extend(list.indices().iter().map(|&i| src[i]));
+            }
             rows.extend(list.indices().iter().map(|&i| list.rows[i].clone()));
             accounts.extend(std::iter::repeat_n(name, list.len()));
             total += list.total;
             pages += list.pages;
         }
-        PySnapshotList::new(rows, total, pages, None).with_accounts(accounts, errors)
+        let merged = PySnapshotList::new(rows, total, pages, None).with_accounts(accounts, errors);
+        match states {
+            Some(states) => merged.with_sources(states),
+            None => merged,
+        }
     }
 }

@@ -6,19 +6,22 @@
 //! `errors` (the one mapping of core errors), `args` (Python arguments → core values), `runtime` (the tokio
 //! runtime, blocking and async calls), `flavor` (`Flavor`: blocking vs async front-ends), `protocol` (the one
 //! model protocol), `models` (leaf models), `arrow`, `responses` (pages and listings), `rowhash`
-//! (stable row hashes for warehouse loads), `summary` (`Summary`),
-//! `select` (select, sort, cost and summaries over a listing), `merge` (lists of several accounts), `iterators`,
-//! `unpickle`, `calls` (the calls behind every resource, `APIResponse`), `resources`, `plan` (`PruneResult`,
-//! `PrunePlan`, `AsyncPrunePlan`, the shared `delete_many`), `prune` (`delete_many` and `plan_prune` on the
-//! resources), `client`, `accounts` (`from_doctl`), `logging`.
+//! (stable row hashes for warehouse loads), `compute_models`
+//! (droplets, volumes and their pages and lists), `summary` (`Summary`), `select` (select, sort, cost and summaries
+//! over a listing), `merge` (lists of several accounts), `iterators`, `unpickle`, `calls` (the calls behind every
+//! resource, `APIResponse`), `resources`, `droplets` (`gpu_droplets` itself and `gpu_droplets.volumes`), `plan`
+//! (`PruneResult`, `PrunePlan`, `AsyncPrunePlan`, the shared `delete_many`), `prune` (`delete_many` and
+//! `plan_prune` on the resources), `client`, `accounts` (`from_doctl`), `logging`.
 
 pub mod accounts;
 pub mod args;
 pub mod arrow;
 pub mod calls;
 pub mod client;
+pub mod compute_models;
 pub mod convert;
 pub mod datetime_capi;
+pub mod droplets;
 pub mod errors;
 pub mod flavor;
 pub mod iterators;

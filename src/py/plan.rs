@@ -450,8 +450,19 @@ impl Plan {
         monthly_cost: bool,
         now: Option<&Bound<'py, PyAny>>,
         rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+        source_exists: bool,
     ) -> PyResult<Bound<'py, PyCapsule>> {
+        let source = match (source_exists, self.keep.get().source_column()) {
+            (false, _) => None,
+            (true, Some(states)) => Some(states),
+            (true, None) => {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    crate::core::sources::NO_SOURCES,
+                ));
+            }
+        };
         let extras = ExtraColumns {
+            source,
             account: self.keep.get().account_column(),
             age_days_now: if age_days { Some(now_micros(now)?) } else { None },
             rate: if monthly_cost {
@@ -554,11 +565,11 @@ macro_rules! plan_class {
                 requested_schema: Option<Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyCapsule>> {
                 let _ = requested_schema;
-                self.0.stream(py, false, false, None, None)
+                self.0.stream(py, false, false, None, None, false)
             }
 
             /// Every planned snapshot (kept, then deleted) with `action` and `reasons` columns after the others.
-            #[pyo3(signature = (age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
+            #[pyo3(signature = (age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None, source_exists = false))]
             fn _arrow_stream<'py>(
                 &self,
                 py: Python<'py>,
@@ -566,8 +577,9 @@ macro_rules! plan_class {
                 monthly_cost: bool,
                 now: Option<&Bound<'py, PyAny>>,
                 rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+                source_exists: bool,
             ) -> PyResult<Bound<'py, PyCapsule>> {
-                self.0.stream(py, age_days, monthly_cost, now, rate_per_gb_month)
+                self.0.stream(py, age_days, monthly_cost, now, rate_per_gb_month, source_exists)
             }
 
             /// Every planned snapshot with `action` (`keep`/`delete`) and `reasons` columns (needs pyarrow).

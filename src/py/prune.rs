@@ -11,14 +11,15 @@ use pyo3::IntoPyObjectExt;
 
 use crate::core::group::GroupBy;
 use crate::core::http::HttpClient;
-use crate::core::pagination::{self, ListAllOptions};
+use crate::core::pagination::ListAllOptions;
 use crate::core::retention::{self, RetentionPolicy};
 use crate::core::select::{self, Filter};
-use crate::py::args::{aware_micros, opt_resource_type, policy_of, SelectArgs};
+use crate::core::sources;
+use crate::py::args::{aware_micros, opt_orphaned, opt_resource_type, policy_of, SelectArgs};
 use crate::py::errors::to_pyerr;
 use crate::py::flavor::{Flavor, Front};
 use crate::py::plan::{delete_many, Plan, PlanParts, PyAsyncPrunePlan, PyPrunePlan};
-use crate::py::resources::{finish_listing, PyAsyncSnapshotsResource, PySnapshotsResource};
+use crate::py::resources::{finish_listing, run_listing, PyAsyncSnapshotsResource, PySnapshotsResource};
 use crate::py::runtime::{coroutine, run_blocking, Await};
 
 /// `plan_prune`'s arguments, checked and converted before anything is listed.
@@ -29,6 +30,9 @@ struct PlanRequest {
     now: Py<PyAny>,
     now_micros: i64,
     filter: Filter,
+    /// `orphaned=True|False`: plan over the snapshots whose source is gone (or the others), listed with their
+    /// sources.
+    orphaned: Option<bool>,
     list: ListAllOptions,
 }
 
@@ -38,7 +42,7 @@ fn select_filter<'py>(
     resource_type: Option<&Bound<'py, PyAny>>,
     filters: Option<&Bound<'py, PyDict>>,
     now: i64,
-) -> PyResult<Filter> {
+) -> PyResult<(Filter, Option<bool>)> {
     let mut held: Vec<(String, Bound<'py, PyAny>)> = Vec::new();
     if let Some(d) = filters {
         for (k, v) in d.iter() {
@@ -47,13 +51,17 @@ fn select_filter<'py>(
         }
     }
     let get = |name: &str| held.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-    if let Some((k, _)) = held.iter().find(|(k, _)| !SelectArgs::NAMES.contains(&k.as_str())) {
+    if let Some((k, _)) = held
+        .iter()
+        .find(|(k, _)| !SelectArgs::NAMES.contains(&k.as_str()) && k != "orphaned")
+    {
         return Err(PyTypeError::new_err(format!(
-            "plan_prune() got an unexpected keyword argument '{k}' (select's filters are {})",
+            "plan_prune() got an unexpected keyword argument '{k}' (select's filters are {}, orphaned)",
             SelectArgs::NAMES.join(", ")
         )));
     }
-    SelectArgs {
+    let orphaned = opt_orphaned(get("orphaned"))?;
+    let filter = SelectArgs {
         name: get("name"),
         tags_any: get("tags_any"),
         tags_all: get("tags_all"),
@@ -64,7 +72,8 @@ fn select_filter<'py>(
         newer_than: get("newer_than"),
         min_size_gb: get("min_size_gb"),
     }
-    .filter(now)
+    .filter(now)?;
+    Ok((filter, orphaned))
 }
 
 impl PlanRequest {
@@ -87,7 +96,7 @@ impl PlanRequest {
             }
         };
         let now_micros = aware_micros(&now, "now")?;
-        let filter = select_filter(resource_type, filters, now_micros)?;
+        let (filter, orphaned) = select_filter(resource_type, filters, now_micros)?;
         let list = ListAllOptions {
             resource_type: opt_resource_type(resource_type)?,
             ..ListAllOptions::default()
@@ -99,6 +108,7 @@ impl PlanRequest {
             now: now.unbind(),
             now_micros,
             filter,
+            orphaned,
             list,
         })
     }
@@ -111,9 +121,15 @@ impl PlanRequest {
         http: Arc<HttpClient>,
     ) -> PyResult<Plan> {
         let (filter, policy, by, now) = (&self.filter, &self.policy, self.group_by, self.now_micros);
+        let orphaned = self.orphaned;
+        let states = listing.source_column();
         let plan = py
             .detach(|| {
                 let chosen = select::select(&listing.rows, filter);
+                let chosen = match (orphaned, states) {
+                    (Some(want), Some(states)) => sources::orphaned_in(states, &chosen, want),
+                    _ => chosen,
+                };
                 retention::plan(&listing.rows, &chosen, policy, by, now)
             })
             .map_err(to_pyerr)?;
@@ -143,7 +159,8 @@ fn plan_prune<'py>(
         Flavor::Blocking => {
             let opts = request.list.clone();
             let task_http = Arc::clone(&http);
-            let listing = run_blocking(py, async move { pagination::list_all(&task_http, &opts).await })?;
+            let with_sources = request.orphaned.is_some();
+            let listing = run_blocking(py, async move { run_listing(&task_http, &opts, with_sources).await })?;
             let listing = finish_listing(py, listing, None, true)?;
             Bound::new(py, PyPrunePlan(request.plan(py, listing, http)?)).map(Bound::into_any)
         }
@@ -155,10 +172,10 @@ fn plan_prune<'py>(
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .as_ref()
-                    .map(|r| r.list.clone());
+                    .map(|r| (r.list.clone(), r.orphaned.is_some()));
                 async move {
                     let out = match opts {
-                        Some(opts) => Some(pagination::list_all(&http, &opts).await),
+                        Some((opts, with_sources)) => Some(run_listing(&http, &opts, with_sources).await),
                         None => None,
                     };
                     move |py: Python<'_>| {

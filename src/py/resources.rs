@@ -1,4 +1,4 @@
-//! `client.gpu_droplets` and `client.gpu_droplets.snapshots`: one implementation (`py::calls::Snapshots`) behind
+//! `client.gpu_droplets.snapshots`: one implementation (`py::calls::Snapshots`) behind
 //! typed front-ends: `SnapshotsResource` (blocking), `AsyncSnapshotsResource` (coroutines) and their
 //! `with_raw_response` twins.
 
@@ -6,13 +6,14 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::IntoPyObjectExt;
+use pyo3::types::PyDict;
 
 use crate::core::http::HttpClient;
 use crate::core::limits;
 use crate::core::pagination::{self, ListAllOptions, Listing, Progress};
 use crate::core::ratelimit::WaitObserver;
 use crate::core::snapshots::CallOptions;
+use crate::core::sources::{self, SourceListing, SourceState};
 use crate::core::Error as CoreError;
 use crate::py::args::{opt_bool, opt_int, opt_resource_type, opt_seconds};
 use crate::py::calls::snapshot_calls;
@@ -149,7 +150,7 @@ pub(crate) fn progress_of(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>, u
 
 impl ListAllArgs<'_, '_> {
     /// The core's options (every range checked by `core::limits`), and the progress bar's `close`.
-    fn into_options(self, py: Python<'_>) -> PyResult<(ListAllOptions, Option<Py<PyAny>>, Raised)> {
+    pub(crate) fn into_options(self, py: Python<'_>) -> PyResult<(ListAllOptions, Option<Py<PyAny>>, Raised)> {
         let max_concurrency = opt_int(self.max_concurrency, "max_concurrency", limits::max_concurrency)?;
         let max_attempts = opt_int(self.max_attempts, "max_attempts", limits::max_attempts)?;
         let per_page = opt_int(self.per_page, "per_page", limits::per_page)?;
@@ -172,11 +173,39 @@ impl ListAllArgs<'_, '_> {
     }
 }
 
+/// A finished listing, and with `with_sources=True` its rows' source states and the source listings that were not
+/// exact.
+pub(crate) type Finished = (Listing, Option<(Vec<SourceState>, Vec<SourceListing>)>);
+
+/// The snapshots, and (`with_sources`) the source listings alongside them (`core::sources`).
+pub(crate) async fn run_listing(
+    http: &Arc<HttpClient>,
+    opts: &ListAllOptions,
+    with_sources: bool,
+) -> crate::core::Result<Finished> {
+    if with_sources {
+        let s = sources::list_with_sources(http, opts).await?;
+        Ok((s.listing, Some((s.states, s.sources.inexact))))
+    } else {
+        Ok((pagination::list_all(http, opts).await?, None))
+    }
+}
+
+fn warn_changed(py: Python<'_>, message: String) -> PyResult<()> {
+    let category = py
+        .import("gradientai_rs._exceptions")?
+        .getattr("ListingChangedWarning")?;
+    let msg = std::ffi::CString::new(message).unwrap_or_default();
+    // A native function has no frame of its own: level 1 is the Python line that called list_all().
+    PyErr::warn(py, &category, &msg, 1)
+}
+
 /// Turns a finished listing into a `SnapshotList`, closing the progress bar, and (`warn`) warning from the
-/// caller's line when the account kept changing.
+/// caller's line when the account kept changing. A source listing that was not exact always warns: its rows are
+/// `unknown`.
 pub(crate) fn finish_listing(
     py: Python<'_>,
-    listing: Listing,
+    (listing, sourced): Finished,
     close: Option<&Py<PyAny>>,
     warn: bool,
 ) -> PyResult<PySnapshotList> {
@@ -184,27 +213,46 @@ pub(crate) fn finish_listing(
         close.call0(py)?;
     }
     if let Some(change) = listing.changed.as_ref().filter(|_| warn) {
-        let category = py
-            .import("gradientai_rs._exceptions")?
-            .getattr("ListingChangedWarning")?;
-        let msg = std::ffi::CString::new(change.message()).unwrap_or_default();
-        // A native function has no frame of its own: level 1 is the Python line that called list_all().
-        PyErr::warn(py, &category, &msg, 1)?;
+        warn_changed(py, change.message())?;
     }
-    Ok(PySnapshotList::new(
-        listing.snapshots,
-        listing.total,
-        listing.pages,
-        listing.changed,
-    ))
+    let mut list = PySnapshotList::new(listing.items, listing.total, listing.pages, listing.changed);
+    if let Some((states, inexact)) = sourced {
+        for which in inexact {
+            warn_changed(
+                py,
+                format!(
+                    "the {} listing ({}) changed on every attempt; the snapshots that depend on it are 'unknown', \
+                     not orphaned",
+                    which.name, which.request
+                ),
+            )?;
+        }
+        list = list.with_sources(states);
+    }
+    Ok(list)
 }
 
-/// `list_all` on the shared implementation.
+/// The list, then `select(**select)` when given.
+fn selected<'py>(
+    py: Python<'py>,
+    list: PySnapshotList,
+    select: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let list = Bound::new(py, list)?.into_any();
+    match select {
+        Some(kwargs) => list.call_method("select", (), Some(kwargs)),
+        None => Ok(list),
+    }
+}
+
+/// `list_all` on the shared implementation; `select`: `select()`'s keyword arguments, applied to the result.
 fn list_all<'py>(
     snapshots: &Snapshots,
     py: Python<'py>,
     flavor: Flavor,
     args: ListAllArgs<'_, 'py>,
+    with_sources: bool,
+    select: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (opts, close, raised) = args.into_options(py)?;
     let http = Arc::clone(&snapshots.http);
@@ -212,23 +260,51 @@ fn list_all<'py>(
         Flavor::Async => {
             // The warning is raised by the coroutine, on the event loop, pointing at the awaiting line.
             let close = Arc::new(close);
+            let select = Arc::new(select.map(Bound::unbind));
             coroutine(py, Await::Listing, move || {
-                let (http, opts, close, raised) = (Arc::clone(&http), opts.clone(), Arc::clone(&close), raised.clone());
+                let (http, opts, close, select, raised) = (
+                    Arc::clone(&http),
+                    opts.clone(),
+                    Arc::clone(&close),
+                    Arc::clone(&select),
+                    raised.clone(),
+                );
                 async move {
-                    let out = pagination::list_all(&http, &opts).await;
+                    let out = run_listing(&http, &opts, with_sources).await;
                     move |py: Python<'_>| {
-                        let listing = raised.check(out)?;
-                        finish_listing(py, listing, close.as_ref().as_ref(), false)?.into_py_any(py)
+                        let done = raised.check(out)?;
+                        let select = select.as_ref().as_ref().map(|d| d.bind(py));
+                        let list = finish_listing(py, done, close.as_ref().as_ref(), false)?;
+                        selected(py, list, select).map(Bound::unbind)
                     }
                 }
             })
         }
         Flavor::Blocking => {
-            let out = run_blocking(py, async move { Ok(pagination::list_all(&http, &opts).await) })?;
-            let listing = raised.check(out)?;
-            Bound::new(py, finish_listing(py, listing, close.as_ref(), true)?).map(Bound::into_any)
+            let out = run_blocking(py, async move { Ok(run_listing(&http, &opts, with_sources).await) })?;
+            let done = raised.check(out)?;
+            let list = finish_listing(py, done, close.as_ref(), true)?;
+            selected(py, list, select.as_ref())
         }
     }
+}
+
+/// `orphans()`'s `select` arguments: the caller's filters with `orphaned=True`, checked before anything is listed
+/// (on an empty list), so a misspelt filter costs no listing.
+fn orphan_filters<'py>(py: Python<'py>, filters: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyDict>> {
+    let kwargs = match filters {
+        Some(f) => f.copy()?,
+        None => PyDict::new(py),
+    };
+    if kwargs.contains("orphaned")? {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "orphans() got an unexpected keyword argument 'orphaned' (it always selects orphaned=True)",
+        ));
+    }
+    kwargs.set_item("orphaned", true)?;
+    let empty = Bound::new(py, PySnapshotList::new(Vec::new(), 0, 0, None).with_sources(Vec::new()))?;
+    empty.call_method("select", (), Some(&kwargs))?;
+    Ok(kwargs)
 }
 
 /// `client.gpu_droplets.snapshots` of `GradientAI`.
@@ -260,8 +336,11 @@ macro_rules! resource_methods {
 
         #[pymethods]
         impl $ty {
-            /// Every snapshot, exactly once: page 1, then the rest concurrently, in page order.
-            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = None, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None))]
+            /// Every snapshot, exactly once: page 1, then the rest concurrently, in page order. `with_sources=True`
+            /// also lists, concurrently, the droplets (both the default listing and `type="gpus"`) and volumes the
+            /// snapshots may come from, so every row knows whether its source exists (`select(orphaned=...)`,
+            /// `summary(by="source")`, `source_exists`).
+            #[pyo3(signature = (*, resource_type = None, per_page = None, max_concurrency = None, progress = None, wait_for_rate_limit = None, max_attempts = None, extra_headers = None, extra_query = None, timeout = None, deadline = None, with_sources = false))]
             #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
             fn list_all<'py>(
                 &self,
@@ -276,6 +355,7 @@ macro_rules! resource_methods {
                 extra_query: Option<&Bound<'py, PyAny>>,
                 timeout: Option<&Bound<'py, PyAny>>,
                 deadline: Option<&Bound<'py, PyAny>>,
+                with_sources: bool,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let args = ListAllArgs {
                     resource_type,
@@ -287,7 +367,34 @@ macro_rules! resource_methods {
                     call: crate::py::args::call_options(extra_headers, extra_query, timeout)?,
                     deadline,
                 };
-                list_all(&self.0, py, Self::FLAVOR, args)
+                list_all(&self.0, py, Self::FLAVOR, args, with_sources, None)
+            }
+
+            /// The snapshots whose droplet or volume is gone: `list_all(with_sources=True)` then
+            /// `select(orphaned=True, **select_filters)`. A source listing that fails or is refused raises (it
+            /// never counts as "no droplets").
+            #[pyo3(signature = (*, resource_type = None, progress = None, max_concurrency = None, deadline = None, **select_filters))]
+            fn orphans<'py>(
+                &self,
+                py: Python<'py>,
+                resource_type: Option<&Bound<'py, PyAny>>,
+                progress: Option<&Bound<'py, PyAny>>,
+                max_concurrency: Option<&Bound<'py, PyAny>>,
+                deadline: Option<&Bound<'py, PyAny>>,
+                select_filters: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let select = orphan_filters(py, select_filters)?;
+                let args = ListAllArgs {
+                    resource_type,
+                    per_page: None,
+                    max_concurrency,
+                    progress,
+                    wait_for_rate_limit: None,
+                    max_attempts: None,
+                    call: CallOptions::default(),
+                    deadline,
+                };
+                list_all(&self.0, py, Self::FLAVOR, args, true, Some(select))
             }
 
             /// The same calls, answering an `APIResponse` (status, headers, body) instead of the parsed model.
@@ -323,33 +430,3 @@ snapshot_calls!(PyAsyncSnapshotsWithRawResponse);
 
 resource_methods!(PySnapshotsResource, PySnapshotsWithRawResponse);
 resource_methods!(PyAsyncSnapshotsResource, PyAsyncSnapshotsWithRawResponse);
-
-/// `GradientAI().gpu_droplets`: holds `snapshots`.
-#[pyclass(frozen, name = "GpuDropletsResource", module = "gradientai_rs._core")]
-pub struct PyGpuDroplets {
-    #[pyo3(get)]
-    snapshots: Py<PySnapshotsResource>,
-}
-
-/// `AsyncGradientAI().gpu_droplets`: holds `snapshots`.
-#[pyclass(frozen, name = "AsyncGpuDropletsResource", module = "gradientai_rs._core")]
-pub struct PyAsyncGpuDroplets {
-    #[pyo3(get)]
-    snapshots: Py<PyAsyncSnapshotsResource>,
-}
-
-impl PyGpuDroplets {
-    pub fn new(py: Python<'_>, http: Arc<HttpClient>) -> PyResult<Self> {
-        Ok(Self {
-            snapshots: Py::new(py, PySnapshotsResource::new(http))?,
-        })
-    }
-}
-
-impl PyAsyncGpuDroplets {
-    pub fn new(py: Python<'_>, http: Arc<HttpClient>) -> PyResult<Self> {
-        Ok(Self {
-            snapshots: Py::new(py, PyAsyncSnapshotsResource::new(http))?,
-        })
-    }
-}

@@ -14,6 +14,7 @@ use crate::core::http::HttpClient;
 use crate::core::models::{to_json, Entry, Fields, Obj, Snapshot, SnapshotPage, Str};
 use crate::core::pagination::{next_page_params, Change};
 use crate::core::snapshots::{self, CallOptions, ListParams};
+use crate::core::sources::SourceState;
 use crate::py::convert::{entries_to_dict, Mode};
 use crate::py::flavor::Flavor;
 use crate::py::models::{snapshot_list, PyMetaProperties, PyPageLinks, PySnapshot, Rows};
@@ -177,11 +178,12 @@ macro_rules! export_methods {
                 requested_schema: Option<Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyCapsule>> {
                 let _ = requested_schema;
-                self._arrow_stream(py, false, false, None, None)
+                self._arrow_stream(py, false, false, None, None, false)
             }
 
-            /// The C stream with the extra columns asked for (`now`: an aware datetime, default the current time).
-            #[pyo3(signature = (age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None))]
+            /// The C stream with the extra columns asked for (`now`: an aware datetime, default the current time;
+            /// `source_exists` needs a listing made with `with_sources=True`).
+            #[pyo3(signature = (age_days = false, monthly_cost = false, now = None, rate_per_gb_month = None, source_exists = false))]
             fn _arrow_stream<'py>(
                 &self,
                 py: Python<'py>,
@@ -189,7 +191,13 @@ macro_rules! export_methods {
                 monthly_cost: bool,
                 now: Option<&Bound<'py, PyAny>>,
                 rate_per_gb_month: Option<&Bound<'py, PyAny>>,
+                source_exists: bool,
             ) -> PyResult<Bound<'py, PyCapsule>> {
+                let source = if source_exists {
+                    Some(self.source_column().ok_or_else(|| pyo3::exceptions::PyValueError::new_err(NO_SOURCES))?)
+                } else {
+                    None
+                };
                 let extras = crate::core::arrow::ExtraColumns {
                     account: self.account_column(),
                     age_days_now: if age_days {
@@ -202,6 +210,7 @@ macro_rules! export_methods {
                     } else {
                         None
                     },
+                    source,
                 };
                 crate::py::arrow::stream_capsule(py, &self.rows, self.view_slice(), extras)
             }
@@ -239,8 +248,13 @@ macro_rules! export_methods {
     };
 }
 
+pub(crate) use crate::core::sources::NO_SOURCES;
+
 impl PySnapshotListResponse {
     fn account_column(&self) -> Option<&[Str]> {
+        None
+    }
+    fn source_column(&self) -> Option<&[SourceState]> {
         None
     }
     fn view_slice(&self) -> Option<&[usize]> {
@@ -268,6 +282,8 @@ pub struct PySnapshotList {
     pub(crate) accounts: Option<Arc<Vec<Str>>>,
     /// `list_all_accounts(errors="collect")`: the accounts that failed, `{name: exception}`.
     pub(crate) errors: Option<Py<PyAny>>,
+    /// `list_all(with_sources=True)`: the source state of each shared row.
+    pub(crate) sources: Option<Arc<Vec<SourceState>>>,
 }
 
 impl PySnapshotList {
@@ -280,7 +296,20 @@ impl PySnapshotList {
             view: None,
             accounts: None,
             errors: None,
+            sources: None,
         }
+    }
+
+    /// A list whose row `i`'s source is in state `states[i]`.
+    pub fn with_sources(mut self, states: Vec<SourceState>) -> Self {
+        debug_assert_eq!(states.len(), self.rows.len());
+        self.sources = Some(Arc::new(states));
+        self
+    }
+
+    /// The source state of each shared row (not only this list's).
+    pub(crate) fn source_column(&self) -> Option<&[SourceState]> {
+        self.sources.as_deref().map(Vec::as_slice)
     }
 
     /// A list whose row `i` belongs to `accounts[i]`.
@@ -301,6 +330,7 @@ impl PySnapshotList {
             view: Some(Arc::new(idx)),
             accounts: self.accounts.clone(),
             errors: None,
+            sources: self.sources.clone(),
         }
     }
 
@@ -383,7 +413,18 @@ impl Model for PySnapshotList {
         let accounts = self
             .account_column()
             .map(|a| self.indices().iter().map(|&i| a[i].as_str()).collect::<Vec<_>>());
-        let args = (self.json(None, false), self.total, self.pages, changed, accounts).into_pyobject(py)?;
+        let sources = self
+            .source_column()
+            .map(|s| self.indices().iter().map(|&i| s[i].as_str()).collect::<Vec<_>>());
+        let args = (
+            self.json(None, false),
+            self.total,
+            self.pages,
+            changed,
+            accounts,
+            sources,
+        )
+            .into_pyobject(py)?;
         PyTuple::new(py, [f, args.into_any()])
     }
 

@@ -2,13 +2,15 @@
 //! `select`, `most_recent`, `sort_by`, `monthly_cost`, `size_gigabytes` and `summary` (a `Summary` table). A
 //! selection shares its parent's rows through an index view, so it copies no snapshot.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::core::cost::{self, SummaryBy};
 use crate::core::group::{self, GroupBy};
 use crate::core::models::Snapshot;
 use crate::core::select::{self, SortField};
-use crate::py::args::{now_micros, rate, SelectArgs};
+use crate::core::sources::{self, NO_SOURCES};
+use crate::py::args::{now_micros, opt_orphaned, rate, SelectArgs};
 use crate::py::errors::to_pyerr;
 use crate::py::responses::PySnapshotList;
 use crate::py::summary::PySummary;
@@ -23,9 +25,11 @@ impl PySnapshotList {
 
 #[pymethods]
 impl PySnapshotList {
-    /// The snapshots that pass every filter given, as a new `SnapshotList` (in this list's order).
+    /// The snapshots that pass every filter given, as a new `SnapshotList` (in this list's order). `orphaned=True`:
+    /// only those whose source is gone; `False`: the others (source exists or unknown); it needs a listing made with
+    /// `with_sources=True`.
     #[pyo3(signature = (*, name = None, tags_any = None, tags_all = None, regions = None, resource_type = None,
-        resource_id = None, older_than = None, newer_than = None, min_size_gb = None, now = None))]
+        resource_id = None, older_than = None, newer_than = None, min_size_gb = None, now = None, orphaned = None))]
     #[allow(clippy::too_many_arguments)] // keyword arguments of the Python API
     fn select<'py>(
         &self,
@@ -40,7 +44,15 @@ impl PySnapshotList {
         newer_than: Option<&Bound<'py, PyAny>>,
         min_size_gb: Option<&Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
+        orphaned: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PySnapshotList> {
+        let orphaned = match opt_orphaned(orphaned)? {
+            None => None,
+            Some(want) => Some((
+                want,
+                self.source_column().ok_or_else(|| PyValueError::new_err(NO_SOURCES))?,
+            )),
+        };
         let args = SelectArgs {
             name,
             tags_any,
@@ -53,7 +65,13 @@ impl PySnapshotList {
             min_size_gb,
         };
         let filter = args.filter(now_micros(now)?)?;
-        Ok(self.pick(py, |rows, idx| select::select_in(rows, idx, &filter)))
+        Ok(self.pick(py, |rows, idx| {
+            let chosen = select::select_in(rows, idx, &filter);
+            match orphaned {
+                None => chosen,
+                Some((want, states)) => sources::orphaned_in(states, &chosen, want),
+            }
+        }))
     }
 
     /// The newest snapshot of each group (`resource_id`, `resource_type`, `region`, `tag`, `name` or `none`).
@@ -84,7 +102,8 @@ impl PySnapshotList {
     }
 
     /// Count, GB and USD/month per group: `by` is `resource_type`, `region`, `resource_id`, `tag`, `age` (buckets
-    /// at `now`) or, for lists of several accounts, `account`.
+    /// at `now`), `source` (`exists`/`gone`/`unknown`, for listings made with `with_sources=True`) or, for lists of
+    /// several accounts, `account`.
     #[pyo3(signature = (by = "resource_type", *, rate_per_gb_month = None, now = None))]
     fn summary(
         &self,
@@ -95,11 +114,27 @@ impl PySnapshotList {
         let rate = rate(rate_per_gb_month)?;
         let kind = SummaryBy::parse("by", by).map_err(to_pyerr)?;
         let now = match kind {
-            SummaryBy::Account => 0,
+            SummaryBy::Account | SummaryBy::Source => 0,
             _ => now_micros(now)?,
         };
-        let rows =
-            cost::summary(&self.rows, &self.indices(), kind, rate, now, self.account_column()).map_err(to_pyerr)?;
+        let rows = cost::summary(
+            &self.rows,
+            &self.indices(),
+            kind,
+            rate,
+            now,
+            self.account_column(),
+            self.source_column(),
+        )
+        .map_err(to_pyerr)?;
         Ok(PySummary::new(by.to_owned(), rate, rows))
+    }
+
+    /// The source state of each row (`"exists"`, `"gone"` or `"unknown"`) for listings made with
+    /// `with_sources=True`, else `None`.
+    #[getter]
+    fn source_states(&self) -> Option<Vec<&'static str>> {
+        self.source_column()
+            .map(|s| self.indices().iter().map(|&i| s[i].as_str()).collect())
     }
 }

@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import re
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import gradientai_rs
 from gradientai_rs import (
@@ -15,6 +15,9 @@ from gradientai_rs import (
     APIResponse,
     APIStatusError,
     AsyncGradientAI,
+    Droplet,
+    DropletList,
+    GPUDropletListResponse,
     GradientAI,
     MetaProperties,
     NotFoundError,
@@ -26,6 +29,9 @@ from gradientai_rs import (
     SnapshotListResponse,
     SnapshotRetrieveResponse,
     Summary,
+    Volume,
+    VolumeList,
+    VolumeListResponse,
 )
 
 
@@ -95,6 +101,34 @@ def cleaning_up(client: GradientAI) -> int:
     return len(by_regex) + len(newest) + int(usd) + len(rows) + len(doomed) + len(reasons) + int(freed) + len(gone)
 
 
+def sources(client: GradientAI) -> int:
+    page: GPUDropletListResponse = client.gpu_droplets.list(type="gpus", per_page=10)
+    gpus: List[Droplet] = page.droplets
+    ids: List[int] = [d.id for d in gpus]
+    droplets: DropletList = client.gpu_droplets.list_all()
+    vols: VolumeListResponse = client.gpu_droplets.volumes.list(region="nyc1")
+    every_volume: VolumeList = client.gpu_droplets.volumes.list_all()
+    first: Optional[Volume] = every_volume[0] if len(every_volume) else None
+    created: Optional[str] = first.created_at if first is not None else None
+    listing: SnapshotList = client.gpu_droplets.snapshots.list_all(with_sources=True)
+    states: Optional[Sequence[str]] = listing.source_states
+    orphans: SnapshotList = client.gpu_droplets.snapshots.orphans(older_than="30d")
+    gone: Summary = listing.summary(by="source")
+    plan: PrunePlan = client.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1), orphaned=True)
+    kept: SnapshotList = listing.select(orphaned=False)
+    return (
+        len(ids)
+        + len(droplets)
+        + len(vols.volumes)
+        + len(states or [])
+        + len(orphans)
+        + len(gone)
+        + len(plan.delete)
+        + len(kept)
+        + len(created or "")
+    )
+
+
 async def async_part(url: str) -> int:
     async with AsyncGradientAI(api_key="fake-token", base_url=url) as client:
         page = await client.gpu_droplets.snapshots.list(per_page=10)
@@ -112,13 +146,15 @@ async def async_part(url: str) -> int:
         assert retrieved.snapshot is not None
         plan = await client.gpu_droplets.snapshots.plan_prune(RetentionPolicy(keep_last=1000))
         result: PruneResult = await plan.apply()
-        return count + len(everything) + len(result.deleted)
+        orphans: SnapshotList = await client.gpu_droplets.snapshots.orphans()
+        gpus: DropletList = await client.gpu_droplets.list_all(type="gpus")
+        return count + len(everything) + len(result.deleted) + len(orphans) + len(gpus)
 
 
 def main(url: str) -> int:
     with GradientAI(api_key="fake-token", base_url=url) as client:
         total = len(newest_names(client)) + int(sizes(client)) + raw_and_errors(client) + exports(client)
-        total += cleaning_up(client)
+        total += cleaning_up(client) + sources(client)
     total += asyncio.run(async_part(url))
     print(gradientai_rs.__version__, total)
     return 0

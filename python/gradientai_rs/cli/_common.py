@@ -157,6 +157,10 @@ def describe_api_error(exc: Exception) -> str:
             parts.append(f"HTTP {status} {HTTPStatus(status).phrase}")
         except ValueError:
             parts.append(f"HTTP {status}")
+    listing, scope = getattr(exc, "listing", None), getattr(exc, "scope", None)
+    if isinstance(listing, str) and isinstance(scope, str):
+        # A source listing of with_sources/orphans: name it and the token scope it needs.
+        parts.append(f"the {listing} listing (needs the {scope} scope) failed, so nothing is called orphaned")
     page = getattr(exc, "page", None)
     if page is not None:
         parts.append(f"page {page}")

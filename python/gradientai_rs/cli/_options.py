@@ -138,6 +138,18 @@ def filter_options(
     g.add_argument("--newer-than", metavar="AGE", default=None, help="only snapshots newer than AGE (e.g. 7d)")
 
 
+ORPHANED_HELP = (
+    "only snapshots whose droplet or volume is gone: lists the droplets (both the default listing and type=gpus) "
+    "and volumes too, concurrently; a refused listing (a token without droplet:read or block_storage:read) is an "
+    "error, never 'no droplets'"
+)
+
+
+def orphaned_option(p: argparse.ArgumentParser) -> None:
+    """``--orphaned`` (``select(orphaned=True)`` over a listing made with ``with_sources=True``)."""
+    p.add_argument("--orphaned", action="store_true", help=ORPHANED_HELP)
+
+
 def select_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     """The ``select()`` keywords of ``filter_options``' flags that were given."""
     out: Dict[str, Any] = {}
@@ -151,6 +163,8 @@ def select_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         value = getattr(args, key, None)
         if value is not None:
             out[name] = value
+    if getattr(args, "orphaned", False):
+        out["orphaned"] = True
     return out
 
 

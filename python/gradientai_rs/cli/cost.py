@@ -7,7 +7,7 @@ import sys
 
 from ._command import Command
 from ._common import EXIT_OK, UsageError, client, isatty
-from ._options import filter_options, float_type, output_options, resource_type_option
+from ._options import filter_options, float_type, orphaned_option, output_options, resource_type_option
 from ._output import Column, Row, emit, fmt_2f
 from ._vocab import SUMMARY_KEYS
 from .snapshots import all_contexts, list_accounts, refine
@@ -24,7 +24,8 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         choices=SUMMARY_KEYS,
         default="resource_type",
         metavar="FIELD",
-        help=f"group by: {', '.join(SUMMARY_KEYS)} (default: resource_type; account needs --all-contexts)",
+        help=f"group by: {', '.join(SUMMARY_KEYS)} (default: resource_type; account needs --all-contexts; "
+        "source: exists/gone/unknown, listing the droplets and volumes too)",
     )
     p.add_argument(
         "--rate",
@@ -35,18 +36,20 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     )
     resource_type_option(p)
     filter_options(p)
+    orphaned_option(p)
     output_options(p, json_help="json: a JSON array of objects")
 
 
 def _run(args: argparse.Namespace) -> int:
+    sources = args.orphaned or args.by == "source"
     if all_contexts(args):
-        listing = list_accounts(args, resource_type=args.resource_type)
+        listing = list_accounts(args, resource_type=args.resource_type, with_sources=sources)
     else:
         if args.by == "account":
             raise UsageError("--by account needs --all-contexts")
         with client(args) as c:
             listing = c.gpu_droplets.snapshots.list_all(
-                resource_type=args.resource_type, progress=isatty(sys.stderr) or None
+                resource_type=args.resource_type, progress=isatty(sys.stderr) or None, with_sources=sources
             )
     listing = refine(args, listing)
     summary = listing.summary(args.by, rate_per_gb_month=args.rate)

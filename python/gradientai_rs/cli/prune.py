@@ -9,7 +9,14 @@ from typing import Any, List
 from .._hygiene import PruneResult, RetentionPolicy
 from ._command import Command
 from ._common import EXIT_API, EXIT_OK, Declined, UsageError, client, confirm, describe_api_error, error, isatty
-from ._options import filter_options, int_type, output_options, resource_type_option, select_kwargs
+from ._options import (
+    filter_options,
+    int_type,
+    orphaned_option,
+    output_options,
+    resource_type_option,
+    select_kwargs,
+)
 from ._output import Column, Out, Row, emit
 from ._vocab import GROUP_BY_KEYS, MAX_CONCURRENCY, MAX_COUNT
 from .snapshots import SNAPSHOT_COLUMNS, all_contexts, snapshot_rows
@@ -47,6 +54,7 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         help=f"apply the policy per group: {', '.join(GROUP_BY_KEYS)} (default: resource_id)",
     )
     filter_options(p, tag_help="only consider snapshots with this tag (repeatable: any of them)")
+    orphaned_option(p)
     p.add_argument("--apply", action="store_true", help="delete the planned snapshots (asks first)")
     p.add_argument("-y", "--yes", action="store_true", help="with --apply: do not ask")
     p.add_argument(

@@ -17,6 +17,7 @@ from ._options import (
     chosen,
     filter_options,
     int_type,
+    orphaned_option,
     output_options,
     resource_type_option,
     select_kwargs,
@@ -145,6 +146,7 @@ def _list_arguments(p: argparse.ArgumentParser) -> None:
     )
     which.add_argument("--all", action="store_true", help="every snapshot of every page (list_all())")
     filter_options(p)
+    orphaned_option(p)
     p.add_argument(
         "--sort",
         metavar="FIELD",
@@ -157,17 +159,24 @@ def _list_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run_list(args: argparse.Namespace) -> int:
+    if args.orphaned and args.page is not None:
+        raise UsageError("--orphaned looks at every snapshot; drop --page")
     if all_contexts(args):
         if args.page is not None:
             raise UsageError("--all-contexts lists every page; drop --page")
-        listing = list_accounts(args, resource_type=args.resource_type, per_page=args.per_page)
+        listing = list_accounts(
+            args, resource_type=args.resource_type, per_page=args.per_page, with_sources=args.orphaned
+        )
         emit_snapshots(args, refine(args, listing))
         return EXIT_OK
     with client(args) as c:
         resource = c.gpu_droplets.snapshots
-        if args.all:
+        if args.all or args.orphaned:
             everything = resource.list_all(
-                resource_type=args.resource_type, per_page=args.per_page, progress=isatty(sys.stderr) or None
+                resource_type=args.resource_type,
+                per_page=args.per_page,
+                progress=isatty(sys.stderr) or None,
+                with_sources=args.orphaned,
             )
             emit_snapshots(args, refine(args, everything))
             return EXIT_OK

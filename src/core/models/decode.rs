@@ -292,7 +292,7 @@ pub fn decode_envelope(body: &[u8]) -> Result<SnapshotEnvelope, serde_json::Erro
 /// goes through the byte reader, whose error says where. Only when that fails is the body looked at again for
 /// what Python's `json.loads(bytes)` — the SDK's `httpx.Response.json()` — accepts and serde_json does not (see
 /// [`repaired`]); the fast path is unchanged.
-fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, serde_json::Error> {
+pub(super) fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, serde_json::Error> {
     let first = match std::str::from_utf8(body) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(body),

@@ -26,6 +26,34 @@ pub enum Entry<'a> {
     Snapshots(&'a [Snapshot]),
     /// Any object given as its entries (envelopes, pages whose rows live elsewhere).
     Fields(&'a [(&'a str, Entry<'a>)]),
+    /// A list of integers (a droplet's `snapshot_ids`, a volume's `droplet_ids`).
+    IntList(&'a [i64]),
+    /// A nested model (a droplet's `region`, a droplet in a page).
+    Object(&'a dyn HasEntries),
+    /// A list of models (a page's `droplets` or `volumes`).
+    Objects(&'a dyn EntriesList),
+}
+
+/// A model that lists its own entries (nested models, droplets, volumes).
+pub trait HasEntries: std::fmt::Debug + Sync {
+    fn nested_entries(&self) -> Vec<(&str, Entry<'_>)>;
+}
+
+/// A list of models, each listing its entries.
+pub trait EntriesList: std::fmt::Debug + Sync {
+    fn items(&self) -> Vec<&dyn HasEntries>;
+}
+
+impl<T: super::Fields + std::fmt::Debug + Sync> HasEntries for T {
+    fn nested_entries(&self) -> Vec<(&str, Entry<'_>)> {
+        super::Fields::entries(self)
+    }
+}
+
+impl<T: HasEntries> EntriesList for Vec<T> {
+    fn items(&self) -> Vec<&dyn HasEntries> {
+        self.iter().map(|x| x as &dyn HasEntries).collect()
+    }
 }
 
 pub trait ToEntry {
@@ -136,6 +164,9 @@ impl Serialize for Json<'_> {
             Entry::Snapshot(v) => serialize_entries(v.entries(), s, self.canonical),
             Entry::Snapshots(v) => s.collect_seq(v.iter().map(|x| wrap(Entry::Snapshot(x)))),
             Entry::Fields(v) => serialize_entries(v.iter().copied(), s, self.canonical),
+            Entry::IntList(v) => v.serialize(s),
+            Entry::Object(v) => serialize_entries(v.nested_entries(), s, self.canonical),
+            Entry::Objects(v) => s.collect_seq(v.items().into_iter().map(|x| wrap(Entry::Object(x)))),
         }
     }
 }

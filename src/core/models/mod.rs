@@ -32,6 +32,9 @@ use serde_json::Value;
 
 use crate::core::datetime::UtcDateTime;
 
+pub use compute::{decode_droplet_page, decode_volume_page, Droplet, DropletPage, Nested, Region, Volume, VolumePage};
+#[allow(unused_imports)] // the binding's (left out by `--no-default-features`)
+pub(crate) use compute::{droplet_fields, droplet_page_fields, region_fields, volume_fields, volume_page_fields};
 /// The serde decoders alone: what [`decode_page`] and [`decode_envelope`] fall back to, and the oracle the
 /// property tests compare the fast path with.
 pub use decode::{decode_envelope as decode_envelope_serde, decode_page as decode_page_serde};
@@ -49,7 +52,7 @@ pub fn decode_page(body: &[u8]) -> Result<SnapshotPage, serde_json::Error> {
 pub fn decode_envelope(body: &[u8]) -> Result<SnapshotEnvelope, serde_json::Error> {
     scan::scan_envelope(body).map_or_else(|| decode_envelope_serde(body), Ok)
 }
-pub use encode::{to_json, Entry, Json, ToEntry};
+pub use encode::{to_json, EntriesList, Entry, HasEntries, Json, ToEntry};
 
 /// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
 /// allocations instead of a dozen.
@@ -192,6 +195,8 @@ macro_rules! lenient_model {
         pub(crate) use $fields;
     };
 }
+
+mod compute;
 
 /// `created_at` is a string field whose entry is marked as a timestamp.
 #[derive(Debug, Clone, PartialEq, Default)]
