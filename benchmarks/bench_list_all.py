@@ -324,6 +324,13 @@ def main() -> int:
         ">=",
         f"(a) {C.fmt_s(a0_cpu)} vs (c) {C.fmt_s(c0_cpu)}",
     )
+    T.add(
+        "0 ms: (c) >= 15x less client CPU than (a) (issue 20)",
+        C.ratio(a0_cpu, c0_cpu),
+        15,
+        ">=",
+        f"(a) {C.fmt_s(a0_cpu)} vs (c) {C.fmt_s(c0_cpu)}",
+    )
     if rss:
         pa, pc = rss["a"]["peak_minus_baseline_kib"], rss["c"]["peak_minus_baseline_kib"]
         T.add(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use crate::core::error::Result;
-use crate::core::models::{Snapshot, Str};
+use crate::core::models::{Field, Snapshot, Str};
 use crate::core::select::{created_micros, list};
 use crate::core::vocabulary;
 
@@ -44,23 +44,29 @@ impl GroupBy {
     /// (duplicates within a row are skipped), [`NONE_GROUP`] when the field is missing or empty, `""` for
     /// [`GroupBy::Nothing`].
     pub fn for_each_key(self, row: &Snapshot, mut each: impl FnMut(&str)) {
-        let multi = |list: &[Str], each: &mut dyn FnMut(&str)| {
+        self.for_each_key_ref(row, |key| each(&key));
+    }
+
+    /// [`GroupBy::for_each_key`], the keys borrowed from the row when they can be (to keep them).
+    pub fn for_each_key_ref<'a>(self, row: &'a Snapshot, mut each: impl FnMut(Cow<'a, str>)) {
+        let multi = |list: &'a [Str], each: &mut dyn FnMut(Cow<'a, str>)| {
             if list.is_empty() {
-                each(NONE_GROUP);
+                each(Cow::Borrowed(NONE_GROUP));
             }
             for (i, s) in list.iter().enumerate() {
                 if !list[..i].contains(s) {
-                    each(s);
+                    each(Cow::Borrowed(s.as_str()));
                 }
             }
         };
+        let one = |f: &'a Field<Str>| Cow::Borrowed(f.value().map_or(NONE_GROUP, Str::as_str));
         match self {
-            Self::ResourceId => each(row.resource_id.text().as_deref().unwrap_or(NONE_GROUP)),
-            Self::ResourceType => each(row.resource_type.value().map_or(NONE_GROUP, Str::as_str)),
-            Self::Name => each(row.name.value().map_or(NONE_GROUP, Str::as_str)),
+            Self::ResourceId => each(row.resource_id.text().unwrap_or(Cow::Borrowed(NONE_GROUP))),
+            Self::ResourceType => each(one(&row.resource_type)),
+            Self::Name => each(one(&row.name)),
             Self::Region => multi(list(&row.regions), &mut each),
             Self::Tag => multi(list(&row.tags), &mut each),
-            Self::Nothing => each(""),
+            Self::Nothing => each(Cow::Borrowed("")),
         }
     }
 
@@ -108,18 +114,20 @@ pub fn most_recent(rows: &[Snapshot], group_by: GroupBy) -> Vec<usize> {
 
 /// Like [`most_recent`], among the rows `idx`; answered in the order of `idx`.
 pub fn most_recent_in(rows: &[Snapshot], idx: &[usize], group_by: GroupBy) -> Vec<usize> {
-    let mut best: HashMap<String, (i64, usize)> = HashMap::new();
+    // Keys borrowed from the rows, hashed with FxHash (no allocation per group, no SipHash per row).
+    let mut best: HashMap<Cow<'_, str>, (i64, usize), FxBuild> =
+        HashMap::with_capacity_and_hasher(idx.len() / 2, FxBuild);
     for (pos, &i) in idx.iter().enumerate() {
         let Some(row) = rows.get(i) else { continue };
         let Some(t) = created_micros(row) else { continue };
-        group_by.for_each_key(row, |key| match best.get_mut(key) {
+        group_by.for_each_key_ref(row, |key| match best.get_mut(key.as_ref()) {
             Some(slot) => {
                 if t > slot.0 {
                     *slot = (t, pos);
                 }
             }
             None => {
-                best.insert(key.to_owned(), (t, pos));
+                best.insert(key, (t, pos));
             }
         });
     }
@@ -127,6 +135,43 @@ pub fn most_recent_in(rows: &[Snapshot], idx: &[usize], group_by: GroupBy) -> Ve
     chosen.sort_unstable();
     chosen.dedup();
     chosen.into_iter().map(|pos| idx[pos]).collect()
+}
+
+/// FxHash (rustc's hasher: a multiply and a rotate per word), for the short keys of [`most_recent_in`]; the keys
+/// come from the API, but a slow map only costs the caller time, it can't change a result.
+#[derive(Default, Clone, Copy)]
+struct FxBuild;
+
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+    fn finish(&self) -> u64 {
+        // The multiply leaves the high bits well mixed and the low ones poor; hashbrown picks buckets with the
+        // low bits (rustc-hash 2 rotates likewise).
+        self.0.rotate_left(26)
+    }
 }
 
 #[cfg(test)]

@@ -267,7 +267,7 @@ async fn fetch<C: Collection>(
     if let Some(why) = implausible(total, last_link, opts.per_page) {
         return Err(wrap(resp.invalid(why)));
     }
-    let http2 = resp.http_version == "HTTP/2.0";
+    let http2 = resp.is_http2();
     let snapshots = parsed.into_items();
     log::debug!(target: "gradientai_rs::pagination", "page {page}: {} {} ({})", snapshots.len(), C::NOUN, C::PATH);
     Ok(PageResult {

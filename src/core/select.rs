@@ -48,7 +48,10 @@ pub struct Filter {
 
 /// `created_at` in unix microseconds, when it parses.
 pub fn created_micros(row: &Snapshot) -> Option<i64> {
-    row.created_at.parsed().map(|t| t.unix_micros())
+    row.created_at
+        .0
+        .value()
+        .and_then(|s| crate::core::datetime::UtcDateTime::parse_micros(s))
 }
 
 pub(crate) fn list(f: &Field<Vec<Str>>) -> &[Str] {
@@ -149,33 +152,42 @@ impl SortField {
     }
 }
 
-enum Key<'a> {
-    Int(i64),
-    Float(f64),
-    Text(Cow<'a, str>),
+/// Rows with the sort key, by their position in `idx`, sorted (unstable sort on (key, position): positions are
+/// unique, so equal keys keep their order in either direction, as a stable sort would); then the rows without it.
+fn sorted<K>(
+    idx: &[usize],
+    mut keyed: Vec<(K, usize)>,
+    missing: Vec<usize>,
+    cmp: impl Fn(&K, &K) -> Ordering,
+    reverse: bool,
+) -> Vec<usize> {
+    keyed.sort_unstable_by(|a, b| {
+        let by_key = cmp(&a.0, &b.0);
+        if reverse { by_key.reverse() } else { by_key }.then(a.1.cmp(&b.1))
+    });
+    keyed
+        .into_iter()
+        .map(|(_, pos)| idx[pos])
+        .chain(missing.into_iter().map(|pos| idx[pos]))
+        .collect()
 }
 
-impl Key<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Key::Int(a), Key::Int(b)) => a.cmp(b),
-            (Key::Float(a), Key::Float(b)) => a.total_cmp(b),
-            (Key::Text(a), Key::Text(b)) => a.cmp(b),
-            _ => Ordering::Equal,
+/// Each row of `idx` with its key (`None`: missing), by position.
+fn keyed<'a, K>(
+    rows: &'a [Snapshot],
+    idx: &[usize],
+    key: impl Fn(&'a Snapshot) -> Option<K>,
+) -> (Vec<(K, usize)>, Vec<usize>) {
+    let mut keyed = Vec::with_capacity(idx.len());
+    let mut missing = Vec::new();
+    for (pos, &i) in idx.iter().enumerate() {
+        let Some(row) = rows.get(i) else { continue };
+        match key(row) {
+            Some(k) => keyed.push((k, pos)),
+            None => missing.push(pos),
         }
     }
-}
-
-fn sort_key(row: &Snapshot, field: SortField) -> Option<Key<'_>> {
-    match field {
-        SortField::CreatedAt => created_micros(row).map(Key::Int),
-        SortField::Name => row.name.value().map(|s| Key::Text(Cow::Borrowed(s.as_str()))),
-        SortField::SizeGigabytes => row.size_gigabytes.value().copied().map(Key::Float),
-        SortField::MinDiskSize => row.min_disk_size.value().copied().map(Key::Int),
-        SortField::Id => row.id.text().map(Key::Text),
-        SortField::ResourceId => row.resource_id.text().map(Key::Text),
-        SortField::ResourceType => row.resource_type.value().map(|s| Key::Text(Cow::Borrowed(s.as_str()))),
-    }
+    (keyed, missing)
 }
 
 /// Row indices sorted by `field` (ascending, or descending with `reverse`). Stable: equal keys keep their order
@@ -189,21 +201,31 @@ pub fn sort_by(rows: &[Snapshot], field: SortField, reverse: bool) -> Vec<usize>
 
 /// Like [`sort_by`], for the rows `idx` (indices out of range are dropped).
 pub fn sort_in(rows: &[Snapshot], idx: &[usize], field: SortField, reverse: bool) -> Vec<usize> {
-    let mut keyed: Vec<(Key<'_>, usize)> = Vec::with_capacity(idx.len());
-    let mut missing: Vec<usize> = Vec::new();
-    for &i in idx {
-        let Some(row) = rows.get(i) else { continue };
-        match sort_key(row, field) {
-            Some(k) => keyed.push((k, i)),
-            None => missing.push(i),
+    let text = |f: fn(&Snapshot) -> Option<Cow<'_, str>>| {
+        let (k, m) = keyed(rows, idx, f);
+        sorted(idx, k, m, |a, b| a.cmp(b), reverse)
+    };
+    fn borrowed(f: &Field<Str>) -> Option<Cow<'_, str>> {
+        f.value().map(|s| Cow::Borrowed(s.as_str()))
+    }
+    match field {
+        SortField::CreatedAt | SortField::MinDiskSize => {
+            let int = |row: &Snapshot| match field {
+                SortField::CreatedAt => created_micros(row),
+                _ => row.min_disk_size.value().copied(),
+            };
+            let (k, m) = keyed(rows, idx, int);
+            sorted(idx, k, m, i64::cmp, reverse)
         }
+        SortField::SizeGigabytes => {
+            let (k, m) = keyed(rows, idx, |row| row.size_gigabytes.value().copied());
+            sorted(idx, k, m, f64::total_cmp, reverse)
+        }
+        SortField::Name => text(|row| borrowed(&row.name)),
+        SortField::ResourceType => text(|row| borrowed(&row.resource_type)),
+        SortField::Id => text(|row| row.id.text()),
+        SortField::ResourceId => text(|row| row.resource_id.text()),
     }
-    if reverse {
-        keyed.sort_by(|a, b| b.0.cmp(&a.0));
-    } else {
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    keyed.into_iter().map(|(_, i)| i).chain(missing).collect()
 }
 
 #[cfg(test)]
@@ -386,6 +408,31 @@ pub(crate) mod tests {
         rows[0].name = Field::Null;
         assert_eq!(sort_by(&rows, SortField::Name, true), vec![1, 2, 3, 0]);
         assert_eq!(sort_in(&rows, &[3, 1, 7], SortField::Id, false), vec![1, 3]);
+        // Equal keys keep the order of `idx` (not of the row numbers), ascending and descending; missing last.
+        for r in &mut rows {
+            r.min_disk_size = Field::Value(5);
+        }
+        rows[1].min_disk_size = Field::Value(9);
+        rows[2].min_disk_size = Field::Absent;
+        assert_eq!(
+            sort_in(&rows, &[3, 2, 1, 0], SortField::MinDiskSize, false),
+            vec![3, 0, 1, 2]
+        );
+        assert_eq!(
+            sort_in(&rows, &[3, 2, 1, 0], SortField::MinDiskSize, true),
+            vec![1, 3, 0, 2]
+        );
+        let sizes: Vec<usize> = (0..200).map(|i| (i * 7919) % 13).collect();
+        let many: Vec<Snapshot> = sizes
+            .iter()
+            .map(|&k| Snapshot {
+                size_gigabytes: Field::Value(k as f64),
+                ..Snapshot::default()
+            })
+            .collect();
+        let mut stable: Vec<usize> = (0..200).collect();
+        stable.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]));
+        assert_eq!(sort_by(&many, SortField::SizeGigabytes, true), stable);
     }
 
     #[test]

@@ -184,7 +184,7 @@ impl PyAPIResponse {
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        for (k, v) in &self.resp.headers {
+        for (k, v) in self.resp.headers() {
             d.set_item(k, v)?;
         }
         Ok(d)
@@ -195,11 +195,11 @@ impl PyAPIResponse {
     }
     #[getter]
     fn method(&self) -> &str {
-        &self.resp.method
+        self.resp.method.as_str()
     }
     #[getter]
-    fn http_version(&self) -> &str {
-        &self.resp.http_version
+    fn http_version(&self) -> String {
+        self.resp.http_version()
     }
     #[getter]
     fn retries_taken(&self) -> u32 {

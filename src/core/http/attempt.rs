@@ -36,7 +36,7 @@ pub(super) enum Attempt {
         headers: HeaderMap,
         body: Bytes,
         url: String,
-        version: String,
+        version: reqwest::Version,
     },
     Failed(Error),
 }
@@ -118,7 +118,8 @@ pub(super) fn status_error(
 pub(super) struct Attempting<'a> {
     pub req: &'a Request,
     pub url: &'a url::Url,
-    pub token: &'a str,
+    /// `Bearer <token>`, marked sensitive.
+    pub auth: &'a HeaderValue,
     pub extra: &'a HeaderMap,
     pub timeout: Duration,
     pub retries_taken: u32,
@@ -131,12 +132,35 @@ impl Attempting<'_> {
     }
 }
 
+/// The header values every request of a client sends, made when the client is built instead of per attempt.
+pub(super) struct FixedHeaders {
+    /// `None`: the token can't be sent in a header (the request is refused with a clear error).
+    pub auth: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
+    /// `x-stainless-read-timeout` for the client's own timeout (a per-call `timeout=` makes its own).
+    read_timeout: Option<HeaderValue>,
+    timeout: Duration,
+}
+
+impl FixedHeaders {
+    pub fn new(config: &crate::core::config::Config) -> Self {
+        let auth = config.api_key.as_ref().and_then(|key| {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose())).ok()?;
+            v.set_sensitive(true);
+            Some(v)
+        });
+        Self {
+            auth,
+            user_agent: HeaderValue::from_str(&config.user_agent).ok(),
+            read_timeout: HeaderValue::from_str(&format_seconds(config.timeout)).ok(),
+            timeout: config.timeout,
+        }
+    }
+}
+
 impl HttpClient {
     /// The headers of one attempt, as the SDK sends them; `default_headers` and `extra_headers` go last and win.
     fn attempt_headers(&self, at: &Attempting<'_>) -> HeaderMap {
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", at.token)).unwrap_or_else(|_| HeaderValue::from_static(""));
-        auth.set_sensitive(true);
         let mut headers = HeaderMap::with_capacity(8 + self.default_headers.len() + at.extra.len());
         let accept = if at.req.method == Method::DELETE {
             "*/*"
@@ -147,13 +171,18 @@ impl HttpClient {
         if at.req.method != Method::GET {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        if let Ok(ua) = HeaderValue::from_str(&self.config.user_agent) {
-            headers.insert(USER_AGENT, ua);
+        if let Some(ua) = &self.fixed.user_agent {
+            headers.insert(USER_AGENT, ua.clone());
         }
-        headers.insert(AUTHORIZATION, auth);
+        headers.insert(AUTHORIZATION, at.auth.clone());
         headers.insert("x-stainless-lang", HeaderValue::from_static("python"));
         headers.insert("x-stainless-retry-count", HeaderValue::from(at.retries_taken));
-        if let Ok(v) = HeaderValue::from_str(&format_seconds(at.timeout)) {
+        let read_timeout = if at.timeout == self.fixed.timeout {
+            self.fixed.read_timeout.clone()
+        } else {
+            HeaderValue::from_str(&format_seconds(at.timeout)).ok()
+        };
+        if let Some(v) = read_timeout {
             headers.insert("x-stainless-read-timeout", v);
         }
         for (k, v) in self.default_headers.iter().chain(at.extra.iter()) {
@@ -186,8 +215,8 @@ impl HttpClient {
         let mut resp = builder.send().await.map_err(|e| at.transport_error(&e))?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
-        let url = resp.url().to_string();
-        let version = format!("{:?}", resp.version());
+        let url = resp.url().as_str().to_owned();
+        let version = resp.version();
         let max = self.config.max_body_bytes;
         if resp.content_length().is_some_and(|n| n > max as u64) {
             return Err(too_large(status, &url, max, &headers, at.redactor));

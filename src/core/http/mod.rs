@@ -56,24 +56,40 @@ impl Request {
     }
 }
 
-/// A 2xx answer, whole.
+/// A 2xx answer, whole. What only a raw response or an error shows (the headers as redacted text, the HTTP
+/// version as text) is made when asked for, not for every model answer.
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
-    pub method: String,
+    pub method: Method,
     pub url: String,
-    pub headers: Vec<(String, String)>,
+    /// As received; [`Response::headers`] gives them redacted.
+    pub(crate) raw_headers: HeaderMap,
     pub body: Bytes,
     pub retries_taken: u32,
     pub elapsed: Duration,
     pub rate_limit: Option<RateLimit>,
     pub request_id: Option<String>,
-    pub http_version: String,
+    pub(crate) version: reqwest::Version,
     /// The token and sensitive headers, to scrub them from anything an error repeats from the body.
-    pub(crate) redact: Redactor,
+    pub(crate) redact: Arc<Redactor>,
 }
 
 impl Response {
+    /// The headers as `(lower-case name, value)` pairs, secrets redacted.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        header_pairs(&self.raw_headers, &self.redact)
+    }
+
+    /// `HTTP/1.1`, `HTTP/2.0`...
+    pub fn http_version(&self) -> String {
+        format!("{:?}", self.version)
+    }
+
+    pub fn is_http2(&self) -> bool {
+        self.version == reqwest::Version::HTTP_2
+    }
+
     /// A typed error for a 2xx body that doesn't decode.
     pub fn invalid(&self, message: impl Into<String>) -> Error {
         Error::InvalidResponse {
@@ -82,7 +98,7 @@ impl Response {
             message: self.redact.redact(&message.into()),
             excerpt: excerpt(&self.body, &self.redact),
             request_id: self.request_id.clone(),
-            headers: self.headers.clone(),
+            headers: self.headers(),
         }
     }
 }
@@ -97,7 +113,11 @@ pub struct HttpClient {
     config: Arc<Config>,
     inner: Mutex<ForkGuarded>,
     default_headers: HeaderMap,
-    redactor: Redactor,
+    /// Header values that are the same for every request of this client, made once.
+    fixed: attempt::FixedHeaders,
+    /// The URL of the last path requested, parsed (a listing asks for the same path page after page).
+    last_url: Mutex<Option<(String, url::Url)>>,
+    redactor: Arc<Redactor>,
     limiter: Arc<Limiter>,
     last_rate_limit: Mutex<Option<RateLimit>>,
     closed: AtomicBool,
@@ -154,6 +174,7 @@ impl HttpClient {
             );
         }
         let redactor = config.redactor();
+        let fixed = attempt::FixedHeaders::new(&config);
         Ok(Self {
             config: Arc::new(config),
             inner: Mutex::new(ForkGuarded {
@@ -161,7 +182,9 @@ impl HttpClient {
                 client,
             }),
             default_headers,
-            redactor,
+            fixed,
+            last_url: Mutex::new(None),
+            redactor: Arc::new(redactor),
             limiter,
             last_rate_limit: Mutex::new(None),
             closed: AtomicBool::new(false),
@@ -215,6 +238,20 @@ impl HttpClient {
         Ok(g.client.clone())
     }
 
+    /// The base URL joined with `path`, parsed once per path in a row.
+    fn url_of(&self, path: &str) -> Result<url::Url> {
+        let mut last = self.last_url.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((p, url)) = last.as_ref() {
+            if p == path {
+                return Ok(url.clone());
+            }
+        }
+        let url = url::Url::parse(&self.config.endpoint(path))
+            .map_err(|e| Error::invalid("base_url", format!("cannot build a URL: {e}")))?;
+        *last = Some((path.to_owned(), url.clone()));
+        Ok(url)
+    }
+
     /// One re-send of a request the server refused unprocessed. If no other re-send has got through since the
     /// refusal (`seen`), this one goes alone, holding the gate, and opens the new connection; otherwise a new
     /// connection is up and it goes at once.
@@ -236,28 +273,28 @@ impl HttpClient {
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        let api_key = self.config.api_key.as_ref().ok_or(Error::MissingApiKey)?;
-        if HeaderValue::from_str(api_key.expose()).is_err() {
+        if self.config.api_key.is_none() {
+            return Err(Error::MissingApiKey);
+        }
+        let Some(auth) = &self.fixed.auth else {
             return Err(Error::invalid(
                 "api_key",
                 "api_key contains characters that cannot be sent in an HTTP header (a newline?)",
             ));
-        }
+        };
         let extra = header_map(&req.headers, "extra_headers")?;
         let redactor = if req
             .headers
             .iter()
             .any(|(k, _)| crate::core::config::is_sensitive_header(k))
         {
-            let mut r = self.redactor.clone();
+            let mut r = Redactor::clone(&self.redactor);
             r.add_headers(&req.headers);
-            std::borrow::Cow::Owned(r)
+            Arc::new(r)
         } else {
-            std::borrow::Cow::Borrowed(&self.redactor)
+            Arc::clone(&self.redactor)
         };
-        let redactor: &Redactor = &redactor;
-        let mut url = url::Url::parse(&self.config.endpoint(&req.path))
-            .map_err(|e| Error::invalid("base_url", format!("cannot build a URL: {e}")))?;
+        let mut url = self.url_of(&req.path)?;
         if !req.query.is_empty() {
             url.query_pairs_mut().extend_pairs(req.query.iter());
         }
@@ -277,11 +314,11 @@ impl HttpClient {
             let at = Attempting {
                 req,
                 url: &url,
-                token: api_key.expose(),
+                auth,
                 extra: &extra,
                 timeout,
                 retries_taken,
-                redactor,
+                redactor: &redactor,
             };
             let attempt = match resend_after.take() {
                 Some(seen) => self.resend(&at, seen).await,
@@ -301,19 +338,19 @@ impl HttpClient {
                     if status.is_success() {
                         return Ok(Response {
                             status: status.as_u16(),
-                            method: req.method.to_string(),
+                            method: req.method.clone(),
                             url: final_url,
                             request_id: headers
                                 .get("x-request-id")
                                 .and_then(|v| v.to_str().ok())
                                 .map(str::to_owned),
-                            headers: header_pairs(&headers, redactor),
+                            raw_headers: headers,
                             body,
                             retries_taken,
                             elapsed: started.elapsed(),
                             rate_limit,
-                            http_version: version,
-                            redact: redactor.clone(),
+                            version,
+                            redact: redactor,
                         });
                     }
                     let code = status.as_u16();

@@ -26,6 +26,7 @@
 
 mod decode;
 mod encode;
+mod scan;
 
 use serde_json::Value;
 
@@ -34,7 +35,23 @@ use crate::core::datetime::UtcDateTime;
 pub use compute::{decode_droplet_page, decode_volume_page, Droplet, DropletPage, Nested, Region, Volume, VolumePage};
 #[allow(unused_imports)] // the binding's (left out by `--no-default-features`)
 pub(crate) use compute::{droplet_fields, droplet_page_fields, region_fields, volume_fields, volume_page_fields};
-pub use decode::{decode_envelope, decode_page, repaired, Lenient};
+/// The serde decoders alone: what [`decode_page`] and [`decode_envelope`] fall back to, and the oracle the
+/// property tests compare the fast path with.
+pub use decode::{decode_envelope as decode_envelope_serde, decode_page as decode_page_serde};
+pub use decode::{repaired, Lenient};
+/// The scanner alone (`None`: it hands the body to serde), for the tests that check it doesn't fall back.
+pub use scan::{scan_envelope, scan_page};
+
+/// Decodes a list answer: the one-pass scanner (`scan`), or serde for anything it hands over (invalid JSON and
+/// structural errors among them, so the error says where the body stops matching).
+pub fn decode_page(body: &[u8]) -> Result<SnapshotPage, serde_json::Error> {
+    scan::scan_page(body).map_or_else(|| decode_page_serde(body), Ok)
+}
+
+/// Decodes a retrieve answer, like [`decode_page`].
+pub fn decode_envelope(body: &[u8]) -> Result<SnapshotEnvelope, serde_json::Error> {
+    scan::scan_envelope(body).map_or_else(|| decode_envelope_serde(body), Ok)
+}
 pub use encode::{to_json, EntriesList, Entry, HasEntries, Json, ToEntry};
 
 /// Strings of the models: up to 24 bytes inline (ids, timestamps, slugs, most names), so a snapshot costs a few
