@@ -302,7 +302,8 @@ def digitalocean_source(
             name=kind.name,
             primary_key=("account", "id"),
             write_disposition=disposition,
-            columns=cast(Any, dict(kind.columns)),
+            # a fresh dict per column, with its name: dlt fills hint dicts in place
+            columns=cast(Any, {name: {"name": name, **hint} for name, hint in kind.columns.items()}),
         )
 
 

@@ -8,6 +8,7 @@ variables). Prints dlt's load info: where the data went and the rows per table.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Dict
 
@@ -66,6 +67,9 @@ def _account_error(exc: BaseException) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # dlt logs, at WARNING, that the Arrow schema's nullability differs from the column hints (they are kept, as
+    # intended); the command line shows errors only, unless the user sets dlt's own level.
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     try:
         from .. import dlt as source
     except ImportError as exc:
