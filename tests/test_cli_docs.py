@@ -16,6 +16,8 @@ from gradientai_rs.testing import FakeDigitalOcean, generate_snapshots
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "cli.md"
+# scripts/check_wheel.sh runs the suite from a copy of tests/ beside the README only: no docs/ there.
+pytestmark = pytest.mark.skipif(not DOC.is_file(), reason="needs the source tree (docs/cli.md)")
 EXAMPLE = {
     "id": "6372321",
     "name": "web-01-1595954862243",
