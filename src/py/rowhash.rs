@@ -14,9 +14,13 @@ use crate::core::rowhash::row_hash;
 use crate::py::compute_models::{PyDropletList, PyVolumeList};
 use crate::py::responses::PySnapshotList;
 
-fn hashes<'py>(py: Python<'py>, rows: impl ExactSizeIterator<Item = [String; 3]>) -> Bound<'py, PyBytes> {
+/// One little-endian `int64` per row, from `(account, canonical JSON, source state)`.
+fn hashes<'py, 'a>(
+    py: Python<'py>,
+    rows: impl ExactSizeIterator<Item = (&'a str, String, &'a str)>,
+) -> Bound<'py, PyBytes> {
     let mut out = Vec::with_capacity(rows.len() * 8);
-    for [account, json, state] in rows {
+    for (account, json, state) in rows {
         out.extend_from_slice(&row_hash(&[account.as_bytes(), json.as_bytes(), state.as_bytes()]).to_le_bytes());
     }
     PyBytes::new(py, &out)
@@ -32,11 +36,11 @@ impl PySnapshotList {
         let sources = self.source_column();
         let idx = self.indices();
         let rows = idx.iter().map(|&row| {
-            [
-                accounts.map_or(account.unwrap_or(""), |a| a[row].as_str()).to_owned(),
+            (
+                accounts.map_or(account.unwrap_or(""), |a| a[row].as_str()),
                 to_json(Entry::Snapshot(&self.rows[row]), None, true),
-                sources.map_or("", |s| s[row].as_str()).to_owned(),
-            ]
+                sources.map_or("", |s| s[row].as_str()),
+            )
         });
         hashes(py, rows)
     }
@@ -50,13 +54,10 @@ macro_rules! item_row_hashes {
             #[pyo3(signature = (account = None))]
             fn _row_hashes<'py>(&self, py: Python<'py>, account: Option<&str>) -> Bound<'py, PyBytes> {
                 let account = account.unwrap_or("");
-                let rows = self.items.iter().map(|item| {
-                    [
-                        account.to_owned(),
-                        to_json(Entry::Fields(&item.entries()), None, true),
-                        String::new(),
-                    ]
-                });
+                let rows = self
+                    .items
+                    .iter()
+                    .map(|item| (account, to_json(Entry::Fields(&item.entries()), None, true), ""));
                 hashes(py, rows)
             }
         }
