@@ -11,6 +11,7 @@ pub mod doctl;
 pub mod droplets;
 pub mod error;
 pub mod files;
+pub mod fork;
 pub mod glob;
 pub mod group;
 pub mod http;
@@ -25,6 +26,7 @@ pub mod rowhash;
 pub mod select;
 pub mod snapshots;
 pub mod sources;
+pub mod thread_runtime;
 pub mod vocabulary;
 
 pub use config::{ApiKey, Config};

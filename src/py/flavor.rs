@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 
 use crate::core::Error as CoreError;
-use crate::py::runtime::{coroutine, finish, run_blocking, Await};
+use crate::py::runtime::{coroutine, finish, run_here, Await};
 
 /// How a front-end runs its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Flavor {
                 let fut = make();
                 async move { finish(fut.await) }
             }),
-            Flavor::Blocking => run_blocking(py, make())?.into_bound_py_any(py),
+            Flavor::Blocking => run_here(py, make())?.into_bound_py_any(py),
         }
     }
 }

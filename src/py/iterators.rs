@@ -11,7 +11,7 @@ use crate::py::errors::to_pyerr;
 use crate::py::flavor::Flavor;
 use crate::py::models::{PySnapshot, Rows};
 use crate::py::responses::{ListContext, PySnapshotList, PySnapshotListResponse};
-use crate::py::runtime::{finish, future_into_py, run_blocking};
+use crate::py::runtime::{finish, future_into_py, run_here};
 
 /// The iterator constructors live here, beside the iterators (a second `#[pymethods]` block of the classes).
 #[pymethods]
@@ -91,7 +91,7 @@ impl PageIterator {
             PageState::First(page) => Ok(Some(page)),
             PageState::Done => Ok(None),
             PageState::Next(ctx) => {
-                let page = run_blocking(py, ctx.fetch())?;
+                let page = run_here(py, ctx.fetch())?;
                 self.0.advance(&page);
                 Ok(Some(Py::new(py, page)?))
             }
@@ -205,9 +205,9 @@ impl SnapshotIterator {
             Step::Item(s) => Ok(Some(s)),
             Step::End => Ok(None),
             Step::Fetch(ctx) => {
-                let page = run_blocking(py, ctx.fetch())?;
+                let page = run_here(py, ctx.fetch())?;
                 self.0.load(&page);
-                run_blocking(py, self.0.clone().next())
+                run_here(py, self.0.clone().next())
             }
         }
     }

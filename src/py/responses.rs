@@ -19,7 +19,7 @@ use crate::py::convert::{entries_to_dict, Mode};
 use crate::py::flavor::Flavor;
 use crate::py::models::{snapshot_list, PyMetaProperties, PyPageLinks, PySnapshot, Rows};
 use crate::py::protocol::{model_protocol, DumpOptions, Model, MODULE};
-use crate::py::runtime::{coroutine, finish, run_blocking, Await};
+use crate::py::runtime::{coroutine, finish, run_here, Await};
 
 /// What produced a page, so the next one can be asked with the same filters, the same way.
 #[derive(Clone)]
@@ -154,7 +154,7 @@ impl PySnapshotListResponse {
                 let ctx = ctx.clone();
                 async move { finish(ctx.fetch().await) }
             }),
-            Flavor::Blocking => Ok(Bound::new(py, run_blocking(py, ctx.fetch())?)?.into_any()),
+            Flavor::Blocking => Ok(Bound::new(py, run_here(py, ctx.fetch())?)?.into_any()),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! One tokio runtime per process, shared by the blocking path and the asyncio path, rebuilt in a forked child
-//! (its worker threads don't survive `fork`). Blocking calls release the GIL and still answer Ctrl-C; async calls
-//! go through pyo3-async-runtimes on the same runtime; runtime threads never touch Python once `atexit` has run.
+//! One tokio runtime per process, shared by the listings (`list_all`, many accounts, prune) and the asyncio path,
+//! rebuilt in a forked child (its worker threads don't survive `fork`); blocking one-request calls run on the
+//! calling thread's own runtime instead ([`run_here`]). Blocking calls release the GIL and still answer Ctrl-C;
+//! async calls go through pyo3-async-runtimes; runtime threads never touch Python once `atexit` has run.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -20,13 +21,19 @@ use tokio::runtime::Runtime;
 use crate::core::Error as CoreError;
 use crate::py::errors::to_pyerr;
 
-static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+static RUNTIME: Mutex<Option<(u64, &'static Runtime)>> = Mutex::new(None);
+
+thread_local! {
+    /// This thread's copy of [`RUNTIME`] and the fork generation it is for: no lock on the hot path.
+    static CACHED: Cell<Option<(u64, &'static Runtime)>> = const { Cell::new(None) };
+}
 
 /// How often a blocking call wakes to let Python raise `KeyboardInterrupt`.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// The process's runtime. After `fork` the parent's is abandoned (leaked: its threads are gone and dropping it
-/// would wait for them) and a new one is built.
+/// would wait for them) and a new one is built. The fork check is [`crate::core::fork::generation`] (an atomic
+/// load, no `getpid`), and each thread keeps the answer, so the lock is taken once per thread and fork.
 ///
 /// One worker thread: it only does I/O and decodes pages (a page of 200 snapshots is a fraction of a millisecond),
 /// so a second worker adds no throughput, only cross-thread wake-ups (tokio wakes an idle worker to look for work
@@ -35,10 +42,15 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 /// through [`off_the_runtime`], so a slow callback, a GIL held elsewhere or a huge page never holds up the
 /// requests in flight.
 pub fn runtime() -> &'static Runtime {
-    let pid = std::process::id();
+    let generation = crate::core::fork::generation();
+    if let Some((cached, rt)) = CACHED.with(Cell::get) {
+        if cached == generation {
+            return rt;
+        }
+    }
     let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
-    match *slot {
-        Some((owner, rt)) if owner == pid => rt,
+    let rt = match *slot {
+        Some((owner, rt)) if owner == generation => rt,
         _ => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
@@ -47,9 +59,58 @@ pub fn runtime() -> &'static Runtime {
                 .build()
                 .expect("building the tokio runtime");
             let rt: &'static Runtime = Box::leak(Box::new(rt));
-            *slot = Some((pid, rt));
+            *slot = Some((generation, rt));
             rt
         }
+    };
+    CACHED.with(|c| c.set(Some((generation, rt))));
+    rt
+}
+
+/// Runs a one-request call (`list`, `retrieve`, `delete`, the next page) to completion with the GIL released,
+/// on the calling thread (see [`crate::core::thread_runtime`]): no hand-off to the runtime's worker and back.
+/// Every [`SIGNAL_POLL`] it takes the GIL for a moment to run Python's signal handlers; if one raises (Ctrl-C),
+/// the future is dropped — with its request — and the exception propagates. A panic becomes a `RuntimeError`.
+/// Called from inside a runtime (a callback of a call in progress), it hands the future over as
+/// [`run_blocking`] does.
+pub fn run_here<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = Result<T, CoreError>> + Send + 'static,
+    T: Send + 'static,
+{
+    if crate::core::thread_runtime::inside() || tokio::runtime::Handle::try_current().is_ok() {
+        return run_blocking(py, fut);
+    }
+    let ran = py.detach(|| {
+        let ran = crate::core::thread_runtime::block_on(async move {
+            let mut fut = std::pin::pin!(fut);
+            loop {
+                match tokio::time::timeout(SIGNAL_POLL, fut.as_mut()).await {
+                    Ok(out) => break Ok(out),
+                    // Past `atexit` only the finishing thread may take the GIL (see [`EXITING`]).
+                    Err(_) if exiting_elsewhere() => {}
+                    Err(_) => {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            break Err(e);
+                        }
+                    }
+                }
+            }
+        });
+        // As in [`run_blocking`]: a thread that finishes while another finalizes the interpreter stays parked.
+        while exiting_elsewhere() {
+            std::thread::park();
+        }
+        ran
+    });
+    match ran {
+        Ok(Ok(outcome)) => outcome?.map_err(to_pyerr),
+        Ok(Err(_panic)) => Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "gradientai_rs internal error: the request panicked",
+        )),
+        Err(why) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "gradientai_rs could not run the call on this thread ({why:?}; out of file descriptors?)"
+        ))),
     }
 }
 
@@ -157,9 +218,11 @@ fn _before_exit(py: Python<'_>) {
     });
 }
 
-/// Registered with `os.register_at_fork`: the parent's runtime threads are not in the child.
+/// Registered with `os.register_at_fork`: the parent's runtime threads are not in the child, and whatever was
+/// built for the parent (runtimes, pools) is rebuilt ([`crate::core::fork`]).
 #[pyfunction]
 fn _after_fork_in_child() {
+    crate::core::fork::after_fork_in_child();
     INSIDE.store(0, Ordering::SeqCst);
 }
 

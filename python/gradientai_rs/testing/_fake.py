@@ -379,6 +379,18 @@ class FakeDigitalOcean:
             except OSError:
                 pass
 
+    def close_connections(self) -> int:
+        """Closes every client connection open now (plain-HTTP fakes), as a server does with idle keep-alive
+        connections (without a ``Connection: close`` first); returns how many. Requests in flight on them fail."""
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return len(conns)
+
     # ------------------------------------------------------------------ switches
 
     @property

@@ -1,4 +1,5 @@
-//! The HTTP layer: one reqwest client per `GradientAI`, the SDK's retry policy, rate-limit bookkeeping,
+//! The HTTP layer: one reqwest client per `GradientAI` for the process runtime (plus one per thread that makes
+//! blocking one-request calls, for the connections of that thread's runtime), the SDK's retry policy, rate-limit bookkeeping,
 //! bounded bodies and same-origin redirects only (the token never leaves the configured origin).
 //!
 //! `mod.rs` holds the client and its retry loop; `retry` the SDK's retry policy (what to retry, how long to
@@ -24,8 +25,8 @@ use crate::core::ratelimit::{Limiter, RateLimit};
 pub use attempt::excerpt;
 use attempt::{header_pairs, status_error, Attempt, Attempting};
 pub use retry::{backoff, is_quota_exhausted, retry_after, should_retry, INITIAL_RETRY_DELAY, MAX_RETRY_DELAY};
-use tls::build_reqwest;
 pub use tls::HTTP1_MAX_CONNECTIONS;
+use tls::{build_reqwest, load_roots, Roots};
 
 /// How many times one request is sent again, without costing a retry and without waiting, after the server refused
 /// it unprocessed (an HTTP/2 graceful GOAWAY, REFUSED_STREAM). Each such re-send goes to a new connection (the
@@ -103,15 +104,32 @@ impl Response {
     }
 }
 
-/// The reqwest client, rebuilt in a forked child: its pool belongs to the parent's runtime.
+/// The reqwest client of the process runtime, rebuilt in a forked child: its pool belongs to the parent's runtime.
 struct ForkGuarded {
-    pid: u32,
+    generation: u64,
     client: reqwest::Client,
+}
+
+/// The pools of one thread's blocking calls (see [`crate::core::thread_runtime`]): a reqwest client for each
+/// `HttpClient` used from a one-request call on this thread, since the connections it opens are tasks of this
+/// thread's runtime. Dropped with the thread; an entry goes with its `HttpClient` (at this thread's next call).
+#[derive(Default)]
+struct ThreadPools {
+    generation: u64,
+    pools: Vec<(std::sync::Weak<()>, reqwest::Client)>,
+}
+
+thread_local! {
+    static THREAD_POOLS: std::cell::RefCell<ThreadPools> = std::cell::RefCell::default();
 }
 
 pub struct HttpClient {
     config: Arc<Config>,
     inner: Mutex<ForkGuarded>,
+    /// This client's identity in the threads' pools ([`ThreadPools`]): they hold it weakly.
+    owner: Arc<()>,
+    /// The trust roots, read once: what every reqwest client of this one is built with.
+    roots: Roots,
     default_headers: HeaderMap,
     /// Header values that are the same for every request of this client, made once.
     fixed: attempt::FixedHeaders,
@@ -165,7 +183,8 @@ impl HttpClient {
         config.check_transport(|name| std::env::var(name).ok())?;
         let default_headers = header_map(&config.default_headers, "default_headers")?;
         let limiter = limiter.unwrap_or_else(|| Arc::new(Limiter::new(config.requests_per_minute)));
-        let client = build_reqwest(&config)?;
+        let roots = load_roots(&config.trust)?;
+        let client = build_reqwest(&config, &roots)?;
         if config.trust == Trust::Insecure {
             log::warn!(
                 target: "gradientai_rs::tls",
@@ -178,9 +197,11 @@ impl HttpClient {
         Ok(Self {
             config: Arc::new(config),
             inner: Mutex::new(ForkGuarded {
-                pid: std::process::id(),
+                generation: crate::core::fork::generation(),
                 client,
             }),
+            owner: Arc::new(()),
+            roots,
             default_headers,
             fixed,
             last_url: Mutex::new(None),
@@ -226,14 +247,34 @@ impl HttpClient {
         &self.redactor
     }
 
+    /// The reqwest client for a request about to be sent: this thread's own inside a blocking call on its
+    /// runtime, else the process runtime's.
     fn reqwest(&self) -> Result<reqwest::Client> {
+        let generation = crate::core::fork::generation();
+        if crate::core::thread_runtime::inside() {
+            return THREAD_POOLS.with(|cell| {
+                let mut here = cell.borrow_mut();
+                if here.generation != generation {
+                    // Opened before a fork: the parent's sockets (see below).
+                    std::mem::forget(std::mem::take(&mut here.pools));
+                    here.generation = generation;
+                }
+                here.pools.retain(|(owner, _)| owner.strong_count() > 0);
+                let me = Arc::as_ptr(&self.owner);
+                if let Some((_, client)) = here.pools.iter().find(|(owner, _)| std::ptr::eq(owner.as_ptr(), me)) {
+                    return Ok(client.clone());
+                }
+                let client = build_reqwest(&self.config, &self.roots)?;
+                here.pools.push((Arc::downgrade(&self.owner), client.clone()));
+                Ok(client)
+            });
+        }
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let pid = std::process::id();
-        if g.pid != pid {
+        if g.generation != generation {
             // Dropping the parent's pool here would deregister its sockets from an epoll set the parent shares.
-            let old = std::mem::replace(&mut g.client, build_reqwest(&self.config)?);
+            let old = std::mem::replace(&mut g.client, build_reqwest(&self.config, &self.roots)?);
             std::mem::forget(old);
-            g.pid = pid;
+            g.generation = generation;
         }
         Ok(g.client.clone())
     }

@@ -21,9 +21,35 @@ pub const HTTP1_MAX_CONNECTIONS: usize = 32;
 /// error naming it instead of a `log::warn!` from inside the verifier, and so that every file is read by
 /// `files::read_bounded` (only regular files, at most 16 MiB each). macOS and Windows use the OS verifier
 /// through reqwest.
-fn apply_trust(builder: reqwest::ClientBuilder, trust: &Trust) -> Result<reqwest::ClientBuilder> {
+///
+/// Loaded once per client ([`load_roots`]) and kept: every reqwest client built for it (one per thread that makes
+/// blocking calls, and again in a forked child) reuses them. Reading a system's CA directory takes milliseconds
+/// (4 ms for 292 files here), building a reqwest client from loaded roots a fraction of one.
+#[derive(Clone)]
+pub(super) enum Roots {
+    /// `verify=False`.
+    Insecure,
+    /// Only these (a `verify=` file, or the system's files on Linux and other Unixes).
+    Certs(Vec<reqwest::Certificate>),
+    /// The platform verifier, through reqwest (macOS, Windows).
+    #[allow(dead_code)] // built on the platforms whose `system_trust` returns it
+    Platform,
+}
+
+impl Roots {
+    fn apply(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        match self {
+            Roots::Insecure => builder.tls_danger_accept_invalid_certs(true),
+            Roots::Certs(certs) => builder.tls_certs_only(certs.iter().cloned()),
+            Roots::Platform => builder,
+        }
+    }
+}
+
+/// The trust settings' roots, read from their files.
+pub(super) fn load_roots(trust: &Trust) -> Result<Roots> {
     match trust {
-        Trust::Insecure => Ok(builder.tls_danger_accept_invalid_certs(true)),
+        Trust::Insecure => Ok(Roots::Insecure),
         Trust::CaFile(path) => {
             let bytes = files::read_bounded(
                 path,
@@ -43,9 +69,9 @@ fn apply_trust(builder: reqwest::ClientBuilder, trust: &Trust) -> Result<reqwest
                         ),
                     )
                 })?;
-            Ok(builder.tls_certs_only(certs))
+            Ok(Roots::Certs(certs))
         }
-        Trust::System => system_trust(builder),
+        Trust::System => system_trust(),
     }
 }
 
@@ -142,7 +168,7 @@ impl CaLoad {
 }
 
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
-fn system_trust(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+fn system_trust() -> Result<Roots> {
     // rustls-native-certs' rules: SSL_CERT_FILE (when set) and SSL_CERT_DIR (when it names a directory), else
     // the bundle and directories openssl-probe finds.
     let env_file = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
@@ -209,15 +235,15 @@ fn system_trust(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilde
         ));
     }
     log::debug!(target: "gradientai_rs::tls", "{} CA certificates from {source}", certs.len());
-    Ok(builder.tls_certs_only(certs))
+    Ok(Roots::Certs(certs))
 }
 
 #[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
-fn system_trust(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
-    Ok(builder)
+fn system_trust() -> Result<Roots> {
+    Ok(Roots::Platform)
 }
 
-pub(super) fn build_reqwest(config: &Config) -> Result<reqwest::Client> {
+pub(super) fn build_reqwest(config: &Config, roots: &Roots) -> Result<reqwest::Client> {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
             attempt.error("too many redirects")
@@ -243,8 +269,7 @@ pub(super) fn build_reqwest(config: &Config) -> Result<reqwest::Client> {
         // reqwest's re-sends each raced a new TLS connection: 62 for 30 pages in our GOAWAY test).
         .retry(reqwest::retry::never())
         .gzip(true);
-    let builder = apply_trust(builder, &config.trust)?;
-    builder.build().map_err(|e| {
+    roots.apply(builder).build().map_err(|e| {
         let mut message = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
