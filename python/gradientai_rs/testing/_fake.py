@@ -310,17 +310,12 @@ class FakeDigitalOcean:
                 return
             self._closed.set()
             server, thread = self._server, self._thread
-            conns = list(self._conns)
         if self._tls is not None:
             self._tls.close()
         if server is not None:
             server.shutdown()
             server.server_close()
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self.close_connections()
         if thread is not None:
             thread.join(timeout=2)
 
