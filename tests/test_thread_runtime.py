@@ -117,3 +117,29 @@ def test_each_thread_of_a_pool_gets_the_right_pages(make_fake) -> None:
         k = n % 20
         assert got == [str(i) for i in ids[k * 10 : (k + 1) * 10]]
     assert fake.connection_count <= 8
+
+
+def _wait_for(cond, seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+@pytest.mark.parametrize("how", ["close", "del"])
+def test_closing_or_dropping_a_client_closes_this_threads_connections_at_once(make_fake, how: str) -> None:
+    import gc
+
+    fake = make_fake(45)
+    c = GradientAI(api_key=TOKEN, base_url=fake.url, max_retries=0)
+    c.gpu_droplets.snapshots.list(per_page=5)
+    assert _wait_for(lambda: fake.open_connections == 1)
+    if how == "close":
+        c.close()
+    else:
+        del c
+        gc.collect()
+    # Not at this thread's next call: now.
+    assert _wait_for(lambda: fake.open_connections == 0), fake.open_connections

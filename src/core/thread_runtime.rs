@@ -105,6 +105,31 @@ pub fn block_on<F: Future>(fut: F) -> Result<std::thread::Result<F::Output>, Not
     })
 }
 
+/// Runs this thread's runtime for a moment, if it has one and isn't inside it: the tasks of connections whose pool
+/// was just dropped then end and close their sockets (instead of at the thread's next call).
+pub fn settle() {
+    if inside() || tokio::runtime::Handle::try_current().is_ok() {
+        return;
+    }
+    let _ = HERE.try_with(|cell| {
+        let Ok(slot) = cell.try_borrow() else { return };
+        let Some(here) = slot
+            .as_ref()
+            .filter(|h| h.generation == crate::core::fork::generation())
+        else {
+            return;
+        };
+        INSIDE.with(|i| i.set(true));
+        let _leave = Leave;
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            here.rt.block_on(async {
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+            })
+        }));
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,6 +355,12 @@ class FakeDigitalOcean:
             return self._connection_count
 
     @property
+    def open_connections(self) -> int:
+        """Client connections open now (plain-HTTP fakes)."""
+        with self._lock:
+            return len(self._conns)
+
+    @property
     def http_versions(self) -> dict[str, int]:
         """Requests per HTTP version (``"1.1"``, ``"2"``)."""
         if self._tls is not None:

@@ -116,7 +116,15 @@ struct ForkGuarded {
 #[derive(Default)]
 struct ThreadPools {
     generation: u64,
-    pools: Vec<(std::sync::Weak<()>, reqwest::Client)>,
+    pools: Vec<(std::sync::Weak<AtomicBool>, reqwest::Client)>,
+}
+
+impl ThreadPools {
+    /// Drops the pools of clients that are gone or closed.
+    fn sweep(&mut self) {
+        self.pools
+            .retain(|(owner, _)| owner.upgrade().is_some_and(|open| open.load(Ordering::Relaxed)));
+    }
 }
 
 thread_local! {
@@ -126,8 +134,8 @@ thread_local! {
 pub struct HttpClient {
     config: Arc<Config>,
     inner: Mutex<ForkGuarded>,
-    /// This client's identity in the threads' pools ([`ThreadPools`]): they hold it weakly.
-    owner: Arc<()>,
+    /// This client's identity in the threads' pools ([`ThreadPools`]), which hold it weakly; `false` once closed.
+    owner: Arc<AtomicBool>,
     /// The trust roots, read once: what every reqwest client of this one is built with.
     roots: Roots,
     default_headers: HeaderMap,
@@ -148,6 +156,13 @@ pub struct HttpClient {
     reconnect: tokio::sync::Mutex<()>,
     /// Re-sends that got through (any answer): a change tells a waiting re-send a new connection is up.
     reconnected: std::sync::atomic::AtomicU64,
+}
+
+impl Drop for HttpClient {
+    fn drop(&mut self) {
+        self.owner.store(false, Ordering::SeqCst);
+        Self::release_thread_pools();
+    }
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -200,7 +215,7 @@ impl HttpClient {
                 generation: crate::core::fork::generation(),
                 client,
             }),
-            owner: Arc::new(()),
+            owner: Arc::new(AtomicBool::new(true)),
             roots,
             default_headers,
             fixed,
@@ -234,8 +249,32 @@ impl HttpClient {
         }
     }
 
+    /// No more requests. This thread's idle connections of this client close now; other threads' at their next
+    /// blocking call (or when they end).
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+        self.owner.store(false, Ordering::SeqCst);
+        Self::release_thread_pools();
+    }
+
+    /// Sweeps this thread's pools and lets its runtime run the closing connections' tasks, so their sockets are
+    /// closed now rather than at the thread's next call. Nothing when this thread has no runtime of its own, or is
+    /// inside one (a drop inside a call), or is ending.
+    fn release_thread_pools() {
+        let swept = THREAD_POOLS
+            .try_with(|cell| {
+                cell.try_borrow_mut().map(|mut here| {
+                    let before = here.pools.len();
+                    here.sweep();
+                    here.pools.len() != before
+                })
+            })
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(false);
+        if swept {
+            crate::core::thread_runtime::settle();
+        }
     }
 
     pub fn is_closed(&self) -> bool {
@@ -259,7 +298,7 @@ impl HttpClient {
                     std::mem::forget(std::mem::take(&mut here.pools));
                     here.generation = generation;
                 }
-                here.pools.retain(|(owner, _)| owner.strong_count() > 0);
+                here.sweep();
                 let me = Arc::as_ptr(&self.owner);
                 if let Some((_, client)) = here.pools.iter().find(|(owner, _)| std::ptr::eq(owner.as_ptr(), me)) {
                     return Ok(client.clone());
