@@ -58,6 +58,35 @@ impl Drop for Leave {
     }
 }
 
+/// This thread's runtime for this process, built if need be.
+fn current(slot: &mut Option<Here>) -> Result<&Here, NotHere> {
+    let generation = crate::core::fork::generation();
+    if slot.as_ref().is_some_and(|h| h.generation != generation) {
+        // Built before a fork: its epoll set is the parent's, so dropping it would deregister the parent's
+        // sockets. Leaked instead.
+        std::mem::forget(slot.take());
+    }
+    if slot.is_none() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|_| NotHere::Unavailable)?;
+        *slot = Some(Here { generation, rt });
+        BUILT.with(|b| b.set(b.get() + 1));
+    }
+    slot.as_ref().ok_or(NotHere::Unavailable)
+}
+
+/// Whether [`block_on`] can run a future on this thread now: not inside a runtime, and its runtime is built (or
+/// could be). Callers with a fallback ask first, so the future isn't consumed by a call that can't run it.
+pub fn available() -> bool {
+    if inside() || tokio::runtime::Handle::try_current().is_ok() {
+        return false;
+    }
+    HERE.try_with(|cell| cell.try_borrow_mut().is_ok_and(|mut slot| current(&mut slot).is_ok()))
+        .unwrap_or(false)
+}
+
 /// Runs `fut` to completion on this thread's runtime. `Ok(Err(panic))` when the future panicked: the runtime is
 /// then dropped (and rebuilt by the next call), and the panic's payload is given back, never unwound through the
 /// caller.
@@ -69,21 +98,7 @@ pub fn block_on<F: Future>(fut: F) -> Result<std::thread::Result<F::Output>, Not
         let Ok(mut slot) = cell.try_borrow_mut() else {
             return Err(NotHere::Nested);
         };
-        let generation = crate::core::fork::generation();
-        if slot.as_ref().is_some_and(|h| h.generation != generation) {
-            // Built before a fork: its epoll set is the parent's, so dropping it would deregister the parent's
-            // sockets. Leaked instead.
-            std::mem::forget(slot.take());
-        }
-        if slot.is_none() {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|_| NotHere::Unavailable)?;
-            *slot = Some(Here { generation, rt });
-            BUILT.with(|b| b.set(b.get() + 1));
-        }
-        let here = slot.as_ref().ok_or(NotHere::Unavailable)?;
+        let here = current(&mut slot)?;
         INSIDE.with(|i| i.set(true));
         let _leave = Leave;
         let out = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -168,6 +183,14 @@ mod tests {
             built_on_this_thread()
         });
         assert_eq!(other.join().unwrap(), 1);
+    }
+
+    #[test]
+    fn available_outside_a_runtime_only() {
+        assert!(available());
+        assert!(!block_on(async { available() }).unwrap().unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(!rt.block_on(async { available() }));
     }
 
     #[test]

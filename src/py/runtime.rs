@@ -71,14 +71,14 @@ pub fn runtime() -> &'static Runtime {
 /// on the calling thread (see [`crate::core::thread_runtime`]): no hand-off to the runtime's worker and back.
 /// Every [`SIGNAL_POLL`] it takes the GIL for a moment to run Python's signal handlers; if one raises (Ctrl-C),
 /// the future is dropped — with its request — and the exception propagates. A panic becomes a `RuntimeError`.
-/// Called from inside a runtime (a callback of a call in progress), it hands the future over as
-/// [`run_blocking`] does.
+/// Called from inside a runtime (a callback of a call in progress), or where the thread's runtime can't be built,
+/// it hands the future over as [`run_blocking`] does.
 pub fn run_here<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = Result<T, CoreError>> + Send + 'static,
     T: Send + 'static,
 {
-    if crate::core::thread_runtime::inside() || tokio::runtime::Handle::try_current().is_ok() {
+    if !crate::core::thread_runtime::available() {
         return run_blocking(py, fut);
     }
     let ran = py.detach(|| {
