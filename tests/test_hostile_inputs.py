@@ -610,9 +610,12 @@ class _GoawayServer:
     def close(self) -> None:
         async def shutdown() -> None:
             self._server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            # Let the cancelled connections run their `finally` (closing their writers) while the loop still runs;
+            # left to the garbage collector after the loop is closed, they raised "Event loop is closed".
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
