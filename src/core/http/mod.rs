@@ -134,8 +134,9 @@ thread_local! {
 pub struct HttpClient {
     config: Arc<Config>,
     inner: Mutex<ForkGuarded>,
-    /// This client's identity in the threads' pools ([`ThreadPools`]), which hold it weakly; `false` once closed.
-    owner: Arc<AtomicBool>,
+    /// `true` until [`HttpClient::close`]; also this client's identity in the threads' pools ([`ThreadPools`]),
+    /// which hold it weakly.
+    open: Arc<AtomicBool>,
     /// The trust roots, read once: what every reqwest client of this one is built with.
     roots: Roots,
     default_headers: HeaderMap,
@@ -146,7 +147,6 @@ pub struct HttpClient {
     redactor: Arc<Redactor>,
     limiter: Arc<Limiter>,
     last_rate_limit: Mutex<Option<RateLimit>>,
-    closed: AtomicBool,
     /// Bytes of response bodies being read right now, over all requests of this client.
     buffered: AtomicUsize,
     /// Requests the server refused unprocessed are sent again one at a time until one gets through (on the new
@@ -160,7 +160,8 @@ pub struct HttpClient {
 
 impl Drop for HttpClient {
     fn drop(&mut self) {
-        self.owner.store(false, Ordering::SeqCst);
+        // Gone: its pool on this thread is swept now (it is still `open` to the sweep until marked).
+        self.open.store(false, Ordering::SeqCst);
         Self::release_thread_pools();
     }
 }
@@ -215,7 +216,7 @@ impl HttpClient {
                 generation: crate::core::fork::generation(),
                 client,
             }),
-            owner: Arc::new(AtomicBool::new(true)),
+            open: Arc::new(AtomicBool::new(true)),
             roots,
             default_headers,
             fixed,
@@ -223,7 +224,6 @@ impl HttpClient {
             redactor: Arc::new(redactor),
             limiter,
             last_rate_limit: Mutex::new(None),
-            closed: AtomicBool::new(false),
             buffered: AtomicUsize::new(0),
             reconnect: tokio::sync::Mutex::new(()),
             reconnected: std::sync::atomic::AtomicU64::new(0),
@@ -252,8 +252,7 @@ impl HttpClient {
     /// No more requests. This thread's idle connections of this client close now; other threads' at their next
     /// blocking call (or when they end).
     pub fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        self.owner.store(false, Ordering::SeqCst);
+        self.open.store(false, Ordering::SeqCst);
         Self::release_thread_pools();
     }
 
@@ -278,7 +277,7 @@ impl HttpClient {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
+        !self.open.load(Ordering::SeqCst)
     }
 
     /// The token and sensitive default headers, for scrubbing text.
@@ -299,12 +298,12 @@ impl HttpClient {
                     here.generation = generation;
                 }
                 here.sweep();
-                let me = Arc::as_ptr(&self.owner);
+                let me = Arc::as_ptr(&self.open);
                 if let Some((_, client)) = here.pools.iter().find(|(owner, _)| std::ptr::eq(owner.as_ptr(), me)) {
                     return Ok(client.clone());
                 }
                 let client = build_reqwest(&self.config, &self.roots)?;
-                here.pools.push((Arc::downgrade(&self.owner), client.clone()));
+                here.pools.push((Arc::downgrade(&self.open), client.clone()));
                 Ok(client)
             });
         }
