@@ -143,3 +143,34 @@ def test_closing_or_dropping_a_client_closes_this_threads_connections_at_once(ma
         gc.collect()
     # Not at this thread's next call: now.
     assert _wait_for(lambda: fake.open_connections == 0), fake.open_connections
+
+
+FORK_CHILD_EXITS_NORMALLY = """
+import os, sys, time
+from gradientai_rs import GradientAI
+c = GradientAI(api_key="fake-token", base_url=sys.argv[1], max_retries=0, timeout=3)
+s = c.gpu_droplets.snapshots
+s.list(per_page=5)  # this thread's runtime now holds an idle keep-alive connection
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)  # a normal exit: the child's thread-locals are destroyed (os._exit would skip that)
+os.waitpid(pid, 0)
+t0 = time.monotonic()
+s.list(per_page=5)  # on the kept connection: its socket must still be registered with this runtime's epoll set
+print("parent-ok", round(time.monotonic() - t0, 3), flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_that_exits_normally_leaves_the_parents_connections_alone(make_fake) -> None:
+    import subprocess
+    import sys
+
+    fake = make_fake(45)
+    p = subprocess.run(
+        [sys.executable, "-c", FORK_CHILD_EXITS_NORMALLY, fake.url], capture_output=True, text=True, timeout=30
+    )
+    assert p.returncode == 0, p.stderr
+    assert "parent-ok" in p.stdout, p.stdout + p.stderr
+    assert float(p.stdout.split()[-1]) < 1.0, p.stdout
+    assert fake.connection_count == 1  # the parent's second call reused its connection

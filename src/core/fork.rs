@@ -17,9 +17,15 @@ pub fn generation() -> u64 {
     GENERATION.load(Ordering::Relaxed)
 }
 
-/// Call once in a forked child, before it uses the core: everything built before the fork is then rebuilt.
+/// Call once in a forked child, on the thread that forked (the child's only thread), before it uses the core:
+/// everything built before the fork is then rebuilt. That thread's own runtime and pools
+/// ([`crate::core::thread_runtime`], the HTTP layer's per-thread pools) are leaked here and now, not merely
+/// replaced later: a child that exits normally destroys its thread-locals, and dropping them would deregister the
+/// parent's sockets from the epoll set the two processes share.
 pub fn after_fork_in_child() {
     GENERATION.fetch_add(1, Ordering::SeqCst);
+    crate::core::thread_runtime::abandon();
+    crate::core::http::abandon_thread_pools();
 }
 
 #[cfg(test)]

@@ -77,6 +77,15 @@ fn current(slot: &mut Option<Here>) -> Result<&Here, NotHere> {
     slot.as_ref().ok_or(NotHere::Unavailable)
 }
 
+/// Leaks this thread's runtime (in a forked child: see [`crate::core::fork::after_fork_in_child`]).
+pub(crate) fn abandon() {
+    let _ = HERE.try_with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut() {
+            std::mem::forget(slot.take());
+        }
+    });
+}
+
 /// Whether [`block_on`] can run a future on this thread now: not inside a runtime, and its runtime is built (or
 /// could be). Callers with a fallback ask first, so the future isn't consumed by a call that can't run it.
 pub fn available() -> bool {

@@ -120,8 +120,15 @@ struct ThreadPools {
 }
 
 impl ThreadPools {
-    /// Drops the pools of clients that are gone or closed.
+    /// Drops the pools of clients that are gone or closed. Pools opened before a fork are forgotten instead:
+    /// their sockets and the epoll set they are registered with are the parent's, and dropping them would
+    /// deregister the parent's sockets.
     fn sweep(&mut self) {
+        let generation = crate::core::fork::generation();
+        if self.generation != generation {
+            std::mem::forget(std::mem::take(&mut self.pools));
+            self.generation = generation;
+        }
         self.pools
             .retain(|(owner, _)| owner.upgrade().is_some_and(|open| open.load(Ordering::Relaxed)));
     }
@@ -129,6 +136,15 @@ impl ThreadPools {
 
 thread_local! {
     static THREAD_POOLS: std::cell::RefCell<ThreadPools> = std::cell::RefCell::default();
+}
+
+/// Leaks this thread's pools (in a forked child: see [`crate::core::fork::after_fork_in_child`]).
+pub(crate) fn abandon_thread_pools() {
+    let _ = THREAD_POOLS.try_with(|cell| {
+        if let Ok(mut here) = cell.try_borrow_mut() {
+            std::mem::forget(std::mem::take(&mut here.pools));
+        }
+    });
 }
 
 pub struct HttpClient {
@@ -288,15 +304,9 @@ impl HttpClient {
     /// The reqwest client for a request about to be sent: this thread's own inside a blocking call on its
     /// runtime, else the process runtime's.
     fn reqwest(&self) -> Result<reqwest::Client> {
-        let generation = crate::core::fork::generation();
         if crate::core::thread_runtime::inside() {
             return THREAD_POOLS.with(|cell| {
                 let mut here = cell.borrow_mut();
-                if here.generation != generation {
-                    // Opened before a fork: the parent's sockets (see below).
-                    std::mem::forget(std::mem::take(&mut here.pools));
-                    here.generation = generation;
-                }
                 here.sweep();
                 let me = Arc::as_ptr(&self.open);
                 if let Some((_, client)) = here.pools.iter().find(|(owner, _)| std::ptr::eq(owner.as_ptr(), me)) {
@@ -307,6 +317,7 @@ impl HttpClient {
                 Ok(client)
             });
         }
+        let generation = crate::core::fork::generation();
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if g.generation != generation {
             // Dropping the parent's pool here would deregister its sockets from an epoll set the parent shares.
